@@ -220,6 +220,12 @@ export function pgTable<C extends PgColumns>(
   const triggers = options.touchOnUpdate
     ? [{ name: `${name}_touch_${options.touchOnUpdate}`, column: options.touchOnUpdate }]
     : [];
+  // Postgres truncates identifiers to 63 bytes (NAMEDATALEN - 1); a truncated name would never
+  // match what verify expects, so refuse it here.
+  const tooLong = [...uniques, ...foreignKeys, ...checks, ...indexes, ...triggers]
+    .map((n) => n.name)
+    .filter((n) => Buffer.byteLength(n) > 63);
+  if (tooLong.length > 0) throw new Error(`invalid table ${name}: names over 63 bytes: ${tooLong.join(", ")}`);
   return {
     kind: "postgres",
     name,
