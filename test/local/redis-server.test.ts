@@ -1,0 +1,91 @@
+/**
+ * The local Redis on the real `redis-server`: the queue settings BullMQ needs, a password that
+ * never appears on the command line, and a clean stop.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+import {
+  findRedisServer,
+  renderRedisConfig,
+  startLocalRedis,
+  type LocalRedis,
+} from "../../src/local/redis-server";
+import { freePort } from "../support/embedded-postgres";
+import { describeWithBinaries } from "../support/servers";
+
+describe("redis.conf", () => {
+  it("sets noeviction and AOF, binds to loopback, and holds the password", () => {
+    expect(renderRedisConfig({ dataDir: "/d", port: 6390, password: "s3cret" })).toBe(
+      [
+        "bind 127.0.0.1",
+        "port 6390",
+        "dir /d",
+        "daemonize no",
+        "logfile /d/redis.log",
+        "maxmemory-policy noeviction",
+        "appendonly yes",
+        "appendfsync everysec",
+        "requirepass s3cret",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+describeWithBinaries(["redis-server"])("local redis-server", () => {
+  let dir: string;
+  let redis: LocalRedis | undefined;
+  const password = "f00dfeed".repeat(6);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "synter-redis-test-"));
+    redis = await startLocalRedis(findRedisServer()!, {
+      dataDir: join(dir, "redis"),
+      port: await freePort(),
+      password,
+    });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs with maxmemory-policy noeviction and appendonly yes", () => {
+    expect(redis!.settings).toEqual({ maxmemoryPolicy: "noeviction", appendonly: "yes" });
+  });
+
+  it("keeps the password off the command line and in an owner-only config file", () => {
+    const cmdline = readFileSync(`/proc/${redis!.pid}/cmdline`, "utf8");
+    expect(cmdline).not.toContain(password);
+    expect(cmdline).toContain("redis-server");
+    expect(statSync(join(dir, "redis", "redis.conf")).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses clients without the password and serves those with it", async () => {
+    // A raw socket: what any client without the password gets.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(redis!.port, "127.0.0.1", () => socket.write("SET k v\r\n"));
+      socket.once("data", (data) => {
+        socket.destroy();
+        resolve(data.toString("utf8"));
+      });
+      socket.once("error", reject);
+    });
+    expect(reply).toBe("-NOAUTH Authentication required.\r\n");
+    const client = new Redis({ port: redis!.port, password, lazyConnect: true });
+    await client.connect();
+    expect(await client.set("k", "v")).toBe("OK");
+    await client.quit();
+  });
+
+  it("stops cleanly, leaving the append-only file behind", async () => {
+    const pid = redis!.pid;
+    await redis!.stop();
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(existsSync(join(dir, "redis", "appendonlydir"))).toBe(true);
+    redis = undefined;
+  });
+});
