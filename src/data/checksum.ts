@@ -1,0 +1,262 @@
+/**
+ * The order-independent content checksum that `data verify` compares across the source and the
+ * targets. Every value is first put in one normal form, identical on every side:
+ *
+ *   integer → decimal digits; string/enum → as is; decimal → fixed-scale text (`1.500000`);
+ *   datetime → `YYYY-MM-DD HH:MM:SS.ffffff` in UTC; date → `YYYY-MM-DD`; boolean → `1`/`0`;
+ *   JSON → BigQuery's canonical JSON text (`canonical-json.ts`).
+ *
+ * A row's text is the concatenation over its columns of `<code points>:<value>` or `N` for NULL
+ * (length-prefixed, so NULL, '' and the text `\N` differ and no separator can be forged). The row
+ * hash is the first 15 hex digits (60 bits) of MD5(UTF-8 row text) as an integer; the checksum is
+ * the exact sum of row hashes (a decimal, so no overflow) together with the row count.
+ *
+ * The same normal form is computed by SQL on MariaDB/SingleStore, Postgres and BigQuery, and in
+ * TypeScript over load files. One exception, documented in the runbook: MariaDB has no way to put
+ * JSON in BigQuery's canonical form (JSON is LONGTEXT there), so for tables with JSON columns the
+ * source query returns the SQL-normalised parts of each row plus the raw JSON text, and the tool
+ * canonicalises the JSON and hashes the row.
+ */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical-json";
+import type { MigrationColumn, MigrationTable } from "./table-plan";
+
+export interface Checksum {
+  readonly rows: number;
+  /** Sum of the 60-bit row hashes, as decimal digits. */
+  readonly sum: string;
+}
+
+/** Half-open key range `(after, upTo]`; either end may be open. */
+export interface KeyRange {
+  readonly after?: bigint;
+  readonly upTo?: bigint;
+}
+
+export function sameChecksum(a: Checksum, b: Checksum): boolean {
+  return a.rows === b.rows && a.sum === b.sum;
+}
+
+function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A high surrogate followed by a low one is a single code point.
+    if (c < 0xd800 || c > 0xdbff || i + 1 >= s.length) n++;
+    else {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** The row's checksum text part for one normalised value. */
+export function normalPart(value: string | null): string {
+  return value === null ? "N" : `${codePointLength(value)}:${value}`;
+}
+
+/** The 60-bit hash of a row of normalised values. */
+export function rowHash(values: readonly (string | null)[]): bigint {
+  let text = "";
+  for (const v of values) text += normalPart(v);
+  return hashOfRowText(text);
+}
+
+export function hashOfRowText(text: string): bigint {
+  const hex = createHash("md5").update(text, "utf8").digest("hex");
+  return BigInt(`0x${hex.slice(0, 15)}`);
+}
+
+/** Accumulates row hashes in TypeScript (load files; source rows with JSON columns). */
+export class ChecksumAccumulator {
+  rows = 0;
+  private total = 0n;
+  add(hash: bigint): void {
+    this.rows++;
+    this.total += hash;
+  }
+  result(): Checksum {
+    return { rows: this.rows, sum: this.total.toString() };
+  }
+}
+
+// ---------------------------------------------------------------- MariaDB / SingleStore (source)
+
+const mysqlId = (name: string) => `\`${name.replace(/`/g, "``")}\``;
+
+function mysqlNormalExpression(c: MigrationColumn): string {
+  const col = mysqlId(c.legacy.column);
+  switch (c.value.kind) {
+    case "string":
+    case "enum":
+      return col;
+    case "integer":
+    case "decimal":
+    case "boolean":
+      return `CAST(${col} AS CHAR)`;
+    case "datetime":
+      return `DATE_FORMAT(${col}, '%Y-%m-%d %H:%i:%s.%f')`;
+    case "date":
+      return `DATE_FORMAT(${col}, '%Y-%m-%d')`;
+    case "json":
+      throw new Error("JSON is normalised by the tool on the MySQL side");
+  }
+}
+
+function mysqlPart(c: MigrationColumn): string {
+  const e = mysqlNormalExpression(c);
+  return `IFNULL(CONCAT(CHAR_LENGTH(${e}), ':', ${e}), 'N')`;
+}
+
+export function mysqlRangeCondition(
+  table: MigrationTable,
+  range: KeyRange,
+  excluded: readonly string[],
+): string {
+  const key = mysqlId(table.key.legacy.column);
+  const conditions = ["1=1"];
+  if (range.after !== undefined) conditions.push(`${key} > ${range.after}`);
+  if (range.upTo !== undefined) conditions.push(`${key} <= ${range.upTo}`);
+  if (excluded.length > 0) conditions.push(`${key} NOT IN (${excluded.join(", ")})`);
+  return conditions.join(" AND ");
+}
+
+export function hasJsonColumn(table: MigrationTable): boolean {
+  return table.columns.some((c) => c.value.kind === "json");
+}
+
+/** Whole checksum in one MariaDB query (tables without JSON columns). */
+export function mysqlChecksumSql(
+  table: MigrationTable,
+  range: KeyRange,
+  excluded: readonly string[],
+): string {
+  const rowText = `CONCAT(${table.columns.map(mysqlPart).join(", ")})`;
+  return (
+    `SELECT COUNT(*) AS row_count, ` +
+    `CAST(IFNULL(SUM(CAST(CONV(SUBSTRING(MD5(${rowText}), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
+    `FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, excluded)}`
+  );
+}
+
+/**
+ * Rows for the tool-side hash (tables with JSON columns): the key, then per column either the
+ * SQL-normalised part or, for JSON, the raw text (canonicalised by the tool).
+ */
+export function mysqlRowPartsSql(table: MigrationTable): string {
+  const parts = table.columns.map((c) =>
+    c.value.kind === "json" ? mysqlId(c.legacy.column) : mysqlPart(c),
+  );
+  return `SELECT ${mysqlId(table.key.legacy.column)}, ${parts.join(", ")} FROM ${mysqlId(table.legacyTable)}`;
+}
+
+/** Row hash from the `mysqlRowPartsSql` parts (index 0 is the key). */
+export function rowHashFromMysqlParts(
+  table: MigrationTable,
+  parts: readonly (string | null)[],
+): bigint {
+  let text = "";
+  table.columns.forEach((c, i) => {
+    const part = parts[i + 1];
+    if (c.value.kind !== "json") text += part;
+    else if (part === null) text += "N";
+    else {
+      let canonical: string;
+      try {
+        canonical = canonicalJson(part);
+      } catch {
+        // Unconvertible JSON never reaches a target; a marker makes the checksum differ.
+        canonical = `\u0000invalid:${part}`;
+      }
+      text += normalPart(canonical);
+    }
+  });
+  return hashOfRowText(text);
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+const pgId = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function pgNormalExpression(c: MigrationColumn): string {
+  const col = pgId(c.name);
+  switch (c.value.kind) {
+    case "datetime":
+      return `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`;
+    case "boolean":
+      return `${col}::int::text`;
+    default:
+      return `${col}::text`;
+  }
+}
+
+export function pgChecksumSql(table: MigrationTable, range: KeyRange): string {
+  const rowText = table.columns
+    .map((c) => {
+      const e = pgNormalExpression(c);
+      return `coalesce(char_length(${e})::text || ':' || ${e}, 'N')`;
+    })
+    .join(" || ");
+  const key = pgId(table.key.name);
+  const conditions = ["true"];
+  if (range.after !== undefined) conditions.push(`${key} > ${range.after}`);
+  if (range.upTo !== undefined) conditions.push(`${key} <= ${range.upTo}`);
+  return (
+    `SELECT count(*)::bigint::text AS row_count, ` +
+    `coalesce(sum(('x' || substr(md5(${rowText}), 1, 15))::bit(60)::bigint), 0)::text AS hash_sum ` +
+    `FROM ${pgId(table.name)} WHERE ${conditions.join(" AND ")}`
+  );
+}
+
+// ---------------------------------------------------------------- BigQuery (standard SQL)
+
+const bqId = (name: string) => `\`${name}\``;
+
+function bqNormalExpression(c: MigrationColumn): string {
+  const col = bqId(c.name);
+  switch (c.value.kind) {
+    case "string":
+    case "enum":
+      return col;
+    case "integer":
+      return `CAST(${col} AS STRING)`;
+    case "decimal":
+      return `FORMAT('%.${c.value.scale}f', ${col})`;
+    case "datetime":
+      return `FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%E6S', ${col}, 'UTC')`;
+    case "date":
+      return `FORMAT_DATE('%Y-%m-%d', ${col})`;
+    case "boolean":
+      return `CAST(CAST(${col} AS INT64) AS STRING)`;
+    case "json":
+      return `TO_JSON_STRING(${col})`;
+  }
+}
+
+/**
+ * BigQuery checksum of a table, `tableRef` being the fully qualified, backquoted table
+ * (`` `project.dataset.table` ``). Returns one row (row_count INT64, hash_sum STRING).
+ */
+export function bigQueryChecksumSql(
+  table: MigrationTable,
+  tableRef: string,
+  range: KeyRange,
+): string {
+  const rowText = `CONCAT(${table.columns
+    .map((c) => {
+      const e = bqNormalExpression(c);
+      return `COALESCE(CONCAT(CAST(CHAR_LENGTH(${e}) AS STRING), ':', ${e}), 'N')`;
+    })
+    .join(", ")})`;
+  const key = bqId(table.key.name);
+  const conditions = ["TRUE"];
+  if (range.after !== undefined) conditions.push(`${key} > ${range.after}`);
+  if (range.upTo !== undefined) conditions.push(`${key} <= ${range.upTo}`);
+  return (
+    `SELECT COUNT(*) AS row_count, ` +
+    `CAST(COALESCE(SUM(CAST(CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(${rowText})), 1, 15)) AS INT64) AS NUMERIC)), 0) AS STRING) AS hash_sum ` +
+    `FROM ${tableRef} WHERE ${conditions.join(" AND ")}`
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * Checks and normalises one legacy value (always read as text, so nothing passes through a float or
+ * a JS Date) into the exact text both targets load. A value that cannot be converted losslessly
+ * throws `RejectedValue`; the row then goes to the reject file instead of the target.
+ */
+import { canonicalJson, JsonConversionError } from "./canonical-json";
+import type { MigrationColumn } from "./table-plan";
+
+export class RejectedValue extends Error {
+  constructor(
+    readonly column: string,
+    readonly reason: string,
+    readonly raw: string | null,
+  ) {
+    super(`${column}: ${reason}`);
+  }
+}
+
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INTEGER = /^-?\d+$/;
+
+function validCalendarDate(y: number, m: number, d: number): boolean {
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return d <= days;
+}
+
+/**
+ * The normalised text of a value, or null. Datetimes become `YYYY-MM-DD HH:MM:SS.ffffff` (UTC, the
+ * legacy database's convention), decimals keep MySQL's fixed-scale text, JSON becomes canonical.
+ */
+export function convertValue(column: MigrationColumn, raw: string | null): string | null {
+  if (raw === null) {
+    if (column.notNull) throw new RejectedValue(column.name, "NULL in a NOT NULL column", raw);
+    return null;
+  }
+  const v = column.value;
+  switch (v.kind) {
+    case "string":
+      return raw;
+    case "integer":
+      if (!INTEGER.test(raw)) throw new RejectedValue(column.name, "not an integer", raw);
+      return raw;
+    case "enum":
+      // Non-strict MySQL stores an invalid ENUM value as '' (index 0).
+      if (!v.values.includes(raw)) {
+        throw new RejectedValue(
+          column.name,
+          `value is not one of ${v.values.map((x) => `'${x}'`).join(", ")}`,
+          raw,
+        );
+      }
+      return raw;
+    case "decimal": {
+      const m = /^-?\d+(?:\.(\d+))?$/.exec(raw);
+      if (!m || (m[1]?.length ?? 0) !== v.scale) {
+        throw new RejectedValue(column.name, `not a decimal with scale ${v.scale}`, raw);
+      }
+      return raw;
+    }
+    case "datetime": {
+      const m = DATETIME.exec(raw);
+      if (!m || !validCalendarDate(+m[1], +m[2], +m[3]) || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) {
+        throw new RejectedValue(column.name, "invalid datetime", raw);
+      }
+      return `${raw.slice(0, 19)}.${(m[7] ?? "").padEnd(6, "0")}`;
+    }
+    case "date": {
+      const m = DATE.exec(raw);
+      if (!m || !validCalendarDate(+m[1], +m[2], +m[3])) {
+        throw new RejectedValue(column.name, "invalid date", raw);
+      }
+      return raw;
+    }
+    case "boolean":
+      // BOOLEAN is TINYINT(1): it can hold 2 or -1, which no boolean target can keep.
+      if (raw !== "0" && raw !== "1") {
+        throw new RejectedValue(column.name, "boolean (TINYINT) value other than 0 or 1", raw);
+      }
+      return raw;
+    case "json":
+      try {
+        const canonical = canonicalJson(raw);
+        // A top-level JSON null in an NDJSON load file reads back as SQL NULL: the two would merge.
+        if (canonical === "null") {
+          throw new JsonConversionError("top-level JSON null would load as SQL NULL in BigQuery");
+        }
+        return canonical;
+      } catch (error) {
+        if (error instanceof JsonConversionError) {
+          throw new RejectedValue(column.name, error.message, raw);
+        }
+        throw error;
+      }
+    default: {
+      const never: never = v;
+      throw new Error(`unhandled value kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Converts a whole row; the first value that cannot be converted rejects the row. */
+export function convertRow(
+  columns: readonly MigrationColumn[],
+  raw: readonly (string | null)[],
+): (string | null)[] {
+  const out = new Array<string | null>(columns.length);
+  for (let i = 0; i < columns.length; i++) out[i] = convertValue(columns[i], raw[i]);
+  return out;
+}

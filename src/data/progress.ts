@@ -1,0 +1,42 @@
+/** Per-table progress lines on stderr (rows, rows/s, ETA), at most once per interval. */
+export class TableProgress {
+  private readonly started = Date.now();
+  private lastPrinted = 0;
+  constructor(
+    private readonly table: string,
+    private readonly expectedRows: number,
+    private readonly write: (line: string) => void,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  update(rows: number, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastPrinted < this.intervalMs) return;
+    this.lastPrinted = now;
+    const seconds = Math.max((now - this.started) / 1000, 0.001);
+    const rate = rows / seconds;
+    const remaining = Math.max(this.expectedRows - rows, 0);
+    const eta = rate > 0 ? `${Math.ceil(remaining / rate)}s` : "?";
+    this.write(
+      `${this.table}: ${rows}/${this.expectedRows} rows, ${Math.round(rate)} rows/s, ETA ${eta}`,
+    );
+  }
+
+  elapsedSeconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+}
+
+/** A plain-text table for the final summary. */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

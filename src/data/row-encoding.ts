@@ -1,0 +1,141 @@
+/**
+ * Encoders from converted rows (see `convert.ts`) to the two load formats: PostgreSQL's COPY text
+ * format and BigQuery's newline-delimited JSON.
+ */
+import { quoteJsonString } from "./canonical-json";
+import type { MigrationColumn } from "./table-plan";
+
+const COPY_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+/**
+ * One line of COPY text format. NULL is the bare marker `\N`; inside values backslash, tab, LF and
+ * CR are escaped, so an empty string, the text `\N` and NULL stay three different things. Datetimes
+ * carry an explicit `+00` so the session time zone cannot shift them.
+ */
+export function encodeCopyLine(
+  columns: readonly MigrationColumn[],
+  row: readonly (string | null)[],
+): string {
+  let line = "";
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) line += "\t";
+    const v = row[i];
+    if (v === null) {
+      line += "\\N";
+      continue;
+    }
+    switch (columns[i].value.kind) {
+      case "datetime":
+        line += `${v}+00`;
+        break;
+      case "string":
+      case "enum":
+      case "json":
+        line += /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : v;
+        break;
+      default:
+        line += v;
+    }
+  }
+  return `${line}\n`;
+}
+
+/**
+ * One NDJSON line as BigQuery's JSON loader reads it: INTEGER and NUMERIC as strings (exact; the
+ * loader accepts quoted numbers), TIMESTAMP as RFC 3339 with microseconds and `Z`, BOOLEAN as
+ * true/false, JSON columns embedded as the JSON value itself (already canonical, one line).
+ */
+export function encodeNdjsonLine(
+  columns: readonly MigrationColumn[],
+  row: readonly (string | null)[],
+): string {
+  const parts: string[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const v = row[i];
+    const name = quoteJsonString(columns[i].name);
+    if (v === null) {
+      parts.push(`${name}:null`);
+      continue;
+    }
+    switch (columns[i].value.kind) {
+      case "json":
+        parts.push(`${name}:${v}`);
+        break;
+      case "boolean":
+        parts.push(`${name}:${v === "1" ? "true" : "false"}`);
+        break;
+      case "datetime":
+        parts.push(`${name}:"${v.slice(0, 10)}T${v.slice(11)}Z"`);
+        break;
+      default:
+        parts.push(`${name}:${quoteJsonString(v)}`);
+    }
+  }
+  return `{${parts.join(",")}}\n`;
+}
+
+/**
+ * The converted row back from an NDJSON line written by `encodeNdjsonLine` (used to checksum load
+ * files). JSON members are taken as their exact text, never re-parsed through a float.
+ */
+export function decodeNdjsonLine(
+  columns: readonly MigrationColumn[],
+  line: string,
+): (string | null)[] {
+  const members = splitObjectMembers(line);
+  return columns.map((c) => {
+    const text = members.get(c.name);
+    if (text === undefined) throw new Error(`load file line lacks column ${c.name}`);
+    if (text === "null") return null;
+    switch (c.value.kind) {
+      case "json":
+        return text;
+      case "boolean":
+        return text === "true" ? "1" : "0";
+      case "datetime": {
+        const s = JSON.parse(text) as string;
+        return `${s.slice(0, 10)} ${s.slice(11, -1)}`;
+      }
+      default:
+        return JSON.parse(text) as string;
+    }
+  });
+}
+
+/** Top-level members of a one-line JSON object as raw text slices. */
+function splitObjectMembers(line: string): Map<string, string> {
+  const members = new Map<string, string>();
+  let i = 1;
+  const n = line.length;
+  while (i < n && line[i] !== "}") {
+    const keyEnd = endOfString(line, i);
+    const key = JSON.parse(line.slice(i, keyEnd)) as string;
+    const valueStart = keyEnd + 1;
+    let j = valueStart;
+    let depth = 0;
+    for (; j < n; j++) {
+      const c = line[j];
+      if (c === '"') j = endOfString(line, j) - 1;
+      else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === "," && depth === 0) break;
+    }
+    members.set(key, line.slice(valueStart, j));
+    i = line[j] === "," ? j + 1 : j;
+  }
+  return members;
+}
+
+/** Index just past the closing quote of the string starting at `start`. */
+function endOfString(text: string, start: number): number {
+  let i = start + 1;
+  while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+  return i + 1;
+}
