@@ -235,3 +235,9 @@ export function analyticsViewOrder(): readonly AnalyticsViewName[] {
   viewOrder = Object.freeze(ordered);
   return viewOrder;
 }
+
+/**
+ * The target used where none is given (export, `schema check`, tests): a placeholder dev project
+ * and the dataset name of DESIGN §4. Real deployments render with their stack's project/dataset.
+ */
+export const defaultViewTarget: ViewTarget = { project: "synter-dev", dataset: "synter_analytics" };
