@@ -1,12 +1,199 @@
-// Placeholder until the schema commands land; replaced by their implementation.
+/**
+ * `synter-infra schema …`: export the generated artefacts of schema/ (BigQuery table JSON, view
+ * SQL, Postgres schema JSON), regenerate the checked-in copies, and check every BigQuery SQL text
+ * of the project with ZetaSQL.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../errors";
+import { defaultViewTarget, validateViewTarget, type ViewTarget } from "../../../schema/views";
+import {
+  checkedInArtefacts,
+  GENERATED_DIRECTORY,
+  schemaExportFiles,
+  type GeneratedFile,
+} from "../../../schema/generate/schema-export";
+import { checkProjectSql, projectSqlSources, ZetaSql } from "../../zetasql";
+
+/** The repository root (this file is src/cli/commands/schema.ts). */
+const repositoryRoot = resolve(__dirname, "..", "..", "..");
+
+interface TargetOptions {
+  readonly project: string;
+  readonly dataset: string;
+}
+
+function targetFrom(options: TargetOptions): ViewTarget {
+  const target = { project: options.project, dataset: options.dataset };
+  const problems = validateViewTarget(target);
+  if (problems.length > 0) throw new UserError(problems.join("\n"), 2);
+  return target;
+}
+
+function writeFiles(directory: string, files: readonly GeneratedFile[]): void {
+  for (const file of files) {
+    const path = join(directory, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.content);
+  }
+}
+
+function listFiles(directory: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(directory, { withFileTypes: true, recursive: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checked-in artefacts that differ from what schema/ generates: changed or missing files, and
+ * files in the generated directory that nothing generates any more. Paths relative to `root`.
+ */
+export function staleArtefacts(root: string = repositoryRoot): string[] {
+  const artefacts = checkedInArtefacts();
+  const stale = artefacts
+    .filter((file) => readOrUndefined(join(root, file.path)) !== file.content)
+    .map((file) => file.path);
+  const expected = new Set(artefacts.map((file) => file.path));
+  for (const path of listFiles(join(root, GENERATED_DIRECTORY))) {
+    const relativePath = relative(root, path).split("\\").join("/");
+    if (!expected.has(relativePath)) stale.push(relativePath);
+  }
+  return stale.sort();
+}
 
 export function registerSchemaCommands(program: Command): void {
-  program
+  const schema = program
     .command("schema")
-    .description("(schema: not implemented yet)")
-    .action(() => {
-      throw new UserError("schema is not implemented yet");
+    .description("Generated artefacts of schema/ and offline checks of the BigQuery SQL");
+
+  schema
+    .command("export")
+    .description(
+      "Write bigquery/tables/<table>.json, bigquery/views/<view>.sql and postgres/schema.json",
+    )
+    .requiredOption("--out <dir>", "output directory (created if missing)")
+    .option("--project <id>", "BigQuery project the views reference", defaultViewTarget.project)
+    .option("--dataset <id>", "BigQuery dataset the views reference", defaultViewTarget.dataset)
+    .option("--json", "print the written files as JSON")
+    .action((options: TargetOptions & { out: string; json?: boolean }) => {
+      const target = targetFrom(options);
+      const files = schemaExportFiles(target);
+      const out = resolve(options.out);
+      writeFiles(out, files);
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({ out, target, files: files.map((f) => f.path) }, null, 2)}\n`,
+        );
+      } else {
+        for (const file of files) process.stdout.write(`wrote ${join(options.out, file.path)}\n`);
+      }
+    });
+
+  schema
+    .command("generate")
+    .description(
+      `Regenerate the checked-in artefacts (${GENERATED_DIRECTORY}/, docs/data-dictionary.md)`,
+    )
+    .option("--check", "only report stale artefacts; exit 1 if any")
+    .action((options: { check?: boolean }) => {
+      if (options.check) {
+        const stale = staleArtefacts();
+        if (stale.length > 0) {
+          throw new UserError(
+            `stale generated files (run npm run schema:generate):\n  ${stale.join("\n  ")}`,
+          );
+        }
+        process.stdout.write("generated files are up to date\n");
+        return;
+      }
+      const artefacts = checkedInArtefacts();
+      // The generated directory holds nothing else: clear it so removed tables/views disappear.
+      rmSync(join(repositoryRoot, GENERATED_DIRECTORY), { recursive: true, force: true });
+      writeFiles(repositoryRoot, artefacts);
+      for (const file of artefacts) process.stdout.write(`wrote ${file.path}\n`);
+    });
+
+  schema
+    .command("check")
+    .description(
+      "Analyze every view and other BigQuery SQL of the project with ZetaSQL against schema/",
+    )
+    .option(
+      "--project <id>",
+      "BigQuery project to render references with",
+      defaultViewTarget.project,
+    )
+    .option(
+      "--dataset <id>",
+      "BigQuery dataset to render references with",
+      defaultViewTarget.dataset,
+    )
+    .option("--json", "print the results as JSON")
+    .action(async (options: TargetOptions & { json?: boolean }) => {
+      const target = targetFrom(options);
+      const sources = projectSqlSources(target);
+      let zeta: ZetaSql;
+      try {
+        zeta = await ZetaSql.start();
+      } catch (error) {
+        throw new UserError(`could not start ZetaSQL: ${(error as Error).message}`, 69);
+      }
+      let report;
+      try {
+        report = await checkProjectSql(zeta, sources, target);
+      } finally {
+        await zeta.stop();
+      }
+      const display = (file: string): string => relative(process.cwd(), file) || file;
+      if (options.json) {
+        const results = report.results.map((result) => ({
+          name: result.name,
+          file: display(result.file),
+          ok: result.ok,
+          ...(result.ok
+            ? {
+                columns: (result.outputColumns ?? []).map((column) => ({
+                  name: column.name,
+                  type: column.type.typeKind?.replace(/^TYPE_/, ""),
+                })),
+              }
+            : { line: result.line, column: result.column, message: result.message }),
+        }));
+        process.stdout.write(`${JSON.stringify({ ok: report.ok, target, results }, null, 2)}\n`);
+      } else {
+        for (const result of report.results) {
+          if (result.ok) process.stdout.write(`ok    ${result.name} (${display(result.file)})\n`);
+          else
+            process.stderr.write(
+              `${display(result.file)}:${result.line}:${result.column}: ${result.message}\n`,
+            );
+        }
+      }
+      const failed = report.results.filter((result) => !result.ok).length;
+      if (failed > 0) {
+        throw new UserError(
+          `${failed} of ${report.results.length} SQL sources have errors (ZetaSQL)`,
+          1,
+        );
+      }
+      if (!options.json) {
+        process.stdout.write(`${report.results.length} SQL sources analyzed, no errors\n`);
+      }
     });
 }
