@@ -231,7 +231,8 @@ function bqNormalExpression(c: MigrationColumn): string {
     case "boolean":
       return `CAST(CAST(${col} AS INT64) AS STRING)`;
     case "json":
-      return `TO_JSON_STRING(${col})`;
+      // TO_JSON_STRING(NULL) is the text 'null'; SQL NULL must stay NULL (`N` in the row text).
+      return `IF(${col} IS NULL, NULL, TO_JSON_STRING(${col}))`;
   }
 }
 

@@ -1,0 +1,519 @@
+/**
+ * The data migration end to end on real servers: MariaDB (standing in for SingleStore) loaded with
+ * the legacy schema and hostile values, embedded Postgres 15 with the auth schema, load files under
+ * a temp dir, and ZetaSQL evaluating the BigQuery checksum SQL over those files.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { Connection } from "mysql2/promise";
+import { Client } from "pg";
+import { analyticsTableCatalog } from "../../src/zetasql/catalog";
+import { ZetaSql } from "../../src/zetasql/analyzer";
+import type { ValueProto } from "../../src/zetasql/proto-types";
+import { encodeNumeric, parseDate, parseTimestamp } from "../../src/zetasql/values";
+import { bigQueryChecksumSql } from "../../src/data/checksum";
+import { connectSource } from "../../src/data/source";
+import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
+import { sourceChecksum } from "../../src/data/verify";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../support/embedded-postgres";
+import { startMariaDb, type MariaDb } from "../support/mariadb";
+import { describeWithBinaries } from "../support/servers";
+import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
+import { createAuthSchema } from "./target-schema";
+
+const ROOT = join(__dirname, "..", "..");
+const PAGE_SIZE = "7";
+const tables = migrationTables();
+const authTables = tables.filter((t) => t.target === "postgres");
+const analytics = tables.filter((t) => t.target === "bigquery");
+
+interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Exit status, with stderr in the failure message so a wrong status explains itself. */
+function statusOf(run: CliResult): { status: number | null; stderr?: string } {
+  return run.status === 0 ? { status: 0 } : { status: run.status, stderr: run.stderr };
+}
+
+function cli(args: string[], env: Record<string, string> = {}): CliResult {
+  const result = spawnSync(process.execPath, [join(__dirname, "data-cli-entry.js"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 110_000,
+  });
+  return {
+    status: result.status,
+    signal: result.signal,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
+}
+
+/** JSON text with object keys sorted, for comparing JSON values independently of key order. */
+function sortedJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sort(value));
+}
+
+/** Source rows as text, values normalised the way the targets must hold them. */
+async function sourceRows(db: Connection, table: MigrationTable): Promise<(string | null)[][]> {
+  const cols = table.columns.map((c) => `\`${c.legacy.column}\``).join(", ");
+  const [rows] = await db.query({
+    sql: `SELECT ${cols} FROM \`${table.legacyTable}\` ORDER BY \`${table.key.legacy.column}\``,
+    rowsAsArray: true,
+    typeCast: (field) => field.string("utf8"),
+  });
+  return (rows as unknown as (string | null)[][]).map((row) =>
+    row.map((v, i) => {
+      if (v === null) return null;
+      const kind = table.columns[i].value.kind;
+      if (kind === "datetime") return `${v.slice(0, 19)}.${(v.slice(20) || "").padEnd(6, "0")}`;
+      if (kind === "json") return sortedJson(JSON.parse(v));
+      return v;
+    }),
+  );
+}
+
+/** Postgres rows as the server prints them, mapped to the source's conventions. */
+async function postgresRows(pg: Client, table: MigrationTable): Promise<(string | null)[][]> {
+  const cols = table.columns.map((c) => `"${c.name}"`).join(", ");
+  const result = await pg.query({
+    text: `SELECT ${cols} FROM "${table.name}" ORDER BY "${table.key.name}"`,
+    rowMode: "array",
+    types: { getTypeParser: () => (v: string) => v },
+  });
+  return (result.rows as (string | null)[][]).map((row) =>
+    row.map((v, i) => {
+      if (v === null) return null;
+      const kind = table.columns[i].value.kind;
+      if (kind === "boolean") return v === "t" ? "1" : "0";
+      if (kind === "datetime") {
+        const m = /^(.{19})(?:\.(\d+))?\+00$/.exec(v);
+        if (!m) throw new Error(`unexpected timestamptz text ${v}`);
+        return `${m[1]}.${(m[2] ?? "").padEnd(6, "0")}`;
+      }
+      return v;
+    }),
+  );
+}
+
+function fileLines(dir: string, table: string): string[] {
+  return readdirSync(join(dir, table))
+    .filter((f) => f.endsWith(".ndjson.gz"))
+    .sort()
+    .flatMap((f) =>
+      gunzipSync(readFileSync(join(dir, table, f)))
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean),
+    );
+}
+
+/** Load-file rows mapped to the source's conventions (JSON compared as parsed values). */
+function fileRows(dir: string, table: MigrationTable): (string | null)[][] {
+  return fileLines(dir, table.name).map((line) => {
+    const object = JSON.parse(line) as Record<string, unknown>;
+    return table.columns.map((c) => {
+      const v = object[c.name];
+      if (v === null || v === undefined) return null;
+      switch (c.value.kind) {
+        case "json":
+          return sortedJson(v);
+        case "boolean":
+          return v ? "1" : "0";
+        case "datetime": {
+          const s = v as string;
+          expect(s).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+          return `${s.slice(0, 10)} ${s.slice(11, 26)}`;
+        }
+        default:
+          expect(typeof v).toBe("string");
+          return v as string;
+      }
+    });
+  });
+}
+
+async function dumpPostgres(url: string): Promise<Record<string, (string | null)[][]>> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    const out: Record<string, (string | null)[][]> = {};
+    for (const t of authTables) out[t.name] = await postgresRows(pg, t);
+    return out;
+  } finally {
+    await pg.end();
+  }
+}
+
+function dumpFiles(dir: string): Record<string, string[]> {
+  return Object.fromEntries(analytics.map((t) => [t.name, fileLines(dir, t.name)]));
+}
+
+/** Load-file rows as ZetaSQL cells: exact (NUMERIC scaled bytes, TIMESTAMP seconds+nanos, JSON text). */
+function zetaSqlCells(dir: string, table: MigrationTable): ValueProto[][] {
+  const catalogColumns = analyticsTableCatalog({ project: "p", dataset: "d" }).tables.find(
+    (t) => t.name === `p.d.${table.name}`,
+  )!.columns;
+  return fileLines(dir, table.name).map((line) => {
+    const object = JSON.parse(line) as Record<string, unknown>;
+    const rawJson = new Map<string, string>();
+    for (const c of table.columns.filter((x) => x.value.kind === "json")) {
+      // The exact JSON text of the member (JSON.parse would round numbers through a double).
+      rawJson.set(c.name, jsonMemberText(line, c.name));
+    }
+    return catalogColumns.map((col) => {
+      const v = object[col.name];
+      if (v === null || v === undefined) return {};
+      switch (col.type) {
+        case "INTEGER":
+          return { int64Value: v as string };
+        case "NUMERIC":
+          return { numericValue: encodeNumeric(v as string) };
+        case "TIMESTAMP":
+          return { timestampValue: parseTimestamp(v as string) };
+        case "DATE":
+          return { dateValue: parseDate(v as string) };
+        case "BOOLEAN":
+          return { boolValue: v as boolean };
+        case "JSON":
+          return { jsonValue: rawJson.get(col.name)! };
+        default:
+          return { stringValue: v as string };
+      }
+    });
+  });
+}
+
+function jsonMemberText(line: string, name: string): string {
+  const marker = `${JSON.stringify(name)}:`;
+  let i = line.indexOf(marker) + marker.length;
+  const start = i;
+  let depth = 0;
+  for (; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      for (i++; line[i] !== '"'; i++) if (line[i] === "\\") i++;
+    } else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      if (depth === 0) break;
+      depth--;
+    } else if (c === "," && depth === 0) break;
+  }
+  return line.slice(start, i);
+}
+
+describeWithBinaries(["mariadbd"])(
+  "data migrate / verify on MariaDB → Postgres + load files",
+  () => {
+    let maria: MariaDb;
+    let pgServer: EmbeddedPostgres;
+    let work: string;
+    let legacyUrl: string;
+    let pgUrl: string;
+    let outDir: string;
+    let zeta: ZetaSql;
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), "synter-data-"));
+      [maria, pgServer, zeta] = await Promise.all([
+        startMariaDb(),
+        startEmbeddedPostgres(),
+        ZetaSql.start(),
+      ]);
+      legacyUrl = maria.url("legacy");
+      await loadLegacyFixture(maria.url("mysql"), "legacy", 40);
+      pgUrl = await pgServer.createDatabase("synter");
+      await createAuthSchema(pgUrl);
+      outDir = join(work, "out");
+    });
+
+    afterAll(async () => {
+      await Promise.all([maria?.stop(), pgServer?.stop(), zeta?.stop()]);
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    const migrateArgs = (pg: string, out: string, extra: string[] = []) => [
+      "data",
+      "migrate",
+      "--source",
+      legacyUrl,
+      "--postgres",
+      pg,
+      "--out",
+      out,
+      "--page-size",
+      PAGE_SIZE,
+      "--json",
+      ...extra,
+    ];
+
+    test("moves every value of all ten legacy tables exactly, verifies, and moves the sequences", async () => {
+      const run = cli(migrateArgs(pgUrl, outDir));
+      expect(run.stderr).not.toMatch(/internal error/);
+      expect(statusOf(run)).toEqual({ status: 0 });
+      const result = JSON.parse(run.stdout) as {
+        tables: { table: string; rows: number }[];
+        verification: { table: string; ok: boolean }[];
+      };
+      expect(result.tables.map((t) => t.table)).toEqual([
+        "users",
+        "sessions",
+        "magic_links",
+        "oauth_accounts",
+        "campaign_policies",
+        "events",
+        "ad_metrics",
+        "conversions",
+        "touchpoints",
+        "agent_runs",
+      ]);
+      expect(result.verification.map((v) => [v.table, v.ok])).toEqual(
+        result.tables.map((t) => [t.table, true]),
+      );
+      expect(run.stderr).toMatch(/events: \d+\/40 rows, \d+ rows\/s, ETA \d+s/);
+
+      const db = await openLegacy(maria.url("mysql"), "legacy");
+      const pg = new Client({ connectionString: pgUrl });
+      await pg.connect();
+      try {
+        for (const t of authTables) {
+          const expected = await sourceRows(db, t);
+          expect(expected.length).toBeGreaterThan(5);
+          expect({ table: t.name, rows: await postgresRows(pg, t) }).toEqual({
+            table: t.name,
+            rows: expected,
+          });
+        }
+        for (const t of analytics) {
+          expect({ table: t.name, rows: fileRows(outDir, t) }).toEqual({
+            table: t.name,
+            rows: await sourceRows(db, t),
+          });
+        }
+        // NULL, '' and the text \N arrived as three different values.
+        const hashes = await pg.query(
+          "SELECT id, password_hash FROM users WHERE id IN (1, 4, 7) ORDER BY id",
+        );
+        expect(hashes.rows).toEqual([
+          { id: "1", password_hash: null },
+          { id: "4", password_hash: "" },
+          { id: "7", password_hash: "\\N" },
+        ]);
+        // Sequences moved: the app's next insert without an id works and gets max(id) + 1.
+        const maxUser = await pg.query("SELECT max(id)::text AS m FROM users");
+        const inserted = await pg.query(
+          "INSERT INTO users (email, password_hash, name, role) VALUES ('new@example.com', NULL, 'New', 'viewer') RETURNING id::text",
+        );
+        expect(inserted.rows[0].id).toBe((BigInt(maxUser.rows[0].m) + 1n).toString());
+        for (const t of ["sessions", "magic_links", "oauth_accounts", "campaign_policies"]) {
+          const next = await pg.query(
+            `SELECT nextval(pg_get_serial_sequence('${t}', 'id'))::text AS n, (SELECT max(id) FROM ${t})::text AS m`,
+          );
+          expect(BigInt(next.rows[0].n)).toBe(BigInt(next.rows[0].m) + 1n);
+        }
+        await pg.query("DELETE FROM users WHERE email = 'new@example.com'");
+      } finally {
+        await db.end();
+        await pg.end();
+      }
+    });
+
+    test("the BigQuery checksum SQL analyzes in ZetaSQL and, evaluated over the load files, equals the source checksum", async () => {
+      const source = await connectSource(legacyUrl);
+      try {
+        const catalog = analyticsTableCatalog({ project: "p", dataset: "d" });
+        const results: object[] = [];
+        const expectations: object[] = [];
+        for (const t of analytics) {
+          const sql = bigQueryChecksumSql(t, `\`p.d.${t.name}\``, {});
+          const analysis = await zeta.analyze(sql, catalog);
+          expect(analysis).toMatchObject({ ok: true });
+          const evaluated = await zeta.evaluateQueryRaw(
+            sql,
+            { [`p.d.${t.name}`]: zetaSqlCells(outDir, t) },
+            catalog,
+          );
+          const row = evaluated.rows[0];
+          const bigQuery = { rows: Number(row[0].int64Value), sum: row[1].stringValue };
+          const expected = await sourceChecksum(source, t, [])({});
+          results.push({ table: t.name, ...bigQuery });
+          expectations.push({ table: t.name, ...expected });
+          expect(bigQuery.rows).toBeGreaterThan(5);
+        }
+        expect(results).toEqual(expectations);
+      } finally {
+        await source.end();
+      }
+    });
+
+    test("a second run is idempotent: same rows, same files, migrated timestamps untouched", async () => {
+      const before = { pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) };
+      const run = cli(migrateArgs(pgUrl, outDir));
+      expect(statusOf(run)).toEqual({ status: 0 });
+      expect({ pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) }).toEqual(before);
+    });
+
+    test("a run killed with SIGKILL midway, then resumed, gives the identical result", async () => {
+      const reference = { pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) };
+      const killedUrl = await pgServer.createDatabase("synter_killed");
+      await createAuthSchema(killedUrl);
+      const out = join(work, "killed");
+      // Killed after sessions' 2nd range hit Postgres but before the checkpoint recorded it.
+      const first = cli(migrateArgs(killedUrl, out), {
+        SYNTER_DATA_CRASH_AT: "sessions:2:committed",
+      });
+      expect(first.signal).toBe("SIGKILL");
+      const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8"));
+      expect(state.tables.sessions.lastKey).toBe("7");
+      // Resumed, then killed again in the middle of the load files of events.
+      const second = cli(migrateArgs(killedUrl, out, ["--resume"]), {
+        SYNTER_DATA_CRASH_AT: "events:3:checkpointed",
+      });
+      expect(second.signal).toBe("SIGKILL");
+      expect(second.stderr).toMatch(/users: already migrated \(resume\)/);
+      const third = cli(migrateArgs(killedUrl, out, ["--resume"]));
+      expect(third.stderr).not.toMatch(/internal error/);
+      expect(statusOf(third)).toEqual({ status: 0 });
+      expect({ pg: await dumpPostgres(killedUrl), files: dumpFiles(out) }).toEqual(reference);
+    });
+
+    test("verify detects a tampered row and names the table and the key range", async () => {
+      const pg = new Client({ connectionString: pgUrl });
+      await pg.connect();
+      try {
+        await pg.query("UPDATE sessions SET user_agent = user_agent || 'x' WHERE id = 13");
+        const run = cli([
+          "data",
+          "verify",
+          "--source",
+          legacyUrl,
+          "--postgres",
+          pgUrl,
+          "--out",
+          outDir,
+          "--tables",
+          "users,sessions",
+        ]);
+        expect(run.status).toBe(4);
+        expect(run.stderr).toMatch(
+          /sessions: postgres differs from the source .*; differing key range\(s\) \(12, 13\]/,
+        );
+        expect(run.stdout).toMatch(/users\s+postgres\s+\d+\s+\d+\s+ok/);
+        await pg.query("UPDATE sessions SET user_agent = left(user_agent, -1) WHERE id = 13");
+      } finally {
+        await pg.end();
+      }
+      // A load file whose row 10 lost its revenue: the files side is checked the same way.
+      const file = join(outDir, "events", readdirSync(join(outDir, "events")).sort()[1]);
+      const original = readFileSync(file);
+      const lines = gunzipSync(original).toString("utf8").split("\n");
+      const index = lines.findIndex((l) => l.startsWith('{"id":"10",'));
+      expect(index).toBeGreaterThanOrEqual(0);
+      lines[index] = lines[index].replace(/"revenue":"[^"]*"/, '"revenue":null');
+      writeFileSync(file, gzipSync(lines.join("\n")));
+      try {
+        const run = cli([
+          "data",
+          "verify",
+          "--source",
+          legacyUrl,
+          "--out",
+          outDir,
+          "--tables",
+          "events,conversions",
+        ]);
+        expect(run.status).toBe(4);
+        expect(run.stderr).toMatch(
+          /events: files differs from the source .*; differing key range\(s\) \(9, 10\]/,
+        );
+        expect(run.stderr).not.toMatch(/conversions:/);
+      } finally {
+        writeFileSync(file, original);
+      }
+      const clean = cli([
+        "data",
+        "verify",
+        "--source",
+        legacyUrl,
+        "--postgres",
+        pgUrl,
+        "--out",
+        outDir,
+      ]);
+      expect(statusOf(clean)).toEqual({ status: 0 });
+    });
+
+    test("rows that cannot be converted go to the reject file; over --max-rejects the run stops", async () => {
+      await loadLegacyFixture(maria.url("mysql"), "legacy_bad", 16);
+      const bad = await insertBadRows(maria.url("mysql"), "legacy_bad");
+      const badUrl = maria.url("legacy_bad");
+      const target = await pgServer.createDatabase("synter_bad");
+      await createAuthSchema(target);
+      const out = join(work, "bad");
+      const args = [
+        "data",
+        "migrate",
+        "--source",
+        badUrl,
+        "--postgres",
+        target,
+        "--out",
+        out,
+        "--page-size",
+        PAGE_SIZE,
+      ];
+      const stopped = cli(args);
+      expect(stopped.status).toBe(3);
+      expect(stopped.stderr).toMatch(/users: 1 rejected row\(s\) exceed --max-rejects 0/);
+
+      const passed = cli([...args, "--max-rejects", "4"]);
+      expect(passed.stderr).not.toMatch(/internal error/);
+      expect(statusOf(passed)).toEqual({ status: 0 });
+      const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(rejects.map((r) => [r.table, r.key, r.column])).toEqual([
+        ["users", "1000", "role"],
+        ["events", "1000", "ts"],
+        ["touchpoints", "1000", "platform"],
+        ["agent_runs", "1000", "stats"],
+      ]);
+      expect(rejects[0]).toEqual({
+        table: "users",
+        key: "1000",
+        column: "role",
+        reason: "value is not one of 'admin', 'analyst', 'viewer'",
+        value: "",
+      });
+      expect(rejects[1]).toMatchObject({
+        reason: "invalid datetime",
+        value: "0000-00-00 00:00:00.000000",
+      });
+      expect(rejects[2]).toMatchObject({ value: "" });
+      expect(rejects[3].reason).toMatch(/^invalid JSON/);
+      expect(bad).toHaveLength(4);
+      // Rejected rows are absent from the targets, and verification (which excludes them) passes.
+      expect(passed.stderr).toMatch(/verify touchpoints \(files\): ok/);
+      expect(fileLines(out, "events").some((l) => l.includes('"id":"1000"'))).toBe(false);
+    });
+  },
+);
