@@ -4,6 +4,8 @@
  * (rendered for the target) and `postgres/schema.json`. The checked-in artefacts are the export
  * for the default target under `schema/generated/` plus `docs/data-dictionary.md`.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { analyticsTableList } from "../analytics";
 import { analyticsViewOrder, defaultViewTarget, renderViewSql, type ViewTarget } from "../views";
 import { bigQuerySchemaFields } from "./bigquery-schema";
@@ -57,4 +59,42 @@ export function checkedInArtefacts(): GeneratedFile[] {
     })),
     { path: DATA_DICTIONARY_PATH, content: renderDataDictionary() },
   ];
+}
+
+function listFiles(directory: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(directory, { withFileTypes: true, recursive: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checked-in artefacts that differ from what schema/ generates: changed or missing files, and
+ * files in the generated directory that nothing generates any more. Paths relative to `root`.
+ */
+export function staleArtefacts(root: string): string[] {
+  const artefacts = checkedInArtefacts();
+  const stale = artefacts
+    .filter((file) => readOrUndefined(join(root, file.path)) !== file.content)
+    .map((file) => file.path);
+  const expected = new Set(artefacts.map((file) => file.path));
+  for (const path of listFiles(join(root, GENERATED_DIRECTORY))) {
+    const relativePath = relative(root, path).split("\\").join("/");
+    if (!expected.has(relativePath)) stale.push(relativePath);
+  }
+  return stale.sort();
 }

@@ -107,6 +107,11 @@ export class ZetaSql {
     return this.server.port;
   }
 
+  /** Process id of the running service. */
+  get pid(): number {
+    return this.server.pid;
+  }
+
   private analyzerOptions(): object {
     return { languageOptions: this.languageOptions, errorMessageMode: "ERROR_MESSAGE_ONE_LINE" };
   }

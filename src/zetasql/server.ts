@@ -13,6 +13,8 @@ import { createZetaSqlClient, type ZetaSqlClient } from "./client";
 
 export interface ZetaSqlServer {
   readonly port: number;
+  /** Process id of the service (for diagnostics and tests). */
+  readonly pid: number;
   readonly client: ZetaSqlClient;
   /** Stops the service (idempotent). */
   stop(): Promise<void>;
@@ -116,7 +118,7 @@ export async function runServer(port: number, timeoutMs = 30_000): Promise<ZetaS
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { port, client, stop };
+  return { port, pid: child.pid ?? -1, client, stop };
 }
 
 /** Runs the service on a free port; retries once with another port if the first was taken. */

@@ -3,7 +3,7 @@
  * SQL, Postgres schema JSON), regenerate the checked-in copies, and check every BigQuery SQL text
  * of the project with ZetaSQL.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../errors";
@@ -12,6 +12,7 @@ import {
   checkedInArtefacts,
   GENERATED_DIRECTORY,
   schemaExportFiles,
+  staleArtefacts,
   type GeneratedFile,
 } from "../../../schema/generate/schema-export";
 import { checkProjectSql, projectSqlSources, ZetaSql } from "../../zetasql";
@@ -37,44 +38,6 @@ function writeFiles(directory: string, files: readonly GeneratedFile[]): void {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.content);
   }
-}
-
-function listFiles(directory: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(directory, { withFileTypes: true, recursive: true });
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Checked-in artefacts that differ from what schema/ generates: changed or missing files, and
- * files in the generated directory that nothing generates any more. Paths relative to `root`.
- */
-export function staleArtefacts(root: string = repositoryRoot): string[] {
-  const artefacts = checkedInArtefacts();
-  const stale = artefacts
-    .filter((file) => readOrUndefined(join(root, file.path)) !== file.content)
-    .map((file) => file.path);
-  const expected = new Set(artefacts.map((file) => file.path));
-  for (const path of listFiles(join(root, GENERATED_DIRECTORY))) {
-    const relativePath = relative(root, path).split("\\").join("/");
-    if (!expected.has(relativePath)) stale.push(relativePath);
-  }
-  return stale.sort();
 }
 
 export function registerSchemaCommands(program: Command): void {
@@ -113,7 +76,7 @@ export function registerSchemaCommands(program: Command): void {
     .option("--check", "only report stale artefacts; exit 1 if any")
     .action((options: { check?: boolean }) => {
       if (options.check) {
-        const stale = staleArtefacts();
+        const stale = staleArtefacts(repositoryRoot);
         if (stale.length > 0) {
           throw new UserError(
             `stale generated files (run npm run schema:generate):\n  ${stale.join("\n  ")}`,
