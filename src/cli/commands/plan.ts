@@ -1,12 +1,28 @@
-// Placeholder until the plan commands land; replaced by their implementation.
+/**
+ * `synter-infra plan --stack <s> [--json]`: the stack's resource graph, built offline under
+ * Pulumi's mock runtime (no cloud, no credentials — works for pull requests from forks).
+ */
 import type { Command } from "commander";
-import { UserError } from "../errors";
+import { buildPlan } from "../../plan/mock-program";
+import { renderPlanJson, renderPlanTree } from "../../plan/resource-graph";
+
+interface PlanOptions {
+  stack: string;
+  json?: boolean;
+  projectDir: string;
+}
 
 export function registerPlanCommands(program: Command): void {
   program
     .command("plan")
-    .description("(plan: not implemented yet)")
-    .action(() => {
-      throw new UserError("plan is not implemented yet");
+    .description(
+      "Build a stack's resource graph from Pulumi.<stack>.yaml under the mock runtime (offline) and print it",
+    )
+    .requiredOption("-s, --stack <stack>", "stack name (dev, staging, prod, pr-<n>)")
+    .option("--json", "deterministic JSON (sorted keys and resources) instead of a tree")
+    .option("--project-dir <dir>", "directory holding Pulumi.yaml and the program", process.cwd())
+    .action(async (options: PlanOptions) => {
+      const plan = await buildPlan({ projectDir: options.projectDir, stack: options.stack });
+      process.stdout.write(options.json ? renderPlanJson(plan) : renderPlanTree(plan));
     });
 }

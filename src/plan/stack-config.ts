@@ -1,0 +1,124 @@
+/**
+ * Reads a stack's configuration the way the Pulumi CLI hands it to a program: `Pulumi.yaml`'s
+ * project name and config defaults, then `Pulumi.<stack>.yaml`. Keys without a namespace belong to
+ * the project (`foo` → `<project>:foo`). Values that are not strings are passed as JSON, as the CLI
+ * does for structured config.
+ *
+ * Secure values (`{ secure: "v1:…" }`) cannot be decrypted here — there is no passphrase or KMS key in
+ * a fork's pull request — so each is replaced by a placeholder and marked secret: the program sees
+ * a secret of the right kind, and the plan only ever prints `[secret]`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { UserError } from "../cli/errors";
+
+export interface StackConfig {
+  readonly project: string;
+  readonly stack: string;
+  /** Fully qualified key (`project:key`, `gcp:project`) → string value, as the runtime stores it. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Keys whose values are secret (secure in the stack file); their values are placeholders. */
+  readonly secretKeys: readonly string[];
+}
+
+export function projectFilePath(projectDir: string): string {
+  return path.join(projectDir, "Pulumi.yaml");
+}
+
+export function stackFilePath(projectDir: string, stack: string): string {
+  return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+function readYamlObject(file: string): Record<string, unknown> {
+  const parsed: unknown = parseYaml(fs.readFileSync(file, "utf8"));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UserError(`${file}: expected a YAML mapping at the top level`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function qualify(project: string, key: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+function asConfigString(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function isSecure(value: unknown): value is { secure: string } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    typeof (value as { secure?: unknown }).secure === "string"
+  );
+}
+
+/**
+ * A placeholder shaped like what the key likely holds (a URL-looking key gets a URL), so that the
+ * program's own validation of the value's form does not reject it. It is never printed.
+ */
+export function placeholderSecret(key: string): string {
+  const bare = key.split(":").pop() ?? key;
+  if (/url|uri|dsn/i.test(bare)) {
+    return `postgres://plan-placeholder:plan-placeholder@plan-placeholder.invalid:5432/${bare.toLowerCase()}`;
+  }
+  return `plan-placeholder-secret-${bare}`;
+}
+
+export function readStackConfig(projectDir: string, stack: string): StackConfig {
+  const projectFile = projectFilePath(projectDir);
+  if (!fs.existsSync(projectFile)) {
+    throw new UserError(`no Pulumi project here: ${projectFile} does not exist`);
+  }
+  const projectYaml = readYamlObject(projectFile);
+  const project = projectYaml.name;
+  if (typeof project !== "string" || project === "") {
+    throw new UserError(`${projectFile}: "name" (the project name) is missing`);
+  }
+  const stackFile = stackFilePath(projectDir, stack);
+  if (!fs.existsSync(stackFile)) {
+    const known = fs
+      .readdirSync(projectDir)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined)
+      .sort();
+    throw new UserError(
+      `no configuration for stack "${stack}": ${stackFile} does not exist (stacks: ${known.join(", ") || "none"})`,
+    );
+  }
+
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+
+  // Project-level defaults: `config: { key: { default: … } }` or `config: { key: value }`.
+  const projectConfig = projectYaml.config;
+  if (projectConfig && typeof projectConfig === "object" && !Array.isArray(projectConfig)) {
+    for (const [key, declared] of Object.entries(projectConfig as Record<string, unknown>)) {
+      const isDeclaration =
+        declared !== null &&
+        typeof declared === "object" &&
+        !Array.isArray(declared) &&
+        ("default" in declared || "type" in declared || "description" in declared);
+      const value = isDeclaration ? (declared as { default?: unknown }).default : declared;
+      if (value !== undefined) values[qualify(project, key)] = asConfigString(value);
+    }
+  }
+
+  const stackConfig = readYamlObject(stackFile).config;
+  if (stackConfig && typeof stackConfig === "object" && !Array.isArray(stackConfig)) {
+    for (const [key, value] of Object.entries(stackConfig as Record<string, unknown>)) {
+      const qualified = qualify(project, key);
+      if (isSecure(value)) {
+        values[qualified] = placeholderSecret(qualified);
+        secretKeys.add(qualified);
+      } else {
+        values[qualified] = asConfigString(value);
+      }
+    }
+  }
+  return { project, stack, values, secretKeys: [...secretKeys].sort() };
+}
