@@ -4,7 +4,7 @@
  * of the project with ZetaSQL.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../errors";
 import { defaultViewTarget, validateViewTarget, type ViewTarget } from "../../../schema/views";
@@ -15,7 +15,7 @@ import {
   staleArtefacts,
   type GeneratedFile,
 } from "../../../schema/generate/schema-export";
-import { checkProjectSql, projectSqlSources, ZetaSql } from "../../zetasql";
+import { checkProjectSql, projectSqlSources, sqlTemplateSource, ZetaSql } from "../../zetasql";
 
 /** The repository root (this file is src/cli/commands/schema.ts). */
 const repositoryRoot = resolve(__dirname, "..", "..", "..");
@@ -107,10 +107,25 @@ export function registerSchemaCommands(program: Command): void {
       "BigQuery dataset to render references with",
       defaultViewTarget.dataset,
     )
+    .option(
+      "--file <paths...>",
+      "also analyze these .sql files (after the project's SQL; {{ref:<table or view>}} allowed)",
+    )
     .option("--json", "print the results as JSON")
-    .action(async (options: TargetOptions & { json?: boolean }) => {
+    .action(async (options: TargetOptions & { json?: boolean; file?: string[] }) => {
       const target = targetFrom(options);
-      const sources = projectSqlSources(target);
+      let sources;
+      try {
+        sources = [
+          ...projectSqlSources(target),
+          ...(options.file ?? []).map((file) =>
+            sqlTemplateSource(basename(file, ".sql"), resolve(file), target),
+          ),
+        ];
+      } catch (error) {
+        // Unreadable file or unknown placeholder: the message names the file.
+        throw new UserError((error as Error).message);
+      }
       let zeta: ZetaSql;
       try {
         zeta = await ZetaSql.start();
