@@ -27,4 +27,9 @@ export interface RedisServer {
   readonly host: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
   readonly tls: boolean;
+  /**
+   * PEM of the CA that signed the server's certificate, when it is not a public CA (Memorystore):
+   * the client must trust it for `rediss://` to verify.
+   */
+  readonly caCertificate?: pulumi.Output<string>;
 }
