@@ -30,11 +30,17 @@ interface Written {
   readonly variables: pulumi.Output<Record<string, string>>;
 }
 
+class RecordedVariables extends pulumi.CustomResource {
+  constructor(name: string, opts: pulumi.CustomResourceOptions) {
+    super("test:railway:Variables", name, {}, opts);
+  }
+}
+
 /** A writer that records what it was asked to write, as a real (mocked) custom resource. */
 function recordingWriter(into: Written[]): RailwayVariablesWriter {
   return (name, target, opts) => {
     into.push({ name, ...target });
-    return new pulumi.CustomResource("test:railway:Variables", name, {}, opts);
+    return new RecordedVariables(name, opts);
   };
 }
 

@@ -19,7 +19,7 @@ describe("external Postgres", () => {
     expect(summary()).toEqual([]);
     expect(server.sslMode).toBe("require");
     expect(server.readyResources).toEqual([]);
-    const parts = {
+    const parts: Record<string, pulumi.Output<unknown>> = {
       adminHost: server.adminHost,
       adminPort: server.adminPort,
       adminUser: server.adminUser,
@@ -29,7 +29,7 @@ describe("external Postgres", () => {
     };
     const values: Record<string, unknown> = {};
     for (const [key, output] of Object.entries(parts)) {
-      values[key] = await valueOf(output as pulumi.Output<unknown>);
+      values[key] = await valueOf(output);
       expect([key, await pulumi.isSecret(output)]).toEqual([key, true]);
     }
     expect(values).toEqual({
@@ -74,7 +74,8 @@ describe("external Redis", () => {
       expect(await valueOf(redis.url)).toBe(url);
       expect(await valueOf(redis.host)).toBe(host);
       expect(await valueOf(redis.port)).toBe(port);
-      for (const output of [redis.url, redis.host, redis.port]) {
+      const outputs: pulumi.Output<unknown>[] = [redis.url, redis.host, redis.port];
+      for (const output of outputs) {
         expect(await pulumi.isSecret(output)).toBe(true);
       }
     }
