@@ -1,0 +1,129 @@
+/**
+ * What every Railway provider shares: where the token and endpoint come from, and how a diff
+ * between stored outputs and new inputs is computed.
+ *
+ * Token order: the `token` option (tests), the stack's secret config `railway:token` (handed to
+ * `configure` by Pulumi's dynamic-provider host), then `RAILWAY_TOKEN`. The token is read when
+ * the first request is made and lives only inside the `RailwayClient`; it is never an input or
+ * output of any resource, so it never reaches Pulumi state.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  RAILWAY_DEFAULT_ENDPOINT,
+  RailwayClient,
+  resolveRailwayToken,
+  type RailwayRetryPolicy,
+} from "./client";
+import { RailwayApi } from "./operations";
+
+export interface RailwayProviderOptions {
+  /** API token; default: config `railway:token`, then `RAILWAY_TOKEN`. */
+  readonly token?: string;
+  /** GraphQL endpoint; default: config `railway:endpoint`, then `RAILWAY_API_ENDPOINT`, then Railway's. */
+  readonly endpoint?: string;
+  readonly retry?: Partial<RailwayRetryPolicy>;
+  readonly log?: (message: string) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** Pulumi passes this string for a value not known yet (preview). */
+export const PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export abstract class RailwayProviderBase {
+  #options: RailwayProviderOptions;
+  #configToken: string | undefined;
+  #configEndpoint: string | undefined;
+  #api: RailwayApi | undefined;
+
+  constructor(options: RailwayProviderOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Called once by Pulumi's dynamic-provider host with the stack's configuration. */
+  async configure(request: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.#configToken = request.config.get("railway:token");
+    this.#configEndpoint = request.config.get("railway:endpoint");
+    this.#api = undefined;
+  }
+
+  /** Built on first use so a missing token fails the operation that needs it, with a clear message. */
+  protected get api(): RailwayApi {
+    if (!this.#api) {
+      const options = this.#options;
+      const client = new RailwayClient({
+        token: resolveRailwayToken(options.token ?? this.#configToken),
+        endpoint:
+          options.endpoint ??
+          this.#configEndpoint ??
+          process.env.RAILWAY_API_ENDPOINT ??
+          RAILWAY_DEFAULT_ENDPOINT,
+        retry: options.retry,
+        log: options.log ?? ((message) => console.error(message)),
+        sleep: options.sleep,
+        random: options.random,
+      });
+      this.#api = new RailwayApi(client);
+    }
+    return this.#api;
+  }
+
+  /** Keeps options (which may hold a token in tests) out of serialised or logged views. */
+  toJSON(): object {
+    return { provider: this.constructor.name };
+  }
+}
+
+/** Keys whose new value differs from the stored one; an unknown new value counts as a change. */
+export function changedKeys<K extends string>(
+  olds: Partial<Record<K, unknown>>,
+  news: Partial<Record<K, unknown>>,
+  keys: readonly K[],
+): K[] {
+  return keys.filter((key) => {
+    const next = news[key];
+    if (next === PULUMI_UNKNOWN) return true;
+    return stableJson(olds[key]) !== stableJson(next);
+  });
+}
+
+/** JSON with sorted object keys, so `{a, b}` and `{b, a}` compare equal. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, inner: unknown) =>
+    inner && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : inner,
+  );
+}
+
+/** Builds a `DiffResult` from the changed keys and the subset Railway cannot change in place. */
+export function diffResult(
+  changed: readonly string[],
+  replaceOnly: readonly string[],
+  deleteBeforeReplace = false,
+): pulumi.dynamic.DiffResult {
+  const replaces = changed.filter((key) => replaceOnly.includes(key));
+  return {
+    changes: changed.length > 0,
+    replaces,
+    deleteBeforeReplace: replaces.length > 0 && deleteBeforeReplace,
+  };
+}
+
+export function requireString(value: unknown, field: string, resource: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new Error(`${resource}: \`${field}\` must be a non-empty string.`);
+  }
+  return value;
+}
+
+export function optionalString(
+  value: unknown,
+  field: string,
+  resource: string,
+): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  return requireString(value, field, resource);
+}
