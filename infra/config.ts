@@ -429,3 +429,17 @@ export function loadConfig(): PlatformConfig {
   }
   return parseConfig(raw, pulumi.getStack(), secretKeys);
 }
+
+/** The placeholder of `Pulumi.pr.template.yaml` that stands for the pull request number. */
+export const PR_NUMBER_PLACEHOLDER = "__PR_NUMBER__";
+
+/** `Pulumi.pr-<n>.yaml`'s text from the template's (same as `sed s/__PR_NUMBER__/<n>/g`). */
+export function renderPrStackConfig(template: string, prNumber: number): string {
+  if (!Number.isInteger(prNumber) || prNumber < 1) {
+    throw new Error(`pull request number ${prNumber} must be a positive integer`);
+  }
+  if (!template.includes(PR_NUMBER_PLACEHOLDER)) {
+    throw new Error(`the PR stack template has no ${PR_NUMBER_PLACEHOLDER} placeholder`);
+  }
+  return template.replaceAll(PR_NUMBER_PLACEHOLDER, String(prNumber));
+}
