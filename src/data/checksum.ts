@@ -6,16 +6,19 @@
  *   datetime → `YYYY-MM-DD HH:MM:SS.ffffff` in UTC; date → `YYYY-MM-DD`; boolean → `1`/`0`;
  *   JSON → BigQuery's canonical JSON text (`canonical-json.ts`).
  *
- * A row's text is the concatenation over its columns of `<code points>:<value>` or `N` for NULL
- * (length-prefixed, so NULL, '' and the text `\N` differ and no separator can be forged). The row
- * hash is the first 15 hex digits (60 bits) of MD5(UTF-8 row text) as an integer; the checksum is
- * the exact sum of row hashes (a decimal, so no overflow) together with the row count.
+ * A row's text is the concatenation over its non-JSON columns of `<code points>:<value>` or `N`
+ * for NULL (length-prefixed, so NULL, '' and the text `\N` differ and no separator can be forged).
+ * Each JSON column contributes its own text, bound to the row by its key:
+ * `<key>#<column index>#` + the length-prefixed canonical JSON. A hash is the first 15 hex digits
+ * (60 bits) of MD5 of the UTF-8 text as an integer; the checksum is the exact sum of all hashes (a
+ * decimal, so no overflow) together with the row count. Keys are unique, so equal sums of row
+ * hashes and of key-bound JSON hashes mean equal rows (up to MD5 collisions).
  *
  * The same normal form is computed by SQL on MariaDB/SingleStore, Postgres and BigQuery, and in
  * TypeScript over load files. One exception, documented in the runbook: MariaDB has no way to put
- * JSON in BigQuery's canonical form (JSON is LONGTEXT there), so for tables with JSON columns the
- * source query returns the SQL-normalised parts of each row plus the raw JSON text, and the tool
- * canonicalises the JSON and hashes the row.
+ * JSON in BigQuery's canonical form (JSON is LONGTEXT there), so the source's JSON hashes are
+ * computed by the tool from `(key, raw JSON)` pairs the source query returns; everything else is
+ * hashed and summed by MariaDB itself. Splitting JSON out keeps that tool-side work small.
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
@@ -57,11 +60,25 @@ export function normalPart(value: string | null): string {
   return value === null ? "N" : `${codePointLength(value)}:${value}`;
 }
 
-/** The 60-bit hash of a row of normalised values. */
-export function rowHash(values: readonly (string | null)[]): bigint {
+/** JSON columns are hashed apart from the rest of the row, bound to it by the key. */
+export function jsonPartText(key: string, columnIndex: number, canonical: string | null): string {
+  return `${key}#${columnIndex}#${normalPart(canonical)}`;
+}
+
+/** The summed hashes of a row of normalised values (row text plus key-bound JSON parts). */
+export function rowHash(
+  columns: readonly MigrationColumn[],
+  keyIndex: number,
+  values: readonly (string | null)[],
+): bigint {
   let text = "";
-  for (const v of values) text += normalPart(v);
-  return hashOfRowText(text);
+  let total = 0n;
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i].value.kind === "json")
+      total += hashOfRowText(jsonPartText(values[keyIndex]!, i, values[i]));
+    else text += normalPart(values[i]);
+  }
+  return total + hashOfRowText(text);
 }
 
 export function hashOfRowText(text: string): bigint {
@@ -133,7 +150,10 @@ export function mysqlChecksumSql(
   range: KeyRange,
   excluded: readonly string[],
 ): string {
-  const rowText = `CONCAT(${table.columns.map(mysqlPart).join(", ")})`;
+  const rowText = `CONCAT(${table.columns
+    .filter((c) => c.value.kind !== "json")
+    .map(mysqlPart)
+    .join(", ")})`;
   return (
     `SELECT COUNT(*) AS row_count, ` +
     `CAST(IFNULL(SUM(CAST(CONV(SUBSTRING(MD5(${rowText}), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
@@ -141,39 +161,36 @@ export function mysqlChecksumSql(
   );
 }
 
-/**
- * Rows for the tool-side hash (tables with JSON columns): the key, then per column either the
- * SQL-normalised part or, for JSON, the raw text (canonicalised by the tool).
- */
-export function mysqlRowPartsSql(table: MigrationTable): string {
-  const parts = table.columns.map((c) =>
-    c.value.kind === "json" ? mysqlId(c.legacy.column) : mysqlPart(c),
-  );
-  return `SELECT ${mysqlId(table.key.legacy.column)}, ${parts.join(", ")} FROM ${mysqlId(table.legacyTable)}`;
+/** `(key, raw JSON text…)` rows for the tool-side JSON hashes. */
+export function mysqlJsonPartsSql(table: MigrationTable): string {
+  const json = table.columns
+    .filter((c) => c.value.kind === "json")
+    .map((c) => mysqlId(c.legacy.column));
+  return `SELECT CAST(${mysqlId(table.key.legacy.column)} AS CHAR), ${json.join(", ")} FROM ${mysqlId(table.legacyTable)}`;
 }
 
-/** Row hash from the `mysqlRowPartsSql` parts (index 0 is the key). */
-export function rowHashFromMysqlParts(
+/** Summed JSON hashes of one `mysqlJsonPartsSql` row (index 0 is the key). */
+export function jsonHashFromMysqlParts(
   table: MigrationTable,
   parts: readonly (string | null)[],
 ): bigint {
-  let text = "";
+  let total = 0n;
+  let p = 1;
   table.columns.forEach((c, i) => {
-    const part = parts[i + 1];
-    if (c.value.kind !== "json") text += part;
-    else if (part === null) text += "N";
-    else {
-      let canonical: string;
+    if (c.value.kind !== "json") return;
+    const raw = parts[p++];
+    let canonical: string | null = null;
+    if (raw !== null) {
       try {
-        canonical = canonicalJson(part);
+        canonical = canonicalJson(raw);
       } catch {
         // Unconvertible JSON never reaches a target; a marker makes the checksum differ.
-        canonical = `\u0000invalid:${part}`;
+        canonical = `\u0000invalid:${raw}`;
       }
-      text += normalPart(canonical);
     }
+    total += hashOfRowText(jsonPartText(parts[0]!, i, canonical));
   });
-  return hashOfRowText(text);
+  return total;
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -245,19 +262,29 @@ export function bigQueryChecksumSql(
   tableRef: string,
   range: KeyRange,
 ): string {
-  const rowText = `CONCAT(${table.columns
-    .map((c) => {
-      const e = bqNormalExpression(c);
-      return `COALESCE(CONCAT(CAST(CHAR_LENGTH(${e}) AS STRING), ':', ${e}), 'N')`;
-    })
-    .join(", ")})`;
+  const part = (c: MigrationColumn) => {
+    const e = bqNormalExpression(c);
+    return `COALESCE(CONCAT(CAST(CHAR_LENGTH(${e}) AS STRING), ':', ${e}), 'N')`;
+  };
+  const hash = (text: string) =>
+    `CAST(CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(${text})), 1, 15)) AS INT64) AS NUMERIC)`;
   const key = bqId(table.key.name);
+  const rowText = `CONCAT(${table.columns
+    .filter((c) => c.value.kind !== "json")
+    .map(part)
+    .join(", ")})`;
+  const hashes = [
+    hash(rowText),
+    ...table.columns.flatMap((c, i) =>
+      c.value.kind === "json" ? [hash(`CONCAT(CAST(${key} AS STRING), '#${i}#', ${part(c)})`)] : [],
+    ),
+  ];
   const conditions = ["TRUE"];
   if (range.after !== undefined) conditions.push(`${key} > ${range.after}`);
   if (range.upTo !== undefined) conditions.push(`${key} <= ${range.upTo}`);
   return (
     `SELECT COUNT(*) AS row_count, ` +
-    `CAST(COALESCE(SUM(CAST(CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(${rowText})), 1, 15)) AS INT64) AS NUMERIC)), 0) AS STRING) AS hash_sum ` +
+    `CAST(COALESCE(SUM(${hashes.join(" + ")}), 0) AS STRING) AS hash_sum ` +
     `FROM ${tableRef} WHERE ${conditions.join(" AND ")}`
   );
 }

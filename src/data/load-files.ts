@@ -91,7 +91,7 @@ export async function loadFilesChecksum(
       const key = BigInt(row[keyIndex]!);
       if (range.after !== undefined && key <= range.after) continue;
       if (range.upTo !== undefined && key > range.upTo) continue;
-      acc.add(rowHash(row));
+      acc.add(rowHash(table.columns, keyIndex, row));
     }
   }
   return acc.result();

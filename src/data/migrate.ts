@@ -123,12 +123,41 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const rejects = new Map<string, RejectRecord>(
       readRejects(options.stateDir).map((r) => [`${r.table}\u0000${r.key}`, r]),
     );
-    const reports: TableReport[] = [];
-    for (const table of options.tables) {
-      reports.push(await migrateTable(options, state, source, pg, table, rejects));
-    }
-    const verification = options.verify ? await verifyAll(options, source, pg) : [];
-    return { tables: reports, verification, rejectFile: rejectPath(options.stateDir) };
+    // Two lanes run side by side, each with its own source connection: the auth tables into
+    // Postgres (one after another, in foreign-key order) and the analytics tables into load files.
+    // While one lane waits on a server, the other converts.
+    const reports = new Map<string, TableReport>();
+    const abort = { failed: false };
+    const lanes = (["postgres", "bigquery"] as const)
+      .map((target) => options.tables.filter((t) => t.target === target))
+      .filter((lane) => lane.length > 0);
+    const outcomes = await Promise.allSettled(
+      lanes.map(async (lane, index) => {
+        const connection = index === 0 ? source : await connectSource(options.sourceUrl);
+        try {
+          for (const table of lane) {
+            if (abort.failed) return;
+            reports.set(
+              table.name,
+              await migrateTable(options, state, connection, pg, table, rejects, abort),
+            );
+          }
+        } catch (error) {
+          abort.failed = true;
+          throw error;
+        } finally {
+          if (connection !== source) await connection.end().catch(() => undefined);
+        }
+      }),
+    );
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failure) throw failure.reason;
+    const verification = options.verify ? await verifyAll(options) : [];
+    return {
+      tables: options.tables.map((t) => reports.get(t.name)!),
+      verification,
+      rejectFile: rejectPath(options.stateDir),
+    };
   } finally {
     await source.end().catch(() => undefined);
     await pg?.end().catch(() => undefined);
@@ -170,6 +199,7 @@ async function migrateTable(
   pg: Client | undefined,
   table: MigrationTable,
   rejects: Map<string, RejectRecord>,
+  abort: { failed: boolean },
 ): Promise<TableReport> {
   const tableState = (state.tables[table.name] ??= emptyTableState());
   const target = table.target === "postgres" ? "postgres" : options.bigquery ? "bigquery" : "files";
@@ -193,6 +223,10 @@ async function migrateTable(
   for (;;) {
     const page = await next;
     if (!page) break;
+    if (abort.failed) {
+      // The other lane failed: stop at a range boundary (everything so far is checkpointed).
+      throw new MigrationError(`${table.name}: stopped because another table failed`, 1);
+    }
     next = readPage(source, table, page.range.upTo, options.pageSize);
     const lines: string[] = [];
     const pageRejects: RejectRecord[] = [];
@@ -279,47 +313,54 @@ export interface VerifyOptions {
 export async function verify(options: VerifyOptions): Promise<TableVerification[]> {
   const problems = checkTargets(options);
   if (problems.length > 0) throw new MigrationError(problems.join("; "), 2);
-  const source = await connectSource(options.sourceUrl);
-  const pg = options.tables.some((t) => t.target === "postgres")
-    ? await connectPostgres(options.postgresUrl!)
-    : undefined;
-  try {
-    return await verifyAll(options, source, pg);
-  } finally {
-    await source.end().catch(() => undefined);
-    await pg?.end().catch(() => undefined);
-  }
+  return verifyAll(options);
 }
 
-async function verifyAll(
-  options: VerifyOptions,
-  source: Connection,
-  pg: Client | undefined,
-): Promise<TableVerification[]> {
+/** Tables verified at once; each check is a full scan on two servers, so a few in parallel. */
+const VERIFY_CONCURRENCY = 3;
+
+async function verifyAll(options: VerifyOptions): Promise<TableVerification[]> {
   const rejects = readRejects(options.stateDir);
-  const results: TableVerification[] = [];
-  for (const table of options.tables) {
-    const excluded = rejectedKeys(rejects, table.name);
+  const results = new Map<string, TableVerification>();
+  const queue = [...options.tables];
+  const worker = async () => {
+    for (let table = queue.shift(); table; table = queue.shift()) {
+      results.set(table.name, await verifyOne(options, table, rejectedKeys(rejects, table.name)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, queue.length) }, worker));
+  return options.tables.map((t) => results.get(t.name)!);
+}
+
+async function verifyOne(
+  options: VerifyOptions,
+  table: MigrationTable,
+  excluded: readonly string[],
+): Promise<TableVerification> {
+  const source = await connectSource(options.sourceUrl);
+  try {
     const src = sourceChecksum(source, table, excluded);
     if (table.target === "postgres") {
-      results.push(await verifyTable(table, "postgres", src, postgresChecksum(pg!, table), source));
-    } else if (options.bigquery) {
-      results.push(
-        await verifyTable(table, "bigquery", src, options.bigquery.checksum(table), source),
-      );
-    } else {
-      const dir = options.outDir ?? join(options.stateDir, "load-files");
-      const files = listLoadFiles(dir, table.name);
-      results.push(
-        await verifyTable(
-          table,
-          "files",
-          src,
-          (range) => loadFilesChecksum(dir, table, files, range),
-          source,
-        ),
-      );
+      const pg = await connectPostgres(options.postgresUrl!);
+      try {
+        return await verifyTable(table, "postgres", src, postgresChecksum(pg, table), source);
+      } finally {
+        await pg.end().catch(() => undefined);
+      }
     }
+    if (options.bigquery) {
+      return await verifyTable(table, "bigquery", src, options.bigquery.checksum(table), source);
+    }
+    const dir = options.outDir ?? join(options.stateDir, "load-files");
+    const files = listLoadFiles(dir, table.name);
+    return await verifyTable(
+      table,
+      "files",
+      src,
+      (range) => loadFilesChecksum(dir, table, files, range),
+      source,
+    );
+  } finally {
+    await source.end().catch(() => undefined);
   }
-  return results;
 }

@@ -48,23 +48,25 @@ export function encodeCopyLine(
 /**
  * One NDJSON line as BigQuery's JSON loader reads it: INTEGER and NUMERIC as strings (exact; the
  * loader accepts quoted numbers), TIMESTAMP as RFC 3339 with microseconds and `Z`, BOOLEAN as
- * true/false, JSON columns embedded as the JSON value itself (already canonical, one line).
+ * true/false, JSON columns embedded as the JSON value itself (already canonical, one line). JSON
+ * members come last, which lets `decodeNdjsonLine` find them without a full tokenizer.
  */
 export function encodeNdjsonLine(
   columns: readonly MigrationColumn[],
   row: readonly (string | null)[],
 ): string {
   const parts: string[] = [];
+  const jsonParts: string[] = [];
   for (let i = 0; i < columns.length; i++) {
     const v = row[i];
     const name = quoteJsonString(columns[i].name);
     if (v === null) {
-      parts.push(`${name}:null`);
+      (columns[i].value.kind === "json" ? jsonParts : parts).push(`${name}:null`);
       continue;
     }
     switch (columns[i].value.kind) {
       case "json":
-        parts.push(`${name}:${v}`);
+        jsonParts.push(`${name}:${v}`);
         break;
       case "boolean":
         parts.push(`${name}:${v === "1" ? "true" : "false"}`);
@@ -76,7 +78,7 @@ export function encodeNdjsonLine(
         parts.push(`${name}:${quoteJsonString(v)}`);
     }
   }
-  return `{${parts.join(",")}}\n`;
+  return `{${parts.concat(jsonParts).join(",")}}\n`;
 }
 
 /**
@@ -87,6 +89,28 @@ export function decodeNdjsonLine(
   columns: readonly MigrationColumn[],
   line: string,
 ): (string | null)[] {
+  const json = columns.filter((c) => c.value.kind === "json");
+  if (json.length === 1) {
+    // The one JSON member is last; no member before it can contain `,"<name>":` outside a string
+    // (quotes inside strings are escaped), so its first occurrence starts the JSON member.
+    const marker = `,${quoteJsonString(json[0].name)}:`;
+    const at = line.indexOf(marker);
+    if (at < 0) throw new Error(`load file line lacks column ${json[0].name}`);
+    const object = JSON.parse(`${line.slice(0, at)}}`) as Record<string, string | boolean | null>;
+    const jsonText = line.slice(at + marker.length, line.length - 1);
+    return columns.map((c) => {
+      if (c.value.kind === "json") return jsonText === "null" ? null : jsonText;
+      const v = object[c.name];
+      if (v === undefined) throw new Error(`load file line lacks column ${c.name}`);
+      if (v === null) return null;
+      if (c.value.kind === "boolean") return v ? "1" : "0";
+      if (c.value.kind === "datetime") {
+        const s = v as string;
+        return `${s.slice(0, 10)} ${s.slice(11, -1)}`;
+      }
+      return v as string;
+    });
+  }
   const members = splitObjectMembers(line);
   return columns.map((c) => {
     const text = members.get(c.name);

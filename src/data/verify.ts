@@ -6,13 +6,12 @@
 import type { Connection } from "mysql2/promise";
 import type { Client } from "pg";
 import {
-  ChecksumAccumulator,
   hasJsonColumn,
   mysqlChecksumSql,
   mysqlRangeCondition,
-  mysqlRowPartsSql,
+  mysqlJsonPartsSql,
   pgChecksumSql,
-  rowHashFromMysqlParts,
+  jsonHashFromMysqlParts,
   sameChecksum,
   type Checksum,
   type KeyRange,
@@ -38,30 +37,28 @@ export function sourceChecksum(
   excluded: readonly string[],
 ): ChecksumOf {
   return async (range) => {
-    if (!hasJsonColumn(table)) {
-      const [rows] = await connection.query({
-        sql: mysqlChecksumSql(table, range, excluded),
-        rowsAsArray: true,
-      });
-      const [count, sum] = (rows as unknown as string[][])[0];
-      return { rows: Number(count), sum: String(sum) };
-    }
-    // JSON cannot be canonicalised in MariaDB SQL: page through the SQL-normalised parts.
-    const acc = new ChecksumAccumulator();
+    const [sums] = await connection.query({
+      sql: mysqlChecksumSql(table, range, excluded),
+      rowsAsArray: true,
+    });
+    const [count, sum] = (sums as unknown as string[][])[0];
+    if (!hasJsonColumn(table)) return { rows: Number(count), sum: String(sum) };
+    // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
+    let total = BigInt(String(sum));
     const key = `\`${table.key.legacy.column}\``;
     let after = range.after;
     for (;;) {
       const condition = mysqlRangeCondition(table, { after, upTo: range.upTo }, excluded);
       const [rows] = await connection.query({
-        sql: `${mysqlRowPartsSql(table)} WHERE ${condition} ORDER BY ${key} LIMIT 20000`,
+        sql: `${mysqlJsonPartsSql(table)} WHERE ${condition} ORDER BY ${key} LIMIT 20000`,
         rowsAsArray: true,
       });
       const page = rows as unknown as (string | null)[][];
-      for (const parts of page) acc.add(rowHashFromMysqlParts(table, parts));
+      for (const parts of page) total += jsonHashFromMysqlParts(table, parts);
       if (page.length < 20000) break;
       after = BigInt(page[page.length - 1][0]!);
     }
-    return acc.result();
+    return { rows: Number(count), sum: total.toString() };
   };
 }
 

@@ -105,16 +105,17 @@ function addTargetOptions(command: Command): Command {
     .option("--json", "print the result as JSON on stdout");
 }
 
-function crashHook(): ((point: string, table: string, ranges: number) => void) | undefined {
-  // Test hook: SYNTER_DATA_CRASH_AT=<table>:<ranges>:<committed|checkpointed> kills this process
-  // with SIGKILL at that point, exactly like `kill -9` (no cleanup, no flush).
+function crashHook(): ((point: string) => void) | undefined {
+  // Test hook: SYNTER_DATA_CRASH_AT=<n>:<committed|checkpointed> kills this process with SIGKILL
+  // when the n-th range of this run (any table) reaches that point, exactly like `kill -9`.
   const spec = process.env.SYNTER_DATA_CRASH_AT;
   if (!spec) return undefined;
-  const [crashTable, crashRanges, crashPoint] = spec.split(":");
-  return (point, table, ranges) => {
-    if (table === crashTable && ranges === Number(crashRanges) && point === crashPoint) {
+  const [crashRanges, crashPoint] = spec.split(":");
+  let committed = 0;
+  return (point) => {
+    if (point === "committed") committed++;
+    if (committed === Number(crashRanges) && point === crashPoint)
       process.kill(process.pid, "SIGKILL");
-    }
   };
 }
 
