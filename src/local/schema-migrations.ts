@@ -1,0 +1,12 @@
+/** The migration runner (src/migrate) as the local environment uses it. */
+import { runMigrations, verifySchema } from "../migrate";
+import type { SchemaMigrations } from "./environment";
+
+export function localSchemaMigrations(migrationsDir?: string): SchemaMigrations {
+  return {
+    apply: async (databaseUrl) =>
+      (await runMigrations({ databaseUrl, migrationsDir })).migrations.map((run) => run.name),
+    verify: async (databaseUrl) =>
+      (await verifySchema({ databaseUrl })).differences.map((difference) => difference.message),
+  };
+}
