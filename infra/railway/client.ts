@@ -214,7 +214,7 @@ export class RailwayClient {
       text = await response.text();
     } catch (cause) {
       // undici reports "fetch failed" with the reason in `cause`; keep both, never the headers.
-      const reason = cause instanceof Error ? describeNetworkError(cause) : String(cause);
+      const reason = describeNetworkError(cause);
       return { ok: false, error: fail("network", `network error: ${reason}`) };
     }
 
@@ -263,11 +263,21 @@ function parseBody(text: string): GraphqlResponseBody | undefined {
   }
 }
 
-function describeNetworkError(error: Error): string {
-  const cause = (error as Error & { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as Error & { code?: unknown }).code;
-    return `${error.message} (${typeof code === "string" ? code : cause.message})`;
+interface ErrorLike {
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+}
+
+// Duck-typed rather than `instanceof Error`: fetch's errors may come from another realm.
+function describeNetworkError(error: unknown): string {
+  if (typeof error !== "object" || error === null) return String(error);
+  const { message, cause } = error as ErrorLike;
+  const text = typeof message === "string" ? message : String(error);
+  if (typeof cause === "object" && cause !== null) {
+    const { code, message: causeMessage } = cause as ErrorLike;
+    const detail = typeof code === "string" ? code : causeMessage;
+    if (typeof detail === "string") return `${text} (${detail})`;
   }
-  return error.message;
+  return text;
 }

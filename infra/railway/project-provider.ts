@@ -5,12 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { RailwayApi, RailwayEnvironmentRecord, RailwayProjectRecord } from "./operations";
 import { findOrCreate } from "./operations";
-import {
-  RailwayProviderBase,
-  changedKeys,
-  diffResult,
-  optionalString,
-} from "./provider-base";
+import { RailwayProviderBase, changedKeys, diffResult, optionalString } from "./provider-base";
 
 export interface RailwayProjectInputs {
   /** Project name; required unless `existingProjectId` is given (then ignored). */
