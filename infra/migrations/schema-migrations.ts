@@ -1,0 +1,73 @@
+/**
+ * `SchemaMigrations`: runs the auth migrations during `pulumi up`, as the migrator, after the
+ * roles and grants exist (pass `dependsOn: [authDatabase.ready]`). Preview lists the pending
+ * migrations (the `pending` input); an edited or new migration file changes `checksum` and so
+ * triggers an update; drift found by verify after migrating fails the update. Delete is a no-op.
+ *
+ * The provider object is serialized by Pulumi into the deployment: it captures only the absolute
+ * path of `provider-entry.ts` and loads it (through tsx) at run time, so the closure stays small
+ * and the logic lives in ordinary, tested modules.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { migrationFilesSummary } from "./runner";
+import type { SchemaMigrationsInputs, SchemaMigrationsOutputs } from "./provider-logic";
+
+export interface SchemaMigrationsArgs {
+  /** The migrator's connection URL (`AuthDatabase.migratorUrl`). */
+  readonly databaseUrl: pulumi.Input<string>;
+  /** Folder of migration files. Default: the repository's `migrations/`. */
+  readonly migrationsDir?: string;
+}
+
+/** Absolute path of the module the serialized provider loads. */
+const ENTRY = require.resolve("./provider-entry");
+
+/** Built once per process: serializing it is what Pulumi ships to the provider host. */
+export function schemaMigrationsProvider(entry: string = ENTRY): pulumi.dynamic.ResourceProvider {
+  type Entry = typeof import("./provider-entry");
+  const load = (): Entry => {
+    // The deployment runs plain Node: register tsx so the TypeScript modules load. A run-time
+    // require by path, not an import, keeps the modules out of the serialized closure.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    require("tsx/cjs");
+    return require(entry) as Entry;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  };
+  return {
+    check: (olds, news) => load().check(olds, news),
+    diff: async (_id, olds, news) => load().diff(olds, news),
+    create: (inputs) => load().create(inputs),
+    update: (_id, _olds, news) => load().update(news),
+    // Data is never dropped by Pulumi: removing this resource leaves the schema as it is.
+    delete: async () => undefined,
+  };
+}
+
+export class SchemaMigrations extends pulumi.dynamic.Resource {
+  declare readonly pending: pulumi.Output<string[]>;
+  declare readonly applied: pulumi.Output<string[]>;
+  declare readonly appliedByLastRun: pulumi.Output<string[]>;
+  declare readonly checksum: pulumi.Output<string>;
+
+  constructor(name: string, args: SchemaMigrationsArgs, opts?: pulumi.CustomResourceOptions) {
+    const files = migrationFilesSummary(args.migrationsDir);
+    const inputs: Record<keyof SchemaMigrationsOutputs, pulumi.Input<unknown>> = {
+      databaseUrl: pulumi.secret(args.databaseUrl),
+      checksum: files.checksum,
+      migrations: files.names,
+      // Only when given: a machine-specific default path in the state would differ between CI
+      // and laptops and show as a change.
+      migrationsDir: args.migrationsDir,
+      pending: undefined,
+      applied: undefined,
+      appliedByLastRun: undefined,
+    };
+    super(schemaMigrationsProvider(), name, inputs, {
+      ...opts,
+      // Dynamic providers return outputs in plain text; keep the URL a secret in the state.
+      additionalSecretOutputs: ["databaseUrl"],
+    });
+  }
+}
+
+export type { SchemaMigrationsInputs, SchemaMigrationsOutputs };
