@@ -179,7 +179,9 @@ function migrationFailure(
     const located = position ? locateStatement(failure.sql, position) : undefined;
     statement = located?.statement ?? failure.sql.trim();
     // A SQL file's section runs verbatim, so the position maps back to a line of the file.
-    const sectionOffset = file.language === "sql" ? file.content.indexOf(failure.sql) : -1;
+    // (pgm.sql appends a `;` when the section does not end with one.)
+    const sectionOffset =
+      file.language === "sql" ? file.content.indexOf(failure.sql.replace(/;$/, "")) : -1;
     if (located && sectionOffset >= 0) {
       const line = lineOf(file.content, sectionOffset) + located.line - 1;
       location = `${file.fileName}:${line}:${located.column}`;
