@@ -40,19 +40,13 @@ export function sameChecksum(a: Checksum, b: Checksum): boolean {
   return a.rows === b.rows && a.sum === b.sum;
 }
 
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/** Length in code points (what CHAR_LENGTH counts on every side), not UTF-16 units. */
 function codePointLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // A high surrogate followed by a low one is a single code point.
-    if (c < 0xd800 || c > 0xdbff || i + 1 >= s.length) n++;
-    else {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-      n++;
-    }
-  }
-  return n;
+  // Most values hold no astral character: skip the scan for them.
+  if (!/[\uD800-\uDBFF]/.test(s)) return s.length;
+  return s.length - (s.match(SURROGATE_PAIR)?.length ?? 0);
 }
 
 /** The row's checksum text part for one normalised value. */
