@@ -2,7 +2,15 @@
  * The app's environment: always `appEnv` (secret), and Railway variables only when configured.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { recorded, resetRecorded, settle, valueOf } from "../hosting/pulumi-mocks";
+import {
+  fakeKeyFile,
+  isSecretInput,
+  recorded,
+  resetRecorded,
+  settle,
+  valueOf,
+} from "../hosting/pulumi-mocks";
+import { createAppCredentials, createAppWiring } from "../../infra/app";
 import {
   AppWiring,
   renderAppEnvironment,
@@ -172,5 +180,60 @@ describe("AppWiring", () => {
     expect(() => new AppWiring("x", { ...common, credentials, config })).toThrow(
       "app.railway is set but no Railway variables writer was given",
     );
+  });
+});
+
+describe("createAppWiring with Railway's variables resource", () => {
+  it("writes one RailwayVariables per service, values secret, and appEnv always", async () => {
+    resetRecorded();
+    const config = parseHostingConfig({
+      credentials: { rotationDays: 30 },
+      app: {
+        railway: {
+          projectId: "proj-1",
+          environmentId: "env-1",
+          apiServiceId: "svc-api",
+          workerServiceId: "svc-workers",
+        },
+      },
+    });
+    const credentialsResource = createAppCredentials(
+      "app",
+      config.credentials,
+      {
+        api: "api@synter-dev.iam.gserviceaccount.com",
+        workers: "w@synter-dev.iam.gserviceaccount.com",
+      },
+      new Date("2026-01-31T08:00:00Z"),
+    );
+    const wiring = createAppWiring("app", config.app, common, credentialsResource);
+    await settle(wiring.appEnv);
+    const variables = recorded.filter(
+      (resource) => resource.type === "pulumi-nodejs:dynamic/railway:RailwayVariables",
+    );
+    expect(variables.map((resource) => resource.name)).toEqual([
+      "app-api-variables",
+      "app-workers-variables",
+    ]);
+    for (const resource of variables) {
+      expect(resource.inputs.projectId).toBe("proj-1");
+      expect(resource.inputs.environmentId).toBe("env-1");
+      expect(isSecretInput(resource.inputs.variables)).toBe(true);
+    }
+    expect(variables.map((resource) => resource.inputs.serviceId)).toEqual([
+      "svc-api",
+      "svc-workers",
+    ]);
+    const workersValue = (variables[1]!.inputs.variables as { value: Record<string, string> })
+      .value;
+    expect(Object.keys(workersValue).sort()).toEqual([
+      "BIGQUERY_DATASET",
+      "BIGQUERY_PROJECT_ID",
+      "GOOGLE_CREDENTIALS_JSON",
+      "POSTGRES_URL",
+      "REDIS_URL",
+    ]);
+    expect(workersValue.GOOGLE_CREDENTIALS_JSON).toBe(fakeKeyFile("app-workers-key-b"));
+    expect(await pulumi.isSecret(wiring.appEnv)).toBe(true);
   });
 });
