@@ -1,6 +1,7 @@
 // Parses GitHub workflow files with GitHub's own parser (@actions/workflow-parser, ESM-only, hence
 // a separate process) and prints {file: [errors]} as JSON: schema errors and conversion errors.
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { register } from "node:module";
 import { basename } from "node:path";
 
