@@ -10,6 +10,12 @@
 
 /** The auth database of every long-lived stack; PR stacks get `synter_pr_<n>` on dev's server. */
 export const AUTH_DATABASE = "synter";
+/** The auth database of stack `pr-<n>`, on dev's server beside dev's own `synter`. */
+export function prAuthDatabaseName(prNumber: number): string {
+  if (!Number.isInteger(prNumber) || prNumber < 1) throw new Error(`invalid PR number ${prNumber}`);
+  return `${AUTH_DATABASE}_pr_${prNumber}`;
+}
+
 /** The schema the migrations create the tables in (the API's queries are unqualified). */
 export const AUTH_SCHEMA = "public";
 

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { renderAuthRolesSql, renderGrant } from "../../schema/generate/roles-sql";
-import { authGrants, authRoleNames } from "../../schema/roles";
+import { authGrants, authRoleNames, prAuthDatabaseName } from "../../schema/roles";
 import { provisionAuthDatabase, withClient } from "../../src/local/auth-roles";
 import { useEmbeddedPostgres } from "../support/embedded-postgres";
 
@@ -39,6 +39,16 @@ describe("roles and grants rendered as SQL", () => {
       'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "public" FROM "synter_pr_7_app"',
       'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "public" TO "synter_pr_7_app"',
     ]);
+  });
+
+  it("names a PR stack's database and roles apart from dev's on the shared server", () => {
+    expect(prAuthDatabaseName(12)).toBe("synter_pr_12");
+    expect(authRoleNames(prAuthDatabaseName(12))).toEqual({
+      migrator: "synter_pr_12_migrator",
+      app: "synter_pr_12_app",
+      readonly: "synter_pr_12_readonly",
+    });
+    expect(() => prAuthDatabaseName(0)).toThrow("invalid PR number 0");
   });
 
   it("quotes passwords as literals", () => {
