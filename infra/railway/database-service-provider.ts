@@ -140,7 +140,7 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     }
   }
 
-  async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
+  async create(inputs: Inputs): Promise<{ id: string; outs: Outputs }> {
     const spec = this.spec(inputs);
     const api = this.api;
     // A service of this name in the project (an earlier run that failed halfway) is adopted and
@@ -220,11 +220,7 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     return diffResult(changed, REPLACE_KEYS, true);
   }
 
-  async update(
-    id: string,
-    olds: Outputs,
-    news: Inputs,
-  ): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
+  async update(id: string, olds: Outputs, news: Inputs): Promise<{ outs: Outputs }> {
     const spec = this.spec(news);
     const api = this.api;
     const changed = changedKeys<(typeof DIFF_KEYS)[number]>(olds, spec, DIFF_KEYS);

@@ -96,9 +96,7 @@ export class RailwayProjectProvider
     }
   }
 
-  async create(
-    inputs: RailwayProjectInputs,
-  ): Promise<pulumi.dynamic.CreateResult<RailwayProjectOutputs>> {
+  async create(inputs: RailwayProjectInputs): Promise<{ id: string; outs: RailwayProjectOutputs }> {
     const desired = normalizeProjectInputs(inputs);
     const api = this.api;
     let project: RailwayProjectRecord;
@@ -184,7 +182,7 @@ export class RailwayProjectProvider
     id: string,
     olds: RailwayProjectOutputs,
     news: RailwayProjectInputs,
-  ): Promise<pulumi.dynamic.UpdateResult<RailwayProjectOutputs>> {
+  ): Promise<{ outs: RailwayProjectOutputs }> {
     const desired = normalizeProjectInputs(news);
     const api = this.api;
     let project = await requireProject(api, id);

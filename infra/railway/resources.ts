@@ -64,6 +64,8 @@ export class RailwayProject extends pulumi.dynamic.Resource {
       providerFor("project"),
       name,
       {
+        name: undefined,
+        environmentName: undefined,
         ...args,
         projectId: undefined,
         projectName: undefined,
@@ -98,7 +100,12 @@ export interface RailwayPostgresArgs extends DatabaseServiceArgs {
   readonly database?: pulumi.Input<string>;
 }
 
+// Every output must be a key of the props handed to the dynamic resource, or Pulumi does not
+// create the Output property for it; optional inputs are listed here for the same reason.
 const serviceOutputs = {
+  serviceName: undefined,
+  image: undefined,
+  password: undefined,
   serviceId: undefined,
   volumeId: undefined,
   mountPath: undefined,
@@ -130,7 +137,7 @@ export class RailwayPostgres extends pulumi.dynamic.Resource {
     super(
       providerFor("postgres"),
       name,
-      { ...serviceOutputs, ...args },
+      { ...serviceOutputs, user: undefined, database: undefined, ...args },
       withSecretOutputs(opts, ["password", "variables"]),
       MODULE,
       "RailwayPostgres",
@@ -222,7 +229,7 @@ export class RailwayVariables extends pulumi.dynamic.Resource {
     super(
       providerFor("variables"),
       name,
-      { names: undefined, ...args },
+      { names: undefined, serviceId: undefined, skipDeploys: undefined, ...args },
       withSecretOutputs(opts, ["variables"]),
       MODULE,
       "RailwayVariables",

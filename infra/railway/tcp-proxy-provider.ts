@@ -77,7 +77,7 @@ export class RailwayTcpProxyProvider
 
   async create(
     inputs: RailwayTcpProxyInputs,
-  ): Promise<pulumi.dynamic.CreateResult<RailwayTcpProxyOutputs>> {
+  ): Promise<{ id: string; outs: RailwayTcpProxyOutputs }> {
     const desired = normalize(inputs);
     const api = this.api;
     const proxy = await findOrCreate(
@@ -119,7 +119,7 @@ export class RailwayTcpProxyProvider
     return diffResult(changed, REPLACE_KEYS, true);
   }
 
-  async update(): Promise<pulumi.dynamic.UpdateResult<RailwayTcpProxyOutputs>> {
+  async update(): Promise<{ outs: RailwayTcpProxyOutputs }> {
     throw new Error(
       `${RESOURCE}: a TCP proxy cannot be updated in place; diff asks for a replacement.`,
     );

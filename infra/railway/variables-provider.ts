@@ -87,7 +87,7 @@ export class RailwayVariablesProvider
   /** Upsert is idempotent, so a re-run after a failed create simply writes the same values. */
   async create(
     inputs: RailwayVariablesInputs,
-  ): Promise<pulumi.dynamic.CreateResult<RailwayVariablesOutputs>> {
+  ): Promise<{ id: string; outs: RailwayVariablesOutputs }> {
     const desired = normalizeVariablesInputs(inputs);
     await this.api.upsertVariables(scopeOf(desired), desired.variables, desired.skipDeploys);
     const id = [desired.projectId, desired.environmentId, desired.serviceId ?? "shared"].join("/");
@@ -127,7 +127,7 @@ export class RailwayVariablesProvider
     _id: string,
     olds: RailwayVariablesOutputs,
     news: RailwayVariablesInputs,
-  ): Promise<pulumi.dynamic.UpdateResult<RailwayVariablesOutputs>> {
+  ): Promise<{ outs: RailwayVariablesOutputs }> {
     const desired = normalizeVariablesInputs(news);
     const scope = scopeOf(desired);
     const removed = olds.names.filter((name) => !(name in desired.variables));
