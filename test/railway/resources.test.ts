@@ -180,12 +180,9 @@ describe("the serialised provider", () => {
 
   it("loads from its serialised text and drives Railway through the real provider logic", async () => {
     expect(process.cwd()).toBe(REPO_ROOT);
-    const serialized = await pulumi.runtime.serializeFunction(
-      () => serializableRailwayProvider("variables"),
-      {
-        allowSecrets: true,
-      },
-    );
+    // Exactly what pulumi.dynamic.Resource stores: `() => provider`, the shim object itself.
+    const shim = serializableRailwayProvider("variables");
+    const serialized = await pulumi.runtime.serializeFunction(() => shim, { allowSecrets: true });
     expect(serialized.text).not.toContain(token);
     expect(serialized.text).not.toContain(REPO_ROOT);
     expect(serialized.text).toContain('"./infra/railway/providers"');
