@@ -5,7 +5,12 @@
  * provider drives both and each flavour only says what its service looks like.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { findOrCreate, type RailwayApi, type RailwayVariableMap } from "./operations";
+import {
+  findOrCreate,
+  unlessNotFound,
+  type RailwayApi,
+  type RailwayVariableMap,
+} from "./operations";
 import {
   RailwayProviderBase,
   changedKeys,
@@ -256,9 +261,25 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     };
   }
 
+  /**
+   * A Railway service belongs to the project and has an instance in every environment, and
+   * `serviceDelete` removes it from all of them. Stacks sharing one project (staging and prod in
+   * two environments) share the service, each with its own volume: so this stack's volume is
+   * deleted, and the service only when no other environment still has a volume on it.
+   */
   async delete(id: string, props: Outputs): Promise<void> {
     const api = this.api;
     if (props.volumeId) await api.deleteVolume(props.volumeId);
+    const environments = (await unlessNotFound(api.listEnvironments(props.projectId))) ?? [];
+    for (const environment of environments) {
+      if (environment.id === props.environmentId) continue;
+      if (await api.findServiceVolume(environment.id, id)) {
+        for (const name of Object.keys(props.variables)) {
+          await api.deleteVariable(scopeOf(props, id), name);
+        }
+        return;
+      }
+    }
     await api.deleteService(id);
   }
 }

@@ -421,6 +421,47 @@ describe("RailwayPostgresProvider", () => {
     expect(server.count("ServiceCreate")).toBe(0);
   });
 
+  it("shares one service between two environments and deletes it only with the last volume", async () => {
+    const { project, environment: production } = server.seedProject("pg-shared");
+    const provider = new RailwayPostgresProvider(options());
+    const prod = await provider.create({
+      projectId: project.id,
+      environmentId: production.id,
+      password: "prod-pw",
+    });
+    const staging = (
+      await new RailwayProjectProvider(options()).create({
+        existingProjectId: project.id,
+        environmentName: "staging",
+      })
+    ).outs;
+    const stage = await provider.create({
+      projectId: project.id,
+      environmentId: staging.environmentId,
+      password: "stage-pw",
+    });
+    expect(stage.id).toBe(prod.id);
+    expect(servicesNamed(project.id, "postgres")).toHaveLength(1);
+    expect(server.variablesOf(project.id, staging.environmentId, prod.id).POSTGRES_PASSWORD).toBe(
+      "stage-pw",
+    );
+    expect(server.variablesOf(project.id, production.id, prod.id).POSTGRES_PASSWORD).toBe(
+      "prod-pw",
+    );
+
+    await provider.delete(stage.id, stage.outs);
+    expect(server.state.services.has(prod.id)).toBe(true);
+    expect(volumesOf(production.id, prod.id)).toHaveLength(1);
+    expect(volumesOf(staging.environmentId, prod.id)).toEqual([]);
+    expect(server.variablesOf(project.id, staging.environmentId, prod.id)).toEqual({});
+    expect(server.variablesOf(project.id, production.id, prod.id).POSTGRES_PASSWORD).toBe(
+      "prod-pw",
+    );
+
+    await provider.delete(prod.id, prod.outs);
+    expect(server.state.services.has(prod.id)).toBe(false);
+  });
+
   it("rejects inputs without a password", async () => {
     const provider = new RailwayPostgresProvider(options());
     await expect(
