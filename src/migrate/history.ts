@@ -35,16 +35,16 @@ export const checksumsTableSql = `${q(MIGRATIONS_SCHEMA)}.${q(CHECKSUMS_TABLE)}`
 
 /** Creates both tables when missing; `pgmigrations` exactly as node-pg-migrate creates it. */
 export async function ensureHistoryTables(client: ClientBase): Promise<void> {
+  // One round trip (a parameterless multi-statement query); the caller holds the migration lock,
+  // so IF NOT EXISTS cannot race with another runner.
   await client.query(
-    `CREATE TABLE IF NOT EXISTS ${migrationsTableSql} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)`,
-  );
-  await client.query(
-    `CREATE TABLE IF NOT EXISTS ${checksumsTableSql} (
+    `CREATE TABLE IF NOT EXISTS ${migrationsTableSql} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+     CREATE TABLE IF NOT EXISTS ${checksumsTableSql} (
        name varchar(255) PRIMARY KEY,
        checksum char(64) NOT NULL,
        applied_at timestamptz NOT NULL DEFAULT now(),
        duration_ms integer NOT NULL
-     )`,
+     );`,
   );
 }
 

@@ -222,19 +222,24 @@ async function openSessions(target: DatabaseTarget): Promise<Sessions> {
   const url = resolveDatabaseUrl(target.databaseUrl);
   // A dedicated session for the lock: the migrations' timeouts and transactions never touch it,
   // and the lock is released when it closes, even if the runner dies mid-way.
-  const lock = await connect(url, { applicationName: "synter-infra migrate (lock)" });
-  let work: Client;
-  try {
-    work = await connect(url);
-  } catch (error) {
-    await lock.end().catch(() => undefined);
-    throw error;
+  const [lock, work] = await Promise.allSettled([
+    connect(url, { applicationName: "synter-infra migrate (lock)" }),
+    connect(url),
+  ]);
+  if (lock.status === "rejected" || work.status === "rejected") {
+    for (const session of [lock, work]) {
+      if (session.status === "fulfilled") await session.value.end().catch(() => undefined);
+    }
+    throw lock.status === "rejected" ? lock.reason : (work as PromiseRejectedResult).reason;
   }
   return {
-    work,
-    lock,
+    work: work.value,
+    lock: lock.value,
     close: async () => {
-      await Promise.all([work.end().catch(() => undefined), lock.end().catch(() => undefined)]);
+      await Promise.all([
+        work.value.end().catch(() => undefined),
+        lock.value.end().catch(() => undefined),
+      ]);
     },
   };
 }
