@@ -10,6 +10,7 @@ import {
   migrationStatus,
   runMigrations,
 } from "../../src/migrate";
+import { runner } from "node-pg-migrate";
 import { useEmbeddedPostgres } from "../support/embedded-postgres";
 import { REAL_MIGRATIONS, copyMigrations, freshDatabase, withClient } from "./migration-fixtures";
 
@@ -114,5 +115,23 @@ describe("the migration history guard", () => {
     writeFileSync(path, original);
     const result = await runMigrations({ databaseUrl: url, migrationsDir: dir });
     expect(result.migrations.map((m) => m.fileName)).toEqual([SECOND]);
+  });
+
+  it("refuses migrations applied by node-pg-migrate's own CLI, which records no checksum", async () => {
+    const copy = copyMigrations();
+    cleanups.push(copy.remove);
+    const url = await freshDatabase(server(), "unrecorded");
+    await runner({
+      databaseUrl: url,
+      dir: copy.dir,
+      direction: "up",
+      count: 1,
+      migrationsTable: "pgmigrations",
+      log: () => undefined,
+    });
+    const error = await refusal(runMigrations({ databaseUrl: url, migrationsDir: copy.dir }));
+    expect(error.problems.map((p) => p.message)).toEqual([
+      `applied migration ${FIRST} has no recorded checksum (applied by another tool?): cannot prove the file is unchanged`,
+    ]);
   });
 });
