@@ -52,9 +52,21 @@ describe("migration runner under concurrency and failure", () => {
 
   it("lets only one of two runner processes apply; the other waits, then finds nothing to do", async () => {
     const url = await freshDatabase(server(), "concurrent");
-    // A slow third migration keeps the first runner inside the lock long enough to overlap.
+    // A third migration that holds the first runner inside the lock until the second one is
+    // waiting for it (at most 60 s): the overlap is certain, whatever the machine's speed.
     const dir = migrationsWith({
-      "1795600120000_slow.sql": "-- Up Migration\nSELECT pg_sleep(3);\n-- Down Migration\n",
+      "1795600120000_wait-for-second-runner.sql": [
+        "-- Up Migration",
+        "DO $$",
+        "BEGIN",
+        "  FOR i IN 1..600 LOOP",
+        "    EXIT WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted);",
+        "    PERFORM pg_sleep(0.1);",
+        "  END LOOP;",
+        "END $$;",
+        "-- Down Migration",
+        "",
+      ].join("\n"),
     });
     const args = ["migrate", "up", "--json", "--database-url", url, "--migrations-dir", dir];
     const [a, b] = await Promise.all([runCli(args), runCli(args)]);
@@ -63,7 +75,7 @@ describe("migration runner under concurrency and failure", () => {
     const applied = results.map((r) => r.migrations.length).sort();
     expect(applied).toEqual([0, 3]);
     const waiter = results.findIndex((r) => r.migrations.length === 0);
-    expect(results[waiter]!.lockWaitMs).toBeGreaterThan(500);
+    expect(results[waiter]!.lockWaitMs).toBeGreaterThan(0);
     expect([a, b][waiter]!.stderr).toMatch(
       /waiting for another migration runner \(pid \d+, synter-infra migrate \(lock\)\) to finish…\nno pending migrations\n$/,
     );
@@ -78,7 +90,10 @@ describe("migration runner under concurrency and failure", () => {
         ).rows,
     );
     expect(names).toEqual(
-      [...REAL_MIGRATIONS.map((f) => f.replace(".sql", "")), "1795600120000_slow"].map((name) => ({
+      [
+        ...REAL_MIGRATIONS.map((f) => f.replace(".sql", "")),
+        "1795600120000_wait-for-second-runner",
+      ].map((name) => ({
         name,
         n: "1",
       })),
