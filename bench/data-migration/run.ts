@@ -205,13 +205,19 @@ async function main(): Promise<void> {
       throw new Error(`expected 10 verified tables:\n${tool.stderr.slice(-4000)}`);
     const maxRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
 
+    process.stderr.write(
+      `synter-infra data migrate: ${tool.seconds.toFixed(1)} s, peak RSS ${maxRssMb.toFixed(0)} MB\n`,
+    );
     // pgloader copies MariaDB's `DEFAULT current_timestamp(6)` as a quoted literal, which Postgres
     // rejects (the whole run then fails, yet pgloader exits 0): drop those defaults by a CAST rule.
+    // Its default batches exhaust SBCL's heap on a million rows of this width ("Heap exhausted
+    // during garbage collection"): smaller prefetch and batches keep it alive.
     const loadFile = join(work, "pgloader.load");
     writeFileSync(
       loadFile,
       `LOAD DATABASE FROM ${source} INTO ${theirs}
- WITH include drop, create tables, create indexes, reset sequences, foreign keys
+ WITH include drop, create tables, create indexes, reset sequences, foreign keys,
+      workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 10000
  CAST type datetime to timestamptz drop default using zero-dates-to-null;\n`,
     );
     const loader = await run("pgloader", ["--no-ssl-cert-verification", loadFile]);

@@ -16,7 +16,10 @@ import {
   type Checksum,
   type KeyRange,
 } from "./checksum";
-import { keyBounds } from "./source";
+import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
+import { listLoadFiles, loadFilesChecksum } from "./load-files";
+import { connectPostgres } from "./postgres-sink";
+import { connectSource, keyBounds } from "./source";
 import type { MigrationTable } from "./table-plan";
 
 export type ChecksumOf = (range: KeyRange) => Promise<Checksum>;
@@ -139,4 +142,47 @@ export function describeMismatch(v: TableVerification): string {
     `${v.target} ${v.destination.rows} rows, checksum ${v.destination.sum})` +
     (ranges ? `; differing key range(s) ${ranges}` : "")
   );
+}
+
+/** Plain settings of one table's verification (they cross into a worker thread). */
+export interface VerifyTaskOptions {
+  readonly sourceUrl: string;
+  readonly postgresUrl?: string;
+  readonly bigquery?: BigQueryClientOptions;
+  /** Load files of the analytics tables when there is no BigQuery (`--out`). */
+  readonly filesDir: string;
+}
+
+/** Verifies one table against its target, on connections of its own. */
+export async function verifyOne(
+  options: VerifyTaskOptions,
+  table: MigrationTable,
+  excluded: readonly string[],
+): Promise<TableVerification> {
+  const source = await connectSource(options.sourceUrl);
+  try {
+    const src = sourceChecksum(source, table, excluded);
+    if (table.target === "postgres") {
+      const pg = await connectPostgres(options.postgresUrl!);
+      try {
+        return await verifyTable(table, "postgres", src, postgresChecksum(pg, table), source);
+      } finally {
+        await pg.end().catch(() => undefined);
+      }
+    }
+    if (options.bigquery) {
+      const bigquery = new BigQueryRestTarget(options.bigquery);
+      return await verifyTable(table, "bigquery", src, bigquery.checksum(table), source);
+    }
+    const files = listLoadFiles(options.filesDir, table.name);
+    return await verifyTable(
+      table,
+      "files",
+      src,
+      (range) => loadFilesChecksum(options.filesDir, table, files, range),
+      source,
+    );
+  } finally {
+    await source.end().catch(() => undefined);
+  }
 }

@@ -43,7 +43,7 @@ function statusOf(run: CliResult): { status: number | null; stderr?: string } {
 }
 
 function cli(args: string[], env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(process.execPath, [join(__dirname, "data-cli-entry.js"), ...args], {
+  const result = spawnSync(process.execPath, [join(ROOT, "bin", "synter-infra.js"), ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, ...env },

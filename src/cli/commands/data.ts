@@ -3,7 +3,7 @@
  * (auth) and BigQuery (analytics), and its proof. See docs/readme/data-migration.md (the runbook).
  */
 import type { Command } from "commander";
-import { BigQueryRestTarget, type BigQueryTarget } from "../../data/bigquery-client";
+import type { BigQueryClientOptions } from "../../data/bigquery-client";
 import { MigrationError, migrate, verify, type MigrateResult } from "../../data/migrate";
 import { formatTable } from "../../data/progress";
 import { selectTables } from "../../data/table-plan";
@@ -40,7 +40,7 @@ function nonNegativeInteger(flag: string, value: string): number {
   return Number(value);
 }
 
-function bigQueryTarget(flags: CommonFlags): BigQueryTarget | undefined {
+function bigQueryTarget(flags: CommonFlags): BigQueryClientOptions | undefined {
   if (!flags.bigqueryProject && !flags.bigqueryDataset) {
     if (flags.gcsBucket)
       throw new UserError("--gcs-bucket needs --bigquery-project and --bigquery-dataset", 2);
@@ -49,12 +49,12 @@ function bigQueryTarget(flags: CommonFlags): BigQueryTarget | undefined {
   if (!flags.bigqueryProject || !flags.bigqueryDataset) {
     throw new UserError("--bigquery-project and --bigquery-dataset go together", 2);
   }
-  return new BigQueryRestTarget({
+  return {
     project: flags.bigqueryProject,
     dataset: flags.bigqueryDataset,
     location: flags.bigqueryLocation,
     gcsBucket: flags.gcsBucket,
-  });
+  };
 }
 
 function common(flags: CommonFlags) {
@@ -112,7 +112,7 @@ function crashHook(): ((point: string) => void) | undefined {
   if (!spec) return undefined;
   const [crashRanges, crashPoint] = spec.split(":");
   let committed = 0;
-  return (point) => {
+  return (point: string) => {
     if (point === "committed") committed++;
     if (committed === Number(crashRanges) && point === crashPoint)
       process.kill(process.pid, "SIGKILL");
@@ -161,7 +161,7 @@ export function registerDataCommands(program: Command): void {
       .option(
         "--page-size <rows>",
         "rows per key range (one transaction / load file each)",
-        "20000",
+        "10000",
       )
       .option("--no-verify", "skip the verification at the end"),
   ).action(async (flags: MigrateFlags) => {

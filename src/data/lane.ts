@@ -1,0 +1,209 @@
+/**
+ * One lane of the migration: a list of tables moved one after another on its own source and
+ * target connections, range by range. Lanes run in worker threads (`worker-pool.ts`), so the CPU
+ * work of several tables (conversion, encoding, hashing) uses every core. A lane never writes the
+ * state file: it reports each committed range to the main thread, which records the checkpoint, so
+ * there is one writer of the state and the order "target commit, then checkpoint" holds.
+ */
+import type { Connection } from "mysql2/promise";
+import type { Client } from "pg";
+import { join } from "node:path";
+import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
+import type { TableState } from "./checkpoint";
+import { RejectedValue, convertRow } from "./convert";
+import { loadFileName, writeLoadFile } from "./load-files";
+import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
+import { TableProgress } from "./progress";
+import type { RejectRecord } from "./rejects";
+import { encodeCopyLine, encodeNdjsonLine } from "./row-encoding";
+import { connectSource, countSourceRows, readPage, type SourcePage } from "./source";
+import { selectTables, type MigrationTable } from "./table-plan";
+
+/** Plain, serialisable settings a lane needs (they cross into a worker thread). */
+export interface LaneSettings {
+  readonly sourceUrl: string;
+  readonly postgresUrl?: string;
+  readonly bigquery?: BigQueryClientOptions;
+  /** Where load files go (`--out`, or a staging dir for BigQuery). */
+  readonly filesDir: string;
+  readonly pageSize: number;
+  readonly maxRejects: number;
+  readonly rejectFile: string;
+}
+
+export interface TableReport {
+  readonly table: string;
+  readonly target: string;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly seconds: number;
+}
+
+/** Messages from a lane to the main thread. */
+export type LaneMessage =
+  | { readonly type: "log"; readonly line: string }
+  | {
+      readonly type: "range";
+      readonly table: string;
+      readonly state: TableState;
+      readonly rejects: readonly RejectRecord[];
+    }
+  | { readonly type: "table-done"; readonly state: TableState; readonly report: TableReport }
+  | {
+      readonly type: "failed";
+      readonly message: string;
+      readonly exitCode?: number;
+      readonly stack?: string;
+    };
+
+export class LaneError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface LaneTask {
+  readonly tables: readonly string[];
+  /** Current state per table (resume), keyed by table name. */
+  readonly states: Readonly<Record<string, TableState>>;
+  /** Keys already in the reject file, `table\u0000key`: not counted twice after a redo. */
+  readonly knownRejects: readonly string[];
+  /** Shared counter of rejected rows across lanes (Int32Array over a SharedArrayBuffer). */
+  readonly rejectCounter: SharedArrayBuffer;
+}
+
+export async function runLane(
+  settings: LaneSettings,
+  task: LaneTask,
+  post: (message: LaneMessage) => void,
+): Promise<void> {
+  const tables = selectTables(task.tables);
+  const source = await connectSource(settings.sourceUrl);
+  const pg = tables.some((t) => t.target === "postgres")
+    ? await connectPostgres(settings.postgresUrl!)
+    : undefined;
+  const known = new Set(task.knownRejects);
+  const counter = new Int32Array(task.rejectCounter);
+  try {
+    for (const table of tables) {
+      const state = structuredClone(task.states[table.name]);
+      await migrateTable(settings, table, state, source, pg, known, counter, post);
+    }
+  } finally {
+    await source.end().catch(() => undefined);
+    await pg?.end().catch(() => undefined);
+  }
+}
+
+async function migrateTable(
+  settings: LaneSettings,
+  table: MigrationTable,
+  tableState: TableState,
+  source: Connection,
+  pg: Client | undefined,
+  knownRejects: Set<string>,
+  rejectCounter: Int32Array,
+  post: (message: LaneMessage) => void,
+): Promise<void> {
+  const target =
+    table.target === "postgres" ? "postgres" : settings.bigquery ? "bigquery" : "files";
+  const log = (line: string) => post({ type: "log", line });
+  if (tableState.done) {
+    log(`${table.name}: already migrated (resume), ${tableState.rows} rows`);
+    const report = {
+      table: table.name,
+      target,
+      rows: tableState.rows,
+      rejected: tableState.rejected,
+      seconds: 0,
+    };
+    post({ type: "table-done", state: tableState, report });
+    return;
+  }
+  const expected = await countSourceRows(source, table);
+  const progress = new TableProgress(table.name, expected, log);
+  const keyIndex = table.columns.indexOf(table.key);
+  let after = tableState.lastKey === undefined ? undefined : BigInt(tableState.lastKey);
+  // Read the next page while the current one is written: the source and target work in parallel.
+  let next: Promise<SourcePage | undefined> = readPage(source, table, after, settings.pageSize);
+  for (;;) {
+    const page = await next;
+    if (!page) break;
+    next = readPage(source, table, page.range.upTo, settings.pageSize);
+    const lines: string[] = [];
+    const pageRejects: RejectRecord[] = [];
+    for (const raw of page.rows) {
+      try {
+        const row = convertRow(table.columns, raw);
+        lines.push(
+          table.target === "postgres"
+            ? encodeCopyLine(table.columns, row)
+            : encodeNdjsonLine(table.columns, row),
+        );
+      } catch (error) {
+        if (!(error instanceof RejectedValue)) throw error;
+        pageRejects.push({
+          table: table.name,
+          key: raw[keyIndex] ?? "",
+          column: error.column,
+          reason: error.reason,
+          value: error.raw,
+        });
+      }
+    }
+    const fresh = pageRejects.filter((r) => !knownRejects.has(`${r.table}\u0000${r.key}`));
+    if (fresh.length > 0) {
+      const total = Atomics.add(rejectCounter, 0, fresh.length) + fresh.length;
+      if (total > settings.maxRejects) {
+        await next.catch(() => undefined);
+        post({ type: "range", table: table.name, state: tableState, rejects: fresh });
+        throw new LaneError(
+          `${table.name}: ${total} rejected row(s) exceed --max-rejects ${settings.maxRejects}; ` +
+            `see ${settings.rejectFile}. Nothing of range (${page.range.after ?? "start"}, ${page.range.upTo}] was written; ` +
+            `fix the source or raise --max-rejects, then run again with --resume`,
+          3,
+        );
+      }
+    }
+    if (table.target === "postgres") {
+      await writeRange(pg!, table, page.range, lines);
+    } else {
+      const name = loadFileName(table.name, tableState.files.length + 1, page.range);
+      await writeLoadFile(settings.filesDir, name, lines);
+      tableState.files.push(name);
+    }
+    for (const r of fresh) knownRejects.add(`${r.table}\u0000${r.key}`);
+    tableState.lastKey = page.range.upTo.toString();
+    tableState.rows += lines.length;
+    tableState.rejected += pageRejects.length;
+    post({ type: "range", table: table.name, state: tableState, rejects: fresh });
+    progress.update(tableState.rows + tableState.rejected);
+    after = page.range.upTo;
+  }
+  if (table.target === "postgres") {
+    await finishTable(pg!, table, after);
+  } else if (settings.bigquery) {
+    const bigquery = new BigQueryRestTarget(settings.bigquery);
+    tableState.loadJobId = await bigquery.loadTable(table, settings.filesDir, tableState.files);
+  }
+  tableState.done = true;
+  progress.update(tableState.rows + tableState.rejected, true);
+  post({
+    type: "table-done",
+    state: tableState,
+    report: {
+      table: table.name,
+      target,
+      rows: tableState.rows,
+      rejected: tableState.rejected,
+      seconds: progress.elapsedSeconds(),
+    },
+  });
+}
+
+export function stagingFilesDir(stateDir: string): string {
+  return join(stateDir, "load-files");
+}

@@ -1,0 +1,33 @@
+/** The message loop of a migration worker thread: runs lanes and table verifications. */
+import { parentPort } from "node:worker_threads";
+import { runLane, type LaneMessage } from "./lane";
+import type { WorkerJob, WorkerReply } from "./worker-pool";
+import { verifyOne } from "./verify";
+import { selectTables } from "./table-plan";
+
+const port = parentPort!;
+
+port.on("message", (job: WorkerJob) => {
+  const reply = (message: WorkerReply) => port.postMessage(message);
+  const work =
+    job.kind === "lane"
+      ? runLane(job.settings, job.task, (message: LaneMessage) => reply({ id: job.id, message }))
+      : verifyOne(job.options, selectTables([job.table])[0], job.excluded).then((result) =>
+          reply({ id: job.id, verified: result }),
+        );
+  work.then(
+    () => reply({ id: job.id, finished: true }),
+    (error: unknown) => {
+      const e = error as { message?: string; exitCode?: number; stack?: string };
+      reply({
+        id: job.id,
+        message: {
+          type: "failed",
+          message: e.message ?? String(error),
+          exitCode: e.exitCode,
+          stack: e.stack,
+        },
+      });
+    },
+  );
+});

@@ -1,0 +1,130 @@
+/**
+ * A small pool of worker threads for the migration: lanes and table verifications are CPU-bound in
+ * JavaScript (conversion, encoding, hashing), so they run on several cores. Each worker's heap is
+ * capped (`resourceLimits`), which keeps the process's memory bounded whatever the table size: the
+ * work streams page by page, and a capped heap collects garbage instead of growing.
+ */
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { LaneMessage, LaneSettings, LaneTask } from "./lane";
+import type { TableVerification, VerifyTaskOptions } from "./verify";
+
+export type WorkerJob =
+  | {
+      readonly id: number;
+      readonly kind: "lane";
+      readonly settings: LaneSettings;
+      readonly task: LaneTask;
+    }
+  | {
+      readonly id: number;
+      readonly kind: "verify";
+      readonly options: VerifyTaskOptions;
+      readonly table: string;
+      readonly excluded: readonly string[];
+    };
+
+export type WorkerReply =
+  | { readonly id: number; readonly message: LaneMessage }
+  | { readonly id: number; readonly verified: TableVerification }
+  | { readonly id: number; readonly finished: true };
+
+/** Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+
+export function defaultPoolSize(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+type JobInput = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, "id"> : never) : never;
+
+interface Pending {
+  readonly job: WorkerJob;
+  readonly onMessage: (reply: WorkerReply) => void;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<Worker, Pending>();
+  private readonly all: Worker[] = [];
+  private nextId = 1;
+
+  constructor(size = defaultPoolSize()) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(join(__dirname, "worker-entry.js"), {
+        resourceLimits: WORKER_LIMITS,
+      });
+      worker.on("message", (reply: WorkerReply) => this.onReply(worker, reply));
+      worker.on("error", (error) => this.onCrash(worker, error));
+      // Terminated or exited: whatever it was running can no longer finish.
+      worker.on("exit", (code) =>
+        this.onCrash(worker, new Error(`worker thread exited (${code})`)),
+      );
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  /** Runs a job on the next free worker; `onMessage` sees every reply until it finishes. */
+  run(job: JobInput, onMessage: (reply: WorkerReply) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        job: { ...job, id: this.nextId++ } as WorkerJob,
+        onMessage,
+        resolve,
+        reject,
+      });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.shift()!;
+      const pending = this.queue.shift()!;
+      this.running.set(worker, pending);
+      worker.postMessage(pending.job);
+    }
+  }
+
+  private onReply(worker: Worker, reply: WorkerReply): void {
+    const pending = this.running.get(worker);
+    if (!pending) return;
+    pending.onMessage(reply);
+    const failed = "message" in reply && reply.message.type === "failed";
+    if ("finished" in reply || failed) {
+      this.running.delete(worker);
+      this.idle.push(worker);
+      if (failed) {
+        const m = reply.message as Extract<LaneMessage, { type: "failed" }>;
+        pending.reject(
+          Object.assign(new Error(m.message), { exitCode: m.exitCode, workerStack: m.stack }),
+        );
+      } else pending.resolve();
+      this.dispatch();
+    }
+  }
+
+  private onCrash(worker: Worker, error: Error): void {
+    // A worker that died (e.g. out of heap) fails its job; the pool is closed by the caller.
+    const pending = this.running.get(worker);
+    this.running.delete(worker);
+    const index = this.idle.indexOf(worker);
+    if (index >= 0) this.idle.splice(index, 1);
+    pending?.reject(error);
+  }
+
+  /** Stops every worker (a running lane is cut at any point: its open transaction rolls back). */
+  async close(): Promise<void> {
+    for (const pending of this.queue.splice(0)) pending.reject(new Error("worker pool closed"));
+    for (const [worker, pending] of this.running) {
+      this.running.delete(worker);
+      pending.reject(new Error("worker pool closed"));
+    }
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
