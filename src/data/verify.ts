@@ -186,3 +186,57 @@ export async function verifyOne(
     await source.end().catch(() => undefined);
   }
 }
+
+/** Both sides' checksums of one key range of a table (a chunk of a parallel verification). */
+export async function rangeChecksums(
+  options: VerifyTaskOptions,
+  table: MigrationTable,
+  excluded: readonly string[],
+  range: KeyRange,
+): Promise<{ source: Checksum; target: Checksum }> {
+  const source = await connectSource(options.sourceUrl);
+  try {
+    const src = sourceChecksum(source, table, excluded);
+    if (table.target === "postgres") {
+      const pg = await connectPostgres(options.postgresUrl!);
+      try {
+        const [a, b] = await Promise.all([src(range), postgresChecksum(pg, table)(range)]);
+        return { source: a, target: b };
+      } finally {
+        await pg.end().catch(() => undefined);
+      }
+    }
+    const target: ChecksumOf = options.bigquery
+      ? new BigQueryRestTarget(options.bigquery).checksum(table)
+      : (r) =>
+          loadFilesChecksum(
+            options.filesDir,
+            table,
+            listLoadFiles(options.filesDir, table.name),
+            r,
+          );
+    const [a, b] = await Promise.all([src(range), target(range)]);
+    return { source: a, target: b };
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Splits a table's key space into `parts` ranges covering everything: the first and last are
+ * open-ended, so target rows outside the source's key bounds are still counted.
+ */
+export function splitKeyRange(bounds: KeyRange | undefined, parts: number): KeyRange[] {
+  if (!bounds || parts <= 1 || bounds.after === undefined || bounds.upTo === undefined) return [{}];
+  const width = bounds.upTo - bounds.after;
+  const cuts = Array.from(
+    { length: parts - 1 },
+    (_, i) => bounds.after! + (width * BigInt(i + 1)) / BigInt(parts),
+  );
+  const ranges: KeyRange[] = cuts.map((cut, i) => ({
+    after: i === 0 ? undefined : cuts[i - 1],
+    upTo: cut,
+  }));
+  ranges.push({ after: cuts[cuts.length - 1] });
+  return ranges;
+}

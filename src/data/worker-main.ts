@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import { runLane, type LaneMessage } from "./lane";
 import type { WorkerJob, WorkerReply } from "./worker-pool";
-import { verifyOne } from "./verify";
+import { rangeChecksums, verifyOne } from "./verify";
 import { selectTables } from "./table-plan";
 
 const port = parentPort!;
@@ -12,9 +12,13 @@ port.on("message", (job: WorkerJob) => {
   const work =
     job.kind === "lane"
       ? runLane(job.settings, job.task, (message: LaneMessage) => reply({ id: job.id, message }))
-      : verifyOne(job.options, selectTables([job.table])[0], job.excluded).then((result) =>
-          reply({ id: job.id, verified: result }),
-        );
+      : job.kind === "verify"
+        ? verifyOne(job.options, selectTables([job.table])[0], job.excluded).then((result) =>
+            reply({ id: job.id, verified: result }),
+          )
+        : rangeChecksums(job.options, selectTables([job.table])[0], job.excluded, job.range).then(
+            (checksums) => reply({ id: job.id, checksums }),
+          );
   work.then(
     () => reply({ id: job.id, finished: true }),
     (error: unknown) => {

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { LaneMessage, LaneSettings, LaneTask } from "./lane";
+import type { Checksum, KeyRange } from "./checksum";
 import type { TableVerification, VerifyTaskOptions } from "./verify";
 
 export type WorkerJob =
@@ -23,15 +24,24 @@ export type WorkerJob =
       readonly options: VerifyTaskOptions;
       readonly table: string;
       readonly excluded: readonly string[];
+    }
+  | {
+      readonly id: number;
+      readonly kind: "checksum";
+      readonly options: VerifyTaskOptions;
+      readonly table: string;
+      readonly excluded: readonly string[];
+      readonly range: KeyRange;
     };
 
 export type WorkerReply =
   | { readonly id: number; readonly message: LaneMessage }
   | { readonly id: number; readonly verified: TableVerification }
+  | { readonly id: number; readonly checksums: { source: Checksum; target: Checksum } }
   | { readonly id: number; readonly finished: true };
 
 /** Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));

@@ -9,6 +9,7 @@ import {
   type MigrationColumn,
 } from "../../src/data/table-plan";
 import { rowHash } from "../../src/data/checksum";
+import { splitKeyRange } from "../../src/data/verify";
 
 const column = (definition: string, notNull = false, name = "c"): MigrationColumn => ({
   name,
@@ -166,5 +167,18 @@ describe("encoders", () => {
     expect(hashOf("x", "1", "[1]") + hashOf("x", "2", "[2]")).not.toBe(
       hashOf("x", "1", "[2]") + hashOf("x", "2", "[1]"),
     );
+  });
+});
+
+describe("splitKeyRange", () => {
+  test("covers the whole key space with open ends, in order", () => {
+    expect(splitKeyRange({ after: 0n, upTo: 100n }, 4)).toEqual([
+      { after: undefined, upTo: 25n },
+      { after: 25n, upTo: 50n },
+      { after: 50n, upTo: 75n },
+      { after: 75n },
+    ]);
+    expect(splitKeyRange(undefined, 4)).toEqual([{}]);
+    expect(splitKeyRange({ after: 0n, upTo: 100n }, 1)).toEqual([{}]);
   });
 });
