@@ -55,30 +55,59 @@ export function encodeNdjsonLine(
   columns: readonly MigrationColumn[],
   row: readonly (string | null)[],
 ): string {
-  const parts: string[] = [];
-  const jsonParts: string[] = [];
-  for (let i = 0; i < columns.length; i++) {
+  const plan = ndjsonPlan(columns);
+  let line = "{";
+  let first = true;
+  for (const i of plan.order) {
     const v = row[i];
-    const name = quoteJsonString(columns[i].name);
+    line += first ? plan.keys[i] : `,${plan.keys[i]}`;
+    first = false;
     if (v === null) {
-      (columns[i].value.kind === "json" ? jsonParts : parts).push(`${name}:null`);
+      line += "null";
       continue;
     }
     switch (columns[i].value.kind) {
       case "json":
-        jsonParts.push(`${name}:${v}`);
+        line += v;
         break;
       case "boolean":
-        parts.push(`${name}:${v === "1" ? "true" : "false"}`);
+        line += v === "1" ? "true" : "false";
         break;
       case "datetime":
-        parts.push(`${name}:"${v.slice(0, 10)}T${v.slice(11)}Z"`);
+        line += `"${v.slice(0, 10)}T${v.slice(11)}Z"`;
         break;
       default:
-        parts.push(`${name}:${quoteJsonString(v)}`);
+        // JSON.stringify is native and exact for strings (our values hold no lone surrogates:
+        // they come decoded from UTF-8), and the loader reads any valid JSON string escape.
+        line += JSON.stringify(v);
     }
   }
-  return `{${parts.concat(jsonParts).join(",")}}\n`;
+  return `${line}}\n`;
+}
+
+interface NdjsonPlan {
+  /** Column indexes in output order: JSON columns last. */
+  readonly order: readonly number[];
+  /** `"name":` per column index. */
+  readonly keys: readonly string[];
+}
+
+const plans = new WeakMap<readonly MigrationColumn[], NdjsonPlan>();
+
+function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
+  let plan = plans.get(columns);
+  if (!plan) {
+    const indexes = columns.map((_, i) => i);
+    plan = {
+      order: [
+        ...indexes.filter((i) => columns[i].value.kind !== "json"),
+        ...indexes.filter((i) => columns[i].value.kind === "json"),
+      ],
+      keys: columns.map((c) => `${quoteJsonString(c.name)}:`),
+    };
+    plans.set(columns, plan);
+  }
+  return plan;
 }
 
 /**
