@@ -5,28 +5,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { analyticsTableList } from "../schema/analytics";
+import { prAuthDatabaseName } from "../schema/roles";
 import { analyticsViewOrder, analyticsViews, renderViewSql } from "../schema/views";
+import { createAppCredentials, createAppWiring } from "./app";
 import { Warehouse, type WarehouseView } from "./bigquery";
-import type { PlatformConfig } from "./config";
+import { DEFAULT_DEV_STACK, type PlatformConfig } from "./config";
+import { createHosting, type HostingEnvironment } from "./hosting";
+import { devStackServerExports, serversFromDevStack } from "./hosting/dev-stack";
 import { ServiceAccounts } from "./identity";
+import { SchemaMigrations } from "./migrations/schema-migrations";
+import { AuthDatabase } from "./postgres";
 import { GcpProject } from "./project";
 
-/**
- * What the dev stack exports for `pr-<n>` stacks, which reuse its Postgres server and Redis
- * through a StackReference (secrets stay secrets across the reference). Wired once the hosting
- * modules exist: the dev stack exports these, a PR stack reads them instead of creating servers.
- */
-export const DEV_STACK_EXPORTS = {
-  postgresAdminHost: "postgresAdminHost",
-  postgresAdminPort: "postgresAdminPort",
-  postgresAdminUser: "postgresAdminUser",
-  /** Secret. */
-  postgresAdminPassword: "postgresAdminPassword",
-  postgresAppHost: "postgresAppHost",
-  postgresAppPort: "postgresAppPort",
-  /** Secret (DESIGN §5's `redisUrl`). */
-  redisUrl: "redisUrl",
-} as const;
+export { DEV_STACK_EXPORTS } from "./hosting/dev-stack";
 
 export interface PlatformOutputs {
   readonly bigqueryProjectId: pulumi.Output<string>;
@@ -34,6 +25,19 @@ export interface PlatformOutputs {
   readonly bigqueryLocation: pulumi.Output<string>;
   readonly apiServiceAccountEmail: pulumi.Output<string>;
   readonly workersServiceAccountEmail: pulumi.Output<string>;
+  /** The app role's connection URL. Secret. */
+  readonly postgresUrl: pulumi.Output<string>;
+  /** Secret. */
+  readonly redisUrl: pulumi.Output<string>;
+  /** The environment the API and workers read (DESIGN §5). Secret. */
+  readonly appEnv: pulumi.Output<Record<string, string>>;
+  /** Dev only: the servers `pr-<n>` stacks reuse (DEV_STACK_EXPORTS). */
+  readonly devStackExports?: Record<string, pulumi.Output<unknown>>;
+}
+
+export interface PlatformOptions {
+  /** Clock for key rotation; the offline plan pins it so its output is reproducible. */
+  readonly now?: Date;
 }
 
 /** The views in creation order, rendered for the stack's project and dataset. */
@@ -46,7 +50,10 @@ export function warehouseViews(projectId: string, datasetId: string): WarehouseV
   }));
 }
 
-export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
+export function createPlatform(
+  cfg: PlatformConfig,
+  options: PlatformOptions = {},
+): PlatformOutputs {
   const { environment } = cfg;
   if (environment.kind === "local") {
     throw new Error(
@@ -86,11 +93,66 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     bigqueryApi: project.api("bigquery"),
   });
 
-  if (environment.kind === "pr" && cfg.devStack !== undefined) {
-    // The PR stack's Postgres database and Redis come from the dev stack's servers
-    // (DEV_STACK_EXPORTS); the reference is created here so the plan shows the dependency.
-    new pulumi.StackReference("dev-stack", { name: cfg.devStack });
-  }
+  const kind = environment.kind;
+  const hostingEnv: HostingEnvironment = {
+    stack: environment.stack,
+    kind,
+    projectId: cfg.gcp.projectId,
+    region: cfg.gcp.region,
+    labels: cfg.labels,
+  };
+  // A PR stack creates no servers: it gets its own database on the dev stack's Postgres and
+  // shares dev's Redis (DESIGN §3).
+  const servers =
+    kind === "pr"
+      ? serversFromDevStack(
+          new pulumi.StackReference("dev-stack", { name: cfg.devStack ?? DEFAULT_DEV_STACK }),
+          {
+            sslMode: "require",
+            redisTls: false,
+          },
+        )
+      : createHosting(
+          "data",
+          { postgres: cfg.postgres, redis: cfg.redis, app: cfg.app },
+          hostingEnv,
+        );
+
+  const database = new AuthDatabase("auth", {
+    server: servers.postgres,
+    ...(kind === "pr" && { databaseName: prAuthDatabaseName(environment.prNumber!) }),
+    protect: cfg.protect,
+  });
+  // Runs the migrations as the migrator once the roles and grants exist, and fails the update
+  // when `verify` finds drift.
+  const migrations = new SchemaMigrations(
+    "auth-migrations",
+    { databaseUrl: database.migratorUrl },
+    { dependsOn: [database.ready] },
+  );
+  // The app's URL is released only after the schema it needs is in place.
+  const postgresUrl = pulumi.secret(
+    pulumi.all([database.appUrl, migrations.id]).apply(([url]) => url),
+  );
+
+  const credentials = createAppCredentials(
+    "app-credentials",
+    cfg.credentials,
+    identities.emails,
+    options.now ?? new Date(),
+  );
+  const wiring = createAppWiring(
+    "app",
+    cfg.app,
+    {
+      postgresUrl,
+      redisUrl: servers.redis.url,
+      ...(servers.redis.caCertificate && { redisCaCertificate: servers.redis.caCertificate }),
+      bigqueryProjectId: project.projectId,
+      bigqueryDataset: warehouse.datasetId,
+    },
+    credentials,
+  );
 
   return {
     bigqueryProjectId: project.projectId,
@@ -98,5 +160,11 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     bigqueryLocation: warehouse.location,
     apiServiceAccountEmail: identities.emails.api,
     workersServiceAccountEmail: identities.emails.workers,
+    postgresUrl,
+    redisUrl: pulumi.secret(servers.redis.url),
+    appEnv: wiring.appEnv,
+    ...(kind === "dev" && {
+      devStackExports: devStackServerExports(servers.postgres, servers.redis),
+    }),
   };
 }

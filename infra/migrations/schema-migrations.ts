@@ -62,11 +62,20 @@ export class SchemaMigrations extends pulumi.dynamic.Resource {
       applied: undefined,
       appliedByLastRun: undefined,
     };
-    super(schemaMigrationsProvider(), name, inputs, {
-      ...opts,
-      // Dynamic providers return outputs in plain text; keep the URL a secret in the state.
-      additionalSecretOutputs: ["databaseUrl"],
-    });
+    super(
+      schemaMigrationsProvider(),
+      name,
+      inputs,
+      {
+        ...opts,
+        // Dynamic providers return outputs in plain text; keep the URL a secret in the state.
+        additionalSecretOutputs: ["databaseUrl"],
+      },
+      // A named type (`pulumi-nodejs:dynamic/synter:SchemaMigrations`) instead of the generic
+      // `dynamic:Resource`, so previews and plans say what it is.
+      "synter",
+      "SchemaMigrations",
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { analyticsTableList } from "../../schema/analytics";
 import { bigQuerySchemaJson } from "../../schema/generate/bigquery-schema";
 import { analyticsViewOrder, analyticsViews, renderViewSql } from "../../schema/views";
 import { resourceNamed, type RecordedResource } from "../support/pulumi-harness";
-import { buildStack, type BuiltStack } from "./stack-run";
+import { buildStack, DEV_STACK_OUTPUTS, type BuiltStack } from "./stack-run";
 
 const T = {
   project: "synter:project:GcpProject",
@@ -92,7 +92,50 @@ function expectedResourceNames(stack: string): string[] {
     `${T.projectMember} identity-api-project-bigquery-jobuser`,
     `${T.projectMember} identity-workers-project-bigquery-jobuser`,
   ];
-  if (stack.startsWith("pr-")) names.push(`${T.stackReference} dev-stack`);
+  // Postgres database, roles and grants (infra/postgres), in every stack.
+  names.push(
+    "synter:postgres:AuthDatabase auth",
+    "pulumi:providers:postgresql auth-admin",
+    "postgresql:index/database:Database auth-database",
+    ...["app", "migrator", "readonly"].flatMap((role) => [
+      `postgresql:index/role:Role auth-${role}`,
+      `random:index/randomPassword:RandomPassword auth-${role}-password`,
+    ]),
+    ...["database-app", "database-public", "database-readonly", "schema-app", "schema-migrator"]
+      .concat([
+        "schema-public",
+        "schema-readonly",
+        "sequences-app",
+        "tables-app",
+        "tables-readonly",
+      ])
+      .map((grant) => `postgresql:index/grant:Grant auth-${grant}`),
+    ...["defaultSequences-app", "defaultTables-app", "defaultTables-readonly"].map(
+      (d) => `postgresql:index/defaultPrivileges:DefaultPrivileges auth-${d}`,
+    ),
+    "pulumi-nodejs:dynamic/synter:SchemaMigrations auth-migrations",
+    // The app runs outside GCP by default: two rotating key slots per service account.
+    "synter:credentials:AppCredentials app-credentials",
+    ...["api", "workers"].flatMap((sa) =>
+      ["a", "b"].map((slot) => `gcp:serviceaccount/key:Key app-credentials-${sa}-key-${slot}`),
+    ),
+    "synter:app:AppWiring app",
+  );
+  if (stack.startsWith("pr-")) {
+    names.push(`${T.stackReference} dev-stack`);
+  } else {
+    // Railway hosting (the default): one project, Postgres with a TCP proxy, Redis.
+    names.push(
+      "pulumi-nodejs:dynamic/railway:RailwayProject data-railway",
+      "synter:hosting:RailwayPostgresServer data-postgres",
+      "pulumi-nodejs:dynamic/railway:RailwayPostgres data-postgres",
+      "pulumi-nodejs:dynamic/railway:RailwayTcpProxy data-postgres-proxy",
+      "random:index/randomPassword:RandomPassword data-postgres-password",
+      "synter:hosting:RailwayRedisServer data-redis",
+      "pulumi-nodejs:dynamic/railway:RailwayRedis data-redis",
+      "random:index/randomPassword:RandomPassword data-redis-password",
+    );
+  }
   return names.sort();
 }
 
@@ -115,14 +158,54 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
     );
   });
 
-  test("exports the outputs of DESIGN §5 that exist", () => {
+  test("exports the outputs of DESIGN §5, the app's secrets as secrets", () => {
+    const pr = stack.startsWith("pr-");
+    const database = pr ? `synter_pr_42` : "synter";
+    const postgresUrl = pr
+      ? "postgresql://synter_pr_42_app:pw-auth-app-password@postgres.railway.internal:5432/synter_pr_42?sslmode=require"
+      : `postgresql://synter_app:pw-auth-app-password@postgres.railway.internal:5432/${database}?sslmode=require`;
+    const redisUrl = pr
+      ? DEV_STACK_OUTPUTS.redisUrl
+      : "redis://default:pw-data-redis-password@redis.railway.internal:6379";
+    const devExports =
+      stack === "dev"
+        ? {
+            postgresAdminHost: "shuttle.proxy.rlwy.net",
+            postgresAdminPort: 41234,
+            postgresAdminUser: "postgres",
+            postgresAdminPassword: "pw-data-postgres-password",
+            postgresAppHost: "postgres.railway.internal",
+            postgresAppPort: 5432,
+            postgresSslMode: "require",
+            redisHost: "redis.railway.internal",
+            redisPort: 6379,
+          }
+        : {};
     expect(built.outputs).toEqual({
       bigqueryProjectId: expected.projectId,
       bigqueryDataset: expected.datasetId,
       bigqueryLocation: "US",
       apiServiceAccountEmail: `synter-api${expected.accountSuffix}@${expected.projectId}.iam.gserviceaccount.com`,
       workersServiceAccountEmail: `synter-workers${expected.accountSuffix}@${expected.projectId}.iam.gserviceaccount.com`,
+      postgresUrl,
+      redisUrl,
+      appEnv: {
+        POSTGRES_URL: postgresUrl,
+        REDIS_URL: redisUrl,
+        BIGQUERY_PROJECT_ID: expected.projectId,
+        BIGQUERY_DATASET: expected.datasetId,
+        GOOGLE_CREDENTIALS_JSON: expect.stringContaining('"type":"service_account"'),
+      },
+      ...devExports,
     });
+    for (const name of [
+      "postgresUrl",
+      "redisUrl",
+      "appEnv",
+      ...(stack === "dev" ? ["postgresAdminPassword"] : []),
+    ]) {
+      expect(built.secretOutputs).toContain(name);
+    }
   });
 
   test("enables the APIs without ever disabling them on destroy", () => {
@@ -291,7 +374,18 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
       .sort();
     expect(protectedNames).toEqual(
       expected.protect
-        ? ["warehouse-dataset", ...[...TABLES, ...VIEWS].map((id) => `warehouse-${id}`)].sort()
+        ? [
+            "warehouse-dataset",
+            ...[...TABLES, ...VIEWS].map((id) => `warehouse-${id}`),
+            // Postgres: the database and its roles; Railway: the project and both data services.
+            "auth-database",
+            "auth-app",
+            "auth-migrator",
+            "auth-readonly",
+            "data-railway",
+            "data-postgres",
+            "data-redis",
+          ].sort()
         : [],
     );
   });
@@ -303,7 +397,11 @@ describe("pull request stacks", () => {
     const reference = resourceNamed(resources, T.stackReference, "dev-stack");
     expect(reference.read).toBe(true);
     expect(reference.urn).toContain("::dev-stack");
-    expect(resources.some((r) => /postgres|redis|sql/i.test(r.type))).toBe(false);
+    // Its own database and roles on dev's server, but no server of its own.
+    expect(resources.some((r) => /railway|sql\/|redis\//i.test(r.type))).toBe(false);
+    expect(
+      resourceNamed(resources, "postgresql:index/database:Database", "auth-database").inputs.name,
+    ).toBe("synter_pr_7");
     expect(resourceNamed(resources, T.dataset, "warehouse-dataset").inputs.datasetId).toBe(
       "synter_analytics_pr_7",
     );

@@ -2,10 +2,11 @@
  * Builds a stack of this project under the mock runtime from its Pulumi.<stack>.yaml (a PR stack
  * from the rendered template), the way `pulumi up` enters the program: loadConfig → createPlatform.
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadConfig, renderPrStackConfig } from "../../infra/config";
-import { createPlatform, type PlatformOutputs } from "../../infra/platform";
+import { DEFAULT_DEV_STACK, loadConfig, renderPrStackConfig } from "../../infra/config";
+import { createPlatform } from "../../infra/platform";
 import {
   readStackConfig,
   REPOSITORY_ROOT,
@@ -14,6 +15,20 @@ import {
   type RecordedResource,
   type StackConfig,
 } from "../support/pulumi-harness";
+
+/** What the dev stack exports for PR stacks (DEV_STACK_EXPORTS), with fake values. */
+export const DEV_STACK_OUTPUTS = {
+  postgresAdminHost: "shuttle.proxy.rlwy.net",
+  postgresAdminPort: 41234,
+  postgresAdminUser: "postgres",
+  postgresAdminPassword: "dev-admin-password",
+  postgresAppHost: "postgres.railway.internal",
+  postgresAppPort: 5432,
+  postgresSslMode: "require",
+  redisUrl: "redis://default:dev-redis-password@redis.railway.internal:6379",
+  redisHost: "redis.railway.internal",
+  redisPort: 6379,
+} as const;
 
 export function stackConfig(stack: string): StackConfig {
   const pr = /^pr-(\d+)$/.exec(stack);
@@ -24,7 +39,9 @@ export function stackConfig(stack: string): StackConfig {
 
 export interface BuiltStack {
   readonly resources: readonly RecordedResource[];
-  readonly outputs: Record<keyof PlatformOutputs, unknown>;
+  readonly outputs: Record<string, unknown>;
+  /** Names of the outputs that are Pulumi secrets. */
+  readonly secretOutputs: readonly string[];
 }
 
 export async function buildStack(
@@ -35,17 +52,29 @@ export async function buildStack(
   const values = { ...config.values };
   edit(values);
   const run = await runUnderMocks(
-    { project: config.project, stack, config: values, secretKeys: config.secretKeys },
+    {
+      project: config.project,
+      stack,
+      config: values,
+      secretKeys: config.secretKeys,
+      stackOutputs: { [DEFAULT_DEV_STACK]: DEV_STACK_OUTPUTS },
+    },
     () => createPlatform(loadConfig()),
   );
+  const { devStackExports, ...outputs } = run.result;
+  const all = Object.entries({ ...outputs, ...devStackExports }) as [
+    string,
+    pulumi.Output<unknown>,
+  ][];
   const entries = await Promise.all(
-    Object.entries(run.result).map(
-      async ([key, output]) =>
-        [key, await valueOf(output as PlatformOutputs[keyof PlatformOutputs])] as const,
-    ),
+    all.map(async ([key, output]) => [key, await valueOf(output)] as const),
+  );
+  const secrets = await Promise.all(
+    all.map(async ([key, output]) => ((await pulumi.isSecret(output)) ? [key] : [])),
   );
   return {
     resources: run.resources,
-    outputs: Object.fromEntries(entries) as Record<keyof PlatformOutputs, unknown>,
+    outputs: Object.fromEntries(entries),
+    secretOutputs: secrets.flat().sort(),
   };
 }

@@ -25,7 +25,7 @@ it("passes the migrator URL as a secret, the files' checksum and names, and a se
   });
   await new Promise<void>((resolve) => resource.urn.apply(() => resolve()));
   expect(registered.map((r) => [r.type, r.name])).toEqual([
-    ["pulumi-nodejs:dynamic:Resource", "auth-migrations"],
+    ["pulumi-nodejs:dynamic/synter:SchemaMigrations", "auth-migrations"],
   ]);
   const { __provider, migrations, ...inputs } = registered[0].inputs;
   // Dynamic-resource inputs arrive through the mock monitor as array-likes: compare the values.

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { providerOutputs } from "./fake-provider-outputs";
 import { parse as parseYaml } from "yaml";
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
@@ -132,7 +133,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>) 
         email: `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`,
       };
     default:
-      return { ...inputs, mockName: name };
+      return { ...inputs, mockName: name, ...providerOutputs(type, name, inputs) };
   }
 }
 
