@@ -208,6 +208,10 @@ async function main(): Promise<void> {
     process.stderr.write(
       `synter-infra data migrate: ${tool.seconds.toFixed(1)} s, peak RSS ${maxRssMb.toFixed(0)} MB\n`,
     );
+    // The tool's own summary: per-table times, copy vs verification.
+    const summaryStart = tool.stderr.indexOf("table ");
+    if (summaryStart >= 0)
+      process.stdout.write(tool.stderr.slice(summaryStart).replace(/^verify .*\n/gm, ""));
     // pgloader copies MariaDB's `DEFAULT current_timestamp(6)` as a quoted literal, which Postgres
     // rejects (the whole run then fails, yet pgloader exits 0): drop those defaults by a CAST rule.
     // Its default batches exhaust SBCL's heap on a million rows of this width ("Heap exhausted

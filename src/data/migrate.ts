@@ -60,6 +60,9 @@ export interface MigrateOptions {
 
 export interface MigrateResult {
   readonly tables: readonly TableReport[];
+  /** Wall time of the copy and of the verification, in seconds. */
+  readonly copySeconds: number;
+  readonly verifySeconds: number;
   readonly verification: readonly TableVerification[];
   readonly rejectFile: string;
 }
@@ -144,6 +147,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     rejectFile: rejectPath(options.stateDir),
   };
   const reports = new Map<string, TableReport>();
+  const started = Date.now();
   const lanes = await planLanes(options);
   const pool = new WorkerPool(options.workers);
   // The lane that failed first explains the stop; the others only report being cut off.
@@ -204,9 +208,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   } finally {
     await pool.close();
   }
+  const copied = Date.now();
   const verification = options.verify ? await verifyAll(options) : [];
   return {
     tables: options.tables.map((t) => reports.get(t.name)!),
+    copySeconds: (copied - started) / 1000,
+    verifySeconds: (Date.now() - copied) / 1000,
     verification,
     rejectFile: rejectPath(options.stateDir),
   };

@@ -56,33 +56,31 @@ export function encodeNdjsonLine(
   row: readonly (string | null)[],
 ): string {
   const plan = ndjsonPlan(columns);
-  let line = "{";
-  let first = true;
-  for (const i of plan.order) {
+  const parts = new Array<string>(plan.order.length);
+  for (let p = 0; p < plan.order.length; p++) {
+    const i = plan.order[p];
     const v = row[i];
-    line += first ? plan.keys[i] : `,${plan.keys[i]}`;
-    first = false;
     if (v === null) {
-      line += "null";
+      parts[p] = `${plan.keys[i]}null`;
       continue;
     }
     switch (columns[i].value.kind) {
       case "json":
-        line += v;
+        parts[p] = plan.keys[i] + v;
         break;
       case "boolean":
-        line += v === "1" ? "true" : "false";
+        parts[p] = plan.keys[i] + (v === "1" ? "true" : "false");
         break;
       case "datetime":
-        line += `"${v.slice(0, 10)}T${v.slice(11)}Z"`;
+        parts[p] = `${plan.keys[i]}"${v.slice(0, 10)}T${v.slice(11)}Z"`;
         break;
       default:
         // JSON.stringify is native and exact for strings (our values hold no lone surrogates:
         // they come decoded from UTF-8), and the loader reads any valid JSON string escape.
-        line += JSON.stringify(v);
+        parts[p] = plan.keys[i] + JSON.stringify(v);
     }
   }
-  return `${line}}\n`;
+  return `{${parts.join(",")}}\n`;
 }
 
 interface NdjsonPlan {

@@ -40,11 +40,8 @@ export type WorkerReply =
   | { readonly id: number; readonly checksums: { source: Checksum; target: Checksum } }
   | { readonly id: number; readonly finished: true };
 
-/**
- * Heap per worker: pages are ~10 MB of rows. A roomier young generation keeps the many short-lived
- * strings of conversion out of the old generation (fewer, cheaper collections).
- */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 24 };
+/** Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));

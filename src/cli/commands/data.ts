@@ -185,7 +185,11 @@ export function registerDataCommands(program: Command): void {
     }
     printVerification(result.verification, log);
     if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${summary(result)}\nrejects: ${result.rejectFile}\n`);
+    else {
+      process.stdout.write(
+        `${summary(result)}\ncopy ${result.copySeconds.toFixed(1)} s, verification ${result.verifySeconds.toFixed(1)} s\nrejects: ${result.rejectFile}\n`,
+      );
+    }
     const bad = result.verification.filter((v) => !v.ok);
     if (bad.length > 0) throw new UserError(bad.map(describeMismatch).join("\n"), EXIT_MISMATCH);
   });
