@@ -225,7 +225,8 @@ export function pgTable<C extends PgColumns>(
   const tooLong = [...uniques, ...foreignKeys, ...checks, ...indexes, ...triggers]
     .map((n) => n.name)
     .filter((n) => Buffer.byteLength(n) > 63);
-  if (tooLong.length > 0) throw new Error(`invalid table ${name}: names over 63 bytes: ${tooLong.join(", ")}`);
+  if (tooLong.length > 0)
+    throw new Error(`invalid table ${name}: names over 63 bytes: ${tooLong.join(", ")}`);
   return {
     kind: "postgres",
     name,
