@@ -10,8 +10,8 @@ import * as path from "node:path";
 import { COMMENT_MARKER } from "../../src/diff/render-markdown";
 
 const root = path.resolve(__dirname, "../..");
-const entry = path.join(root, "src/diff/diff-entry.ts");
-const tsx = require.resolve("tsx/cjs");
+// The real CLI entry, as users run it (only the invoked area is loaded).
+const cli = path.join(root, "bin/synter-infra.js");
 const PROGRAM = [
   "schema",
   "infra",
@@ -61,14 +61,10 @@ function diff(
   dir: string,
   ...args: string[]
 ): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    process.execPath,
-    ["--require", tsx, entry, "--base", "HEAD~1", ...args],
-    {
-      cwd: dir,
-      encoding: "utf8",
-    },
-  );
+  const result = spawnSync(process.execPath, [cli, "diff", "--base", "HEAD~1", ...args], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -10,12 +10,12 @@ import type { Plan } from "../../src/plan/resource-graph";
 
 const root = path.resolve(__dirname, "../..");
 const fixture = path.join(__dirname, "fixtures/program");
-const entry = path.join(root, "src/plan/plan-entry.ts");
-const tsx = require.resolve("tsx/cjs");
+// The real CLI entry, as users run it (only the invoked area is loaded).
+const cli = path.join(root, "bin/synter-infra.js");
 
 function plan(args: string[]): { stdout: string; stderr: string; status: number } {
   try {
-    const stdout = execFileSync(process.execPath, ["--require", tsx, entry, ...args], {
+    const stdout = execFileSync(process.execPath, [cli, "plan", ...args], {
       cwd: root,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],

@@ -23,8 +23,8 @@ import {
 } from "../../src/teardown/teardown-runner";
 
 const root = path.resolve(__dirname, "../..");
-const entry = path.join(root, "src/teardown/teardown-entry.ts");
-const tsx = require.resolve("tsx/cjs");
+// The real CLI entry, as users run it (only the invoked area is loaded).
+const cli = path.join(root, "bin/synter-infra.js");
 
 function resource(
   name: string,
@@ -138,7 +138,7 @@ describe("refusal", () => {
   });
 
   test("the CLI refuses prod before doing anything, with exit code 3", () => {
-    const result = spawnSync(process.execPath, ["--require", tsx, entry, "--stack", "prod"], {
+    const result = spawnSync(process.execPath, [cli, "teardown", "--stack", "prod"], {
       cwd: root,
       encoding: "utf8",
     });
