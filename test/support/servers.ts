@@ -10,7 +10,10 @@ export const REQUIRE_SERVERS_VARIABLE = "SYNTER_REQUIRE_SERVERS";
 export function findBinary(name: string): string | undefined {
   for (const candidate of [name, `/usr/sbin/${name}`, `/usr/bin/${name}`]) {
     try {
-      return execFileSync("sh", ["-c", `command -v ${candidate}`], { encoding: "utf8" }).trim() || undefined;
+      return (
+        execFileSync("sh", ["-c", `command -v ${candidate}`], { encoding: "utf8" }).trim() ||
+        undefined
+      );
     } catch {
       // not there: try the next place
     }
