@@ -85,6 +85,8 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
       .readdirSync(projectDir)
       .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
       .filter((s): s is string => s !== undefined)
+      // The PR template is not a stack: it makes every `pr-<n>`.
+      .map((s) => (s === "pr.template" ? "pr-<n>" : s))
       .sort();
     throw new UserError(
       `no configuration for stack "${stack}": ${stackFile} does not exist (stacks: ${known.join(", ") || "none"})`,
