@@ -5,6 +5,7 @@
  * with `{{ref:<table or view>}}` placeholders and keeps positions mapped back to the file.
  */
 import { readFileSync } from "node:fs";
+import { dataMigrationChecksumSources } from "../data/bigquery-sql-sources";
 import {
   analyticsViewOrder,
   analyticsViews,
@@ -64,7 +65,10 @@ export const analyticsViewSources: ProjectSqlProvider = (target) =>
   });
 
 /** Every provider of BigQuery SQL in the project; views first (other SQL may read them). */
-export const projectSqlProviders: readonly ProjectSqlProvider[] = [analyticsViewSources];
+export const projectSqlProviders: readonly ProjectSqlProvider[] = [
+  analyticsViewSources,
+  dataMigrationChecksumSources,
+];
 
 export function projectSqlSources(target: ViewTarget): ProjectSqlSource[] {
   return projectSqlProviders.flatMap((provider) => provider(target));

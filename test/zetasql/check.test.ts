@@ -51,6 +51,11 @@ describe("schema check (ZetaSQL analysis)", () => {
       ["fact_attribution_first_touch", true, undefined],
       ["fact_attribution_linear", true, undefined],
       ["campaign_performance_daily", true, undefined],
+      ...["events", "ad_metrics", "conversions", "touchpoints", "agent_runs"].map((table) => [
+        `data-migration checksum of ${table}`,
+        true,
+        undefined,
+      ]),
     ]);
     const columns = (name: string) =>
       report.results

@@ -12,6 +12,9 @@ interface Run {
   error?: { message: string; exitCode: number };
 }
 
+/** The analytics tables whose data-migration checksum query ships beside the views. */
+const CHECKSUM_TABLES = ["events", "ad_metrics", "conversions", "touchpoints", "agent_runs"];
+
 async function run(args: string[]): Promise<Run> {
   const result: Run = { stdout: "", stderr: "" };
   const out = jest.spyOn(process.stdout, "write").mockImplementation((chunk) => {
@@ -52,7 +55,10 @@ describe("synter-infra schema check", () => {
         "ok    fact_attribution_first_touch (schema/views/fact_attribution_first_touch.sql)",
         "ok    fact_attribution_linear (schema/views/fact_attribution_linear.sql)",
         "ok    campaign_performance_daily (schema/views/campaign_performance_daily.sql)",
-        "4 SQL sources analyzed, no errors",
+        ...CHECKSUM_TABLES.map(
+          (table) => `ok    data-migration checksum of ${table} (src/data/checksum.ts)`,
+        ),
+        "9 SQL sources analyzed, no errors",
         "",
       ].join("\n"),
     );
@@ -73,7 +79,7 @@ describe("synter-infra schema check", () => {
     );
     expect(result.error).toMatchObject({
       exitCode: 1,
-      message: "1 of 5 SQL sources have errors (ZetaSQL)",
+      message: "1 of 10 SQL sources have errors (ZetaSQL)",
     });
   });
 
@@ -97,9 +103,10 @@ describe("synter-infra schema check", () => {
       ["fact_attribution_first_touch", true],
       ["fact_attribution_linear", true],
       ["campaign_performance_daily", true],
+      ...CHECKSUM_TABLES.map((table) => [`data-migration checksum of ${table}`, true]),
       ["wrong_function", false],
     ]);
-    expect(report.results[4]).toEqual({
+    expect(report.results[9]).toEqual({
       name: "wrong_function",
       file: relative(process.cwd(), file),
       ok: false,
