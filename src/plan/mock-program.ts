@@ -44,8 +44,20 @@ interface RegisterRequest {
   getAliasesList(): { getUrn(): string; getSpec(): { getName(): string } | undefined }[];
 }
 
+/** What a read (a StackReference, `Resource.get`) carries: no options beyond its dependencies. */
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getAdditionalsecretoutputsList(): string[];
+}
+
 interface MonitorLike {
   registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): unknown;
+  readResource(req: ReadRequest, callback: (...args: unknown[]) => void): unknown;
 }
 
 function stripProviderId(reference: string): string | null {
@@ -101,6 +113,32 @@ function recordRequest(project: string, stack: string, req: RegisterRequest): Pl
         .getAliasesList()
         .map((alias) => alias.getUrn() || `name:${alias.getSpec()?.getName() ?? ""}`)
         .sort(),
+    },
+  };
+}
+
+/** A read resource (e.g. the dev StackReference of a PR stack): shown, flagged as read. */
+function recordRead(project: string, stack: string, req: ReadRequest): PlannedResource {
+  const parent = req.getParent();
+  const inputs = normalizeWireValue(req.getProperties()?.toJavaScript() ?? {});
+  return {
+    urn: urnFor(project, stack, parent, req.getType(), req.getName()),
+    type: req.getType(),
+    name: req.getName(),
+    parent: parent === "" ? null : parent,
+    custom: true,
+    inputs: (inputs ?? {}) as PlannedResource["inputs"],
+    options: {
+      protect: false,
+      dependsOn: [...req.getDependenciesList()].sort(),
+      deleteBeforeReplace: false,
+      retainOnDelete: false,
+      ignoreChanges: [],
+      replaceOnChanges: [],
+      additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()].sort(),
+      provider: stripProviderId(req.getProvider()),
+      deletedWith: null,
+      aliases: [],
     },
   };
 }
@@ -245,6 +283,12 @@ export async function buildPlan(options: BuildPlanOptions): Promise<Plan> {
       failures.push(error instanceof Error ? error.message : String(error));
     }
     return register(req, callback);
+  };
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    const resource = recordRead(config.project, config.stack, req);
+    recorded.set(resource.urn, resource);
+    return read(req, callback);
   };
 
   // A resource whose construction fails rejects a promise nobody awaits; collect those as errors.

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { renderPrStackConfig } from "../../infra/config";
 import { UserError } from "../cli/errors";
 
 export interface StackConfig {
@@ -30,8 +31,11 @@ export function stackFilePath(projectDir: string, stack: string): string {
   return path.join(projectDir, `Pulumi.${stack}.yaml`);
 }
 
-function readYamlObject(file: string): Record<string, unknown> {
-  const parsed: unknown = parseYaml(fs.readFileSync(file, "utf8"));
+function readYamlObject(
+  file: string,
+  text = fs.readFileSync(file, "utf8"),
+): Record<string, unknown> {
+  const parsed: unknown = parseYaml(text);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new UserError(`${file}: expected a YAML mapping at the top level`);
@@ -79,8 +83,16 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
   if (typeof project !== "string" || project === "") {
     throw new UserError(`${projectFile}: "name" (the project name) is missing`);
   }
-  const stackFile = stackFilePath(projectDir, stack);
-  if (!fs.existsSync(stackFile)) {
+  let stackFile = stackFilePath(projectDir, stack);
+  let stackText: string | undefined;
+  const pr = /^pr-(\d+)$/.exec(stack);
+  const template = path.join(projectDir, "Pulumi.pr.template.yaml");
+  if (!fs.existsSync(stackFile) && pr && fs.existsSync(template)) {
+    // A PR stack not created yet: plan it from the template, as the PR workflow will create it.
+    stackText = renderPrStackConfig(fs.readFileSync(template, "utf8"), Number(pr[1]));
+    stackFile = template;
+  }
+  if (stackText === undefined && !fs.existsSync(stackFile)) {
     const known = fs
       .readdirSync(projectDir)
       .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -110,7 +122,7 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
     }
   }
 
-  const stackConfig = readYamlObject(stackFile).config;
+  const stackConfig = readYamlObject(stackFile, stackText).config;
   if (stackConfig && typeof stackConfig === "object" && !Array.isArray(stackConfig)) {
     for (const [key, value] of Object.entries(stackConfig as Record<string, unknown>)) {
       const qualified = qualify(project, key);

@@ -140,3 +140,19 @@ describe("the project's own stacks", () => {
     expect(b.stdout).toBe(a.stdout);
   });
 });
+
+describe("plan of this project's stacks", () => {
+  test("a pr-<n> stack without its file is planned from Pulumi.pr.template.yaml", () => {
+    const result = plan(["--stack", "pr-42", "--json"]);
+    expect(result.status).toBe(0);
+    const pr = JSON.parse(result.stdout) as Plan;
+    const byName = (name: string) => pr.resources.find((r) => r.name === name);
+    expect(byName("warehouse-dataset")?.inputs.datasetId).toBe("synter_analytics_pr_42");
+    expect(byName("warehouse-dataset")?.inputs.defaultTableExpirationMs).toBe(3 * 24 * 3600 * 1000);
+    expect(byName("auth-database")?.inputs.name).toBe("synter_pr_42");
+    expect(byName("dev-stack")?.type).toBe("pulumi:pulumi:StackReference");
+    // No servers of its own: it reuses dev's through the reference.
+    expect(pr.resources.filter((r) => /railway|sql\/|redis\//i.test(r.type))).toEqual([]);
+    expect(pr.resources.filter((r) => r.options.protect)).toEqual([]);
+  });
+});
