@@ -20,7 +20,7 @@
  * computed by the tool from `(key, raw JSON)` pairs the source query returns; everything else is
  * hashed and summed by MariaDB itself. Splitting JSON out keeps that tool-side work small.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash as oneShotHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
 import type { MigrationColumn, MigrationTable } from "./table-plan";
 
@@ -75,9 +75,14 @@ export function rowHash(
   return total + hashOfRowText(text);
 }
 
+/** MD5 hex of UTF-8 text: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
+const md5Hex: (text: string) => string =
+  typeof oneShotHash === "function"
+    ? (text) => oneShotHash("md5", text, "hex")
+    : (text) => createHash("md5").update(text, "utf8").digest("hex");
+
 export function hashOfRowText(text: string): bigint {
-  const hex = createHash("md5").update(text, "utf8").digest("hex");
-  return BigInt(`0x${hex.slice(0, 15)}`);
+  return BigInt(`0x${md5Hex(text).slice(0, 15)}`);
 }
 
 /** Accumulates row hashes in TypeScript (load files; source rows with JSON columns). */

@@ -150,10 +150,15 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const started = Date.now();
   const lanes = await planLanes(options);
   const pool = new WorkerPool(options.workers);
+  // Verification shares the pool and overlaps the copy: each table's source checksums are queued
+  // behind the lanes (a worker whose lanes are done computes them while the largest table is still
+  // being copied), its target checksums as soon as its copy is done.
+  const verification = options.verify ? new Verification(pool, options) : undefined;
   // The lane that failed first explains the stop; the others only report being cut off.
   let firstFailure: { message: string; exitCode?: number; stack?: string } | undefined;
+  let copied = started;
   try {
-    const outcomes = await Promise.allSettled(
+    const outcomes = Promise.allSettled(
       lanes.map((lane) =>
         pool.run(
           {
@@ -179,11 +184,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
                 state.tables[message.table] = message.state;
                 writeState(options.stateDir, state);
                 options.onRange?.("checkpointed", message.table);
+                verification?.progress(message.table, message.state.lastKey);
                 break;
               case "table-done":
                 state.tables[message.report.table] = message.state;
                 writeState(options.stateDir, state);
                 reports.set(message.report.table, message.report);
+                verification?.copied(message.report.table);
                 break;
               case "failed":
                 // Stop the other lanes at once; what they committed is checkpointed.
@@ -195,6 +202,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         ),
       ),
     );
+    await verification?.start();
+    const settled = await outcomes;
+    copied = Date.now();
     if (firstFailure) {
       throw asMigrationError(
         Object.assign(new Error(firstFailure.message), {
@@ -203,20 +213,19 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         }),
       );
     }
-    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failure) throw asMigrationError(failure.reason);
+    const verified = verification ? await verification.finish() : [];
+    return {
+      tables: options.tables.map((t) => reports.get(t.name)!),
+      copySeconds: (copied - started) / 1000,
+      verifySeconds: (Date.now() - copied) / 1000,
+      verification: verified,
+      rejectFile: rejectPath(options.stateDir),
+    };
   } finally {
     await pool.close();
   }
-  const copied = Date.now();
-  const verification = options.verify ? await verifyAll(options) : [];
-  return {
-    tables: options.tables.map((t) => reports.get(t.name)!),
-    copySeconds: (copied - started) / 1000,
-    verifySeconds: (Date.now() - copied) / 1000,
-    verification,
-    rejectFile: rejectPath(options.stateDir),
-  };
 }
 
 function asMigrationError(error: unknown): Error {
@@ -275,104 +284,206 @@ export async function verify(options: VerifyOptions): Promise<TableVerification[
   return verifyAll(options);
 }
 
-/** Key ranges per table verified in parallel: the checksum is a sum, so ranges add up. */
-const VERIFY_CHUNKS = 4;
+/**
+ * Large tables are verified in key ranges of about this many rows, in parallel (the checksum is a
+ * sum, so ranges add up); the target side of a range can start as soon as the copy is past it.
+ */
+const VERIFY_CHUNK_ROWS = 125_000;
+const MAX_VERIFY_CHUNKS = 16;
 /** Below this many source rows a table is checked in one piece. */
 const CHUNKED_TABLE_ROWS = 100_000;
 
-/**
- * Every table verified on the worker pool: first both sides' checksums per key range (large
- * tables in several ranges, in parallel), summed per table; a table that differs is then verified
- * again whole, which bisects its key range to name where it differs.
- */
+/** Every table verified on a fresh worker pool (`data verify`). */
 async function verifyAll(options: VerifyOptions): Promise<TableVerification[]> {
-  const rejects = readRejects(options.stateDir);
-  const task: VerifyTaskOptions = {
-    sourceUrl: options.sourceUrl,
-    postgresUrl: options.postgresUrl,
-    bigquery: options.bigquery,
-    filesDir: filesDir(options),
-  };
-  const chunks = new Map<string, KeyRange[]>();
-  const source = await connectSource(options.sourceUrl);
-  try {
-    for (const table of options.tables) {
-      const rows = await countSourceRows(source, table);
-      const parts = rows >= CHUNKED_TABLE_ROWS ? VERIFY_CHUNKS : 1;
-      chunks.set(
-        table.name,
-        splitKeyRange(parts > 1 ? await keyBounds(source, table) : undefined, parts),
-      );
-    }
-  } finally {
-    await source.end().catch(() => undefined);
-  }
-  const totals = new Map<string, { source: Sum; target: Sum }>(
-    options.tables.map((t) => [t.name, { source: new Sum(), target: new Sum() }]),
-  );
-  const results = new Map<string, TableVerification>();
   const pool = new WorkerPool(options.workers);
   try {
-    await Promise.all(
-      options.tables.flatMap((table) =>
-        chunks.get(table.name)!.map((range) =>
-          pool.run(
-            {
-              kind: "checksum",
-              options: task,
-              table: table.name,
-              excluded: rejectedKeys(rejects, table.name),
-              range,
-            },
-            (reply) => {
-              if (!("checksums" in reply)) return;
-              totals.get(table.name)!.source.add(reply.checksums.source);
-              totals.get(table.name)!.target.add(reply.checksums.target);
-            },
-          ),
-        ),
-      ),
-    );
-    const targetName = options.bigquery ? "bigquery" : "files";
-    const differing = options.tables.filter((t) => {
-      const { source: s, target: d } = totals.get(t.name)!;
-      const ok = s.rows === d.rows && s.total === d.total;
-      results.set(t.name, {
-        table: t.name,
-        target: t.target === "postgres" ? "postgres" : targetName,
-        source: s.result(),
-        destination: d.result(),
-        ok,
-        mismatchedRanges: [],
-      });
-      return !ok;
-    });
-    await Promise.all(
-      differing.map((table) =>
-        pool.run(
-          {
-            kind: "verify",
-            options: task,
-            table: table.name,
-            excluded: rejectedKeys(rejects, table.name),
-          },
-          (reply) => {
-            if ("verified" in reply) results.set(table.name, reply.verified);
-          },
-        ),
-      ),
-    );
-  } catch (error) {
-    throw asMigrationError(error);
+    const verification = new Verification(pool, options);
+    await verification.start();
+    for (const t of options.tables) verification.copied(t.name);
+    return await verification.finish();
   } finally {
     await pool.close();
   }
-  return options.tables.map((t) => results.get(t.name)!);
+}
+
+const sorted = (keys: readonly string[]) => [...keys].sort().join(",");
+
+/**
+ * The verification of every table on a worker pool: both sides' checksums per key range (large
+ * tables in several ranges, in parallel), summed per table; a table that differs is then verified
+ * again whole, which bisects its key range to name where it differs.
+ *
+ * The source side of a table is queued at `start()`. The target side of a key range is queued once
+ * it is final: when `progress()` reports the copy committed past the range's end (Postgres and
+ * load files: later ranges never touch earlier keys), or when `copied()` says the table is done
+ * (every range; BigQuery is only loaded then). Rejected rows are left out of the source's checksum:
+ * should the copy reject rows the queued source checksum did not leave out, it is computed again.
+ */
+class Verification {
+  private readonly task: VerifyTaskOptions;
+  private readonly chunks = new Map<string, KeyRange[]>();
+  private readonly sources = new Map<string, { excluded: string; sum: Promise<Sum> }>();
+  /** Target checksums per table, per key range (index into `chunks`) already queued. */
+  private readonly targets = new Map<string, Map<number, Promise<Checksum>>>();
+  /** Tables whose copy finished, and copy progress, before `start()` planned the key ranges. */
+  private readonly early: string[] = [];
+  private readonly earlyProgress = new Map<string, string>();
+  private started = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly options: VerifyOptions,
+  ) {
+    this.task = {
+      sourceUrl: options.sourceUrl,
+      postgresUrl: options.postgresUrl,
+      bigquery: options.bigquery,
+      filesDir: filesDir(options),
+    };
+  }
+
+  /** Plans each table's key ranges and queues the source side of every table. */
+  async start(): Promise<void> {
+    const source = await connectSource(this.options.sourceUrl);
+    try {
+      for (const table of this.options.tables) {
+        const rows = await countSourceRows(source, table);
+        const parts =
+          rows >= CHUNKED_TABLE_ROWS
+            ? Math.min(MAX_VERIFY_CHUNKS, Math.ceil(rows / VERIFY_CHUNK_ROWS))
+            : 1;
+        this.chunks.set(
+          table.name,
+          splitKeyRange(parts > 1 ? await keyBounds(source, table) : undefined, parts),
+        );
+      }
+    } finally {
+      await source.end().catch(() => undefined);
+    }
+    const rejects = readRejects(this.options.stateDir);
+    for (const table of this.options.tables)
+      this.queueSource(table.name, rejectedKeys(rejects, table.name));
+    this.started = true;
+    for (const [name, lastKey] of this.earlyProgress) this.progress(name, lastKey);
+    for (const name of this.early.splice(0)) this.copied(name);
+  }
+
+  /** The table's copy has committed every key up to `lastKey`: queue the ranges now final. */
+  progress(name: string, lastKey: string | undefined): void {
+    if (lastKey === undefined) return;
+    if (!this.started) {
+      this.earlyProgress.set(name, lastKey);
+      return;
+    }
+    const table = this.options.tables.find((t) => t.name === name);
+    if (!table || (table.target !== "postgres" && this.options.bigquery)) return;
+    const upTo = BigInt(lastKey);
+    this.chunks.get(name)!.forEach((range, index) => {
+      if (range.upTo !== undefined && range.upTo <= upTo) this.queueTarget(name, index);
+    });
+  }
+
+  /** The table's copy is finished: queue its target side (and redo the source side if needed). */
+  copied(name: string): void {
+    if (!this.started) {
+      this.early.push(name);
+      return;
+    }
+    const excluded = rejectedKeys(readRejects(this.options.stateDir), name);
+    if (this.sources.get(name)?.excluded !== sorted(excluded)) this.queueSource(name, excluded);
+    this.chunks.get(name)!.forEach((_, index) => this.queueTarget(name, index));
+  }
+
+  private queueTarget(name: string, index: number): void {
+    const queued = this.targets.get(name) ?? new Map<number, Promise<Checksum>>();
+    this.targets.set(name, queued);
+    if (queued.has(index)) return;
+    const range = this.chunks.get(name)![index];
+    queued.set(index, this.checksum(name, "target", [], range));
+  }
+
+  private checksum(
+    name: string,
+    side: "source" | "target",
+    excluded: string[],
+    range: KeyRange,
+  ): Promise<Checksum> {
+    let result: Checksum | undefined;
+    const done = this.pool
+      .run(
+        { kind: "checksum", options: this.task, table: name, excluded, range, side },
+        (reply) => {
+          if ("checksum" in reply) result = reply.checksum;
+        },
+      )
+      .then(() => result!);
+    // Awaited in finish(); a copy that fails first closes the pool and rejects these.
+    done.catch(() => undefined);
+    return done;
+  }
+
+  private queueSource(name: string, excluded: string[]): void {
+    this.sources.set(name, { excluded: sorted(excluded), sum: this.sum(name, "source", excluded) });
+  }
+
+  private sum(name: string, side: "source" | "target", excluded: string[]): Promise<Sum> {
+    const done = Promise.all(
+      this.chunks.get(name)!.map((range) => this.checksum(name, side, excluded, range)),
+    ).then((parts) => Sum.of(parts));
+    done.catch(() => undefined);
+    return done;
+  }
+
+  async finish(): Promise<TableVerification[]> {
+    const results = new Map<string, TableVerification>();
+    const targetName = this.options.bigquery ? "bigquery" : "files";
+    const rejects = readRejects(this.options.stateDir);
+    try {
+      const differing: MigrationTable[] = [];
+      for (const t of this.options.tables) {
+        const s = await this.sources.get(t.name)!.sum;
+        const d = Sum.of(await Promise.all(this.targets.get(t.name)!.values()));
+        const ok = s.rows === d.rows && s.total === d.total;
+        results.set(t.name, {
+          table: t.name,
+          target: t.target === "postgres" ? "postgres" : targetName,
+          source: s.result(),
+          destination: d.result(),
+          ok,
+          mismatchedRanges: [],
+        });
+        if (!ok) differing.push(t);
+      }
+      await Promise.all(
+        differing.map((table) =>
+          this.pool.run(
+            {
+              kind: "verify",
+              options: this.task,
+              table: table.name,
+              excluded: rejectedKeys(rejects, table.name),
+            },
+            (reply) => {
+              if ("verified" in reply) results.set(table.name, reply.verified);
+            },
+          ),
+        ),
+      );
+    } catch (error) {
+      throw asMigrationError(error);
+    }
+    return this.options.tables.map((t) => results.get(t.name)!);
+  }
 }
 
 class Sum {
   rows = 0;
   total = 0n;
+  static of(parts: readonly Checksum[]): Sum {
+    const sum = new Sum();
+    for (const part of parts) sum.add(part);
+    return sum;
+  }
   add(c: Checksum): void {
     this.rows += c.rows;
     this.total += BigInt(c.sum);

@@ -116,13 +116,12 @@ export function decodeNdjsonLine(
   columns: readonly MigrationColumn[],
   line: string,
 ): (string | null)[] {
-  const json = columns.filter((c) => c.value.kind === "json");
-  if (json.length === 1) {
+  const marker = jsonMemberMarker(columns);
+  if (marker !== undefined) {
     // The one JSON member is last; no member before it can contain `,"<name>":` outside a string
     // (quotes inside strings are escaped), so its first occurrence starts the JSON member.
-    const marker = `,${quoteJsonString(json[0].name)}:`;
     const at = line.indexOf(marker);
-    if (at < 0) throw new Error(`load file line lacks column ${json[0].name}`);
+    if (at < 0) throw new Error(`load file line lacks column ${marker.slice(2, -2)}`);
     const object = JSON.parse(`${line.slice(0, at)}}`) as Record<string, string | boolean | null>;
     const jsonText = line.slice(at + marker.length, line.length - 1);
     return columns.map((c) => {
@@ -156,6 +155,17 @@ export function decodeNdjsonLine(
         return JSON.parse(text) as string;
     }
   });
+}
+
+const markers = new WeakMap<readonly MigrationColumn[], string | undefined>();
+
+/** `,"<name>":` of a table's only JSON column (undefined unless it has exactly one); cached. */
+function jsonMemberMarker(columns: readonly MigrationColumn[]): string | undefined {
+  if (markers.has(columns)) return markers.get(columns);
+  const json = columns.filter((c) => c.value.kind === "json");
+  const marker = json.length === 1 ? `,${quoteJsonString(json[0].name)}:` : undefined;
+  markers.set(columns, marker);
+  return marker;
 }
 
 /** Top-level members of a one-line JSON object as raw text slices. */

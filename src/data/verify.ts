@@ -187,39 +187,41 @@ export async function verifyOne(
   }
 }
 
-/** Both sides' checksums of one key range of a table (a chunk of a parallel verification). */
-export async function rangeChecksums(
+/**
+ * One side's checksum of one key range of a table (a chunk of a parallel verification). The two
+ * sides are separate jobs so the source's can run while the table is still being copied (the
+ * source does not change during a migration; the target's waits for the table's copy).
+ */
+export async function sideChecksum(
   options: VerifyTaskOptions,
   table: MigrationTable,
   excluded: readonly string[],
   range: KeyRange,
-): Promise<{ source: Checksum; target: Checksum }> {
-  const source = await connectSource(options.sourceUrl);
-  try {
-    const src = sourceChecksum(source, table, excluded);
-    if (table.target === "postgres") {
-      const pg = await connectPostgres(options.postgresUrl!);
-      try {
-        const [a, b] = await Promise.all([src(range), postgresChecksum(pg, table)(range)]);
-        return { source: a, target: b };
-      } finally {
-        await pg.end().catch(() => undefined);
-      }
+  side: "source" | "target",
+): Promise<Checksum> {
+  if (side === "source") {
+    const source = await connectSource(options.sourceUrl);
+    try {
+      return await sourceChecksum(source, table, excluded)(range);
+    } finally {
+      await source.end().catch(() => undefined);
     }
-    const target: ChecksumOf = options.bigquery
-      ? new BigQueryRestTarget(options.bigquery).checksum(table)
-      : (r) =>
-          loadFilesChecksum(
-            options.filesDir,
-            table,
-            listLoadFiles(options.filesDir, table.name),
-            r,
-          );
-    const [a, b] = await Promise.all([src(range), target(range)]);
-    return { source: a, target: b };
-  } finally {
-    await source.end().catch(() => undefined);
   }
+  if (table.target === "postgres") {
+    const pg = await connectPostgres(options.postgresUrl!);
+    try {
+      return await postgresChecksum(pg, table)(range);
+    } finally {
+      await pg.end().catch(() => undefined);
+    }
+  }
+  if (options.bigquery) return new BigQueryRestTarget(options.bigquery).checksum(table)(range);
+  return loadFilesChecksum(
+    options.filesDir,
+    table,
+    listLoadFiles(options.filesDir, table.name),
+    range,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import { runLane, type LaneMessage } from "./lane";
 import type { WorkerJob, WorkerReply } from "./worker-pool";
-import { rangeChecksums, verifyOne } from "./verify";
+import { sideChecksum, verifyOne } from "./verify";
 import { selectTables } from "./table-plan";
 
 const port = parentPort!;
@@ -16,9 +16,13 @@ port.on("message", (job: WorkerJob) => {
         ? verifyOne(job.options, selectTables([job.table])[0], job.excluded).then((result) =>
             reply({ id: job.id, verified: result }),
           )
-        : rangeChecksums(job.options, selectTables([job.table])[0], job.excluded, job.range).then(
-            (checksums) => reply({ id: job.id, checksums }),
-          );
+        : sideChecksum(
+            job.options,
+            selectTables([job.table])[0],
+            job.excluded,
+            job.range,
+            job.side,
+          ).then((checksum) => reply({ id: job.id, checksum }));
   work.then(
     () => reply({ id: job.id, finished: true }),
     (error: unknown) => {

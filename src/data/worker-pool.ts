@@ -32,12 +32,13 @@ export type WorkerJob =
       readonly table: string;
       readonly excluded: readonly string[];
       readonly range: KeyRange;
+      readonly side: "source" | "target";
     };
 
 export type WorkerReply =
   | { readonly id: number; readonly message: LaneMessage }
   | { readonly id: number; readonly verified: TableVerification }
-  | { readonly id: number; readonly checksums: { source: Checksum; target: Checksum } }
+  | { readonly id: number; readonly checksum: Checksum }
   | { readonly id: number; readonly finished: true };
 
 /** Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. */
