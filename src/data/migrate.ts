@@ -4,7 +4,8 @@
  * order; each analytics table is a lane of its own into load files (then BigQuery), largest first.
  * The main thread owns the state file: it records each range a lane reports as committed, so
  * `--resume` continues exactly where a crash or `kill -9` stopped. Verification (`verify.ts`) runs
- * at the end, tables in parallel.
+ * on the same pool and overlaps the copy (see `Verification`): the copy's critical path is the
+ * largest table alone, so the other workers check what is already final meanwhile.
  */
 import { rmSync } from "node:fs";
 import type { BigQueryClientOptions } from "./bigquery-client";

@@ -41,7 +41,11 @@ export type WorkerReply =
   | { readonly id: number; readonly checksum: Checksum }
   | { readonly id: number; readonly finished: true };
 
-/** Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. */
+/**
+ * Heap per worker: pages are ~10 MB of rows; the rest is headroom for the pipeline. Measured on the
+ * benchmark (1M events): a 16–32 MB young generation was no faster (32 MB with a 48 MB old
+ * generation was 40% slower) and raised the peak RSS by 10–40 MB, so the young generation stays small.
+ */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
 export function defaultPoolSize(): number {
