@@ -34,36 +34,52 @@ export interface TableVerification {
   readonly mismatchedRanges: readonly { readonly after: string; readonly upTo: string }[];
 }
 
+/**
+ * The source's checksum of a key range. With a second connection (`jsonConnection`), MariaDB sums
+ * the non-JSON hashes on one while the tool pages through the JSON on the other, so neither waits
+ * for the other; the next JSON page is always requested before the current one is hashed.
+ */
 export function sourceChecksum(
   connection: Connection,
   table: MigrationTable,
   excluded: readonly string[],
+  jsonConnection: Connection = connection,
 ): ChecksumOf {
   return async (range) => {
-    const [sums] = await connection.query({
+    const aggregate = connection.query({
       sql: mysqlChecksumSql(table, range, excluded),
       rowsAsArray: true,
     });
-    const [count, sum] = (sums as unknown as string[][])[0];
-    if (!hasJsonColumn(table)) return { rows: Number(count), sum: String(sum) };
-    // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
-    let total = BigInt(String(sum));
-    const key = `\`${table.key.legacy.column}\``;
-    let after = range.after;
-    for (;;) {
-      const condition = mysqlRangeCondition(table, { after, upTo: range.upTo }, excluded);
-      const [rows] = await connection.query({
-        sql: `${mysqlJsonPartsSql(table)} WHERE ${condition} ORDER BY ${key} LIMIT 20000`,
-        rowsAsArray: true,
-      });
-      const page = rows as unknown as (string | null)[][];
-      for (const parts of page) total += jsonHashFromMysqlParts(table, parts);
-      if (page.length < 20000) break;
-      after = BigInt(page[page.length - 1][0]!);
+    if (!hasJsonColumn(table)) {
+      const [count, sum] = ((await aggregate)[0] as unknown as string[][])[0];
+      return { rows: Number(count), sum: String(sum) };
     }
-    return { rows: Number(count), sum: total.toString() };
+    // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
+    aggregate.catch(() => undefined);
+    const key = `\`${table.key.legacy.column}\``;
+    const pageSql = (after: bigint | undefined) =>
+      `${mysqlJsonPartsSql(table)} WHERE ${mysqlRangeCondition(table, { after, upTo: range.upTo }, excluded)} ` +
+      `ORDER BY ${key} LIMIT ${JSON_PAGE_ROWS}`;
+    let jsonTotal = 0n;
+    let next = jsonConnection.query({ sql: pageSql(range.after), rowsAsArray: true });
+    for (;;) {
+      const page = (await next)[0] as unknown as (string | null)[][];
+      const more = page.length === JSON_PAGE_ROWS;
+      if (more) {
+        next = jsonConnection.query({
+          sql: pageSql(BigInt(page[page.length - 1][0]!)),
+          rowsAsArray: true,
+        });
+      }
+      for (const parts of page) jsonTotal += jsonHashFromMysqlParts(table, parts);
+      if (!more) break;
+    }
+    const [count, sum] = ((await aggregate)[0] as unknown as string[][])[0];
+    return { rows: Number(count), sum: (BigInt(String(sum)) + jsonTotal).toString() };
   };
 }
+
+const JSON_PAGE_ROWS = 20000;
 
 export function postgresChecksum(client: Client, table: MigrationTable): ChecksumOf {
   return async (range) => {
@@ -201,10 +217,12 @@ export async function sideChecksum(
 ): Promise<Checksum> {
   if (side === "source") {
     const source = await connectSource(options.sourceUrl);
+    const json = hasJsonColumn(table) ? await connectSource(options.sourceUrl) : source;
     try {
-      return await sourceChecksum(source, table, excluded)(range);
+      return await sourceChecksum(source, table, excluded, json)(range);
     } finally {
       await source.end().catch(() => undefined);
+      if (json !== source) await json.end().catch(() => undefined);
     }
   }
   if (table.target === "postgres") {
