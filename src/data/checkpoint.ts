@@ -27,6 +27,24 @@ export interface TableState {
   /** BigQuery load job that replaced the table, once it succeeded. */
   loadJobId?: string;
   sequenceMoved?: boolean;
+  /**
+   * A large analytics table is copied in key-range segments `(after, upTo]`, each by its own lane
+   * with its own checkpoint (fields as above, per segment); the table's rows/rejected/files are
+   * the segments' sums. Fixed when the table's copy starts, so a resume reuses the same bounds.
+   */
+  segments?: SegmentState[];
+}
+
+export interface SegmentState {
+  /** Exclusive lower bound (absent: from the first key). */
+  after?: string;
+  /** Inclusive upper bound. */
+  upTo: string;
+  lastKey?: string;
+  rows: number;
+  rejected: number;
+  files: string[];
+  done: boolean;
 }
 
 export interface MigrationState {

@@ -45,10 +45,17 @@ export type LaneMessage =
   | {
       readonly type: "range";
       readonly table: string;
+      /** Set when the lane copies one segment of the table (`LaneTask.segment`). */
+      readonly segment?: number;
       readonly state: TableState;
       readonly rejects: readonly RejectRecord[];
     }
-  | { readonly type: "table-done"; readonly state: TableState; readonly report: TableReport }
+  | {
+      readonly type: "table-done";
+      readonly segment?: number;
+      readonly state: TableState;
+      readonly report: TableReport;
+    }
   | {
       readonly type: "failed";
       readonly message: string;
@@ -73,6 +80,19 @@ export interface LaneTask {
   readonly knownRejects: readonly string[];
   /** Shared counter of rejected rows across lanes (Int32Array over a SharedArrayBuffer). */
   readonly rejectCounter: SharedArrayBuffer;
+  /**
+   * Copy only this key range `(after, upTo]` of the lane's single table, with `states` holding the
+   * segment's own state; the table is finished (sequence, BigQuery load) by the main thread once
+   * every segment is done.
+   */
+  readonly segment?: LaneSegment;
+}
+
+export interface LaneSegment {
+  readonly index: number;
+  readonly count: number;
+  readonly after?: string;
+  readonly upTo: string;
 }
 
 export async function runLane(
@@ -90,7 +110,7 @@ export async function runLane(
   try {
     for (const table of tables) {
       const state = structuredClone(task.states[table.name]);
-      await migrateTable(settings, table, state, source, pg, known, counter, post);
+      await migrateTable(settings, table, state, source, pg, known, counter, post, task.segment);
     }
   } finally {
     await source.end().catch(() => undefined);
@@ -107,6 +127,7 @@ async function migrateTable(
   knownRejects: Set<string>,
   rejectCounter: Int32Array,
   post: (message: LaneMessage) => void,
+  segment?: LaneSegment,
 ): Promise<void> {
   const target =
     table.target === "postgres" ? "postgres" : settings.bigquery ? "bigquery" : "files";
@@ -120,19 +141,24 @@ async function migrateTable(
       rejected: tableState.rejected,
       seconds: 0,
     };
-    post({ type: "table-done", state: tableState, report });
+    post({ type: "table-done", segment: segment?.index, state: tableState, report });
     return;
   }
-  const expected = await countSourceRows(source, table);
-  const progress = new TableProgress(table.name, expected, log);
+  const lowest = segment?.after === undefined ? undefined : BigInt(segment.after);
+  const highest = segment === undefined ? undefined : BigInt(segment.upTo);
+  const expected = await countSourceRows(source, table, { after: lowest, upTo: highest });
+  const label = segment ? `${table.name}[${segment.index + 1}/${segment.count}]` : table.name;
+  const progress = new TableProgress(label, expected, log);
   const keyIndex = table.columns.indexOf(table.key);
-  let after = tableState.lastKey === undefined ? undefined : BigInt(tableState.lastKey);
+  let after = tableState.lastKey === undefined ? lowest : BigInt(tableState.lastKey);
+  const read = (from: bigint | undefined) =>
+    readPage(source, table, from, settings.pageSize, highest);
   // Read the next page while the current one is written: the source and target work in parallel.
-  let next: Promise<SourcePage | undefined> = readPage(source, table, after, settings.pageSize);
+  let next: Promise<SourcePage | undefined> = read(after);
   for (;;) {
     const page = await next;
     if (!page) break;
-    next = readPage(source, table, page.range.upTo, settings.pageSize);
+    next = read(page.range.upTo);
     const lines: string[] = [];
     const pageRejects: RejectRecord[] = [];
     for (const raw of page.rows) {
@@ -159,7 +185,13 @@ async function migrateTable(
       const total = Atomics.add(rejectCounter, 0, fresh.length) + fresh.length;
       if (total > settings.maxRejects) {
         await next.catch(() => undefined);
-        post({ type: "range", table: table.name, state: tableState, rejects: fresh });
+        post({
+          type: "range",
+          table: table.name,
+          segment: segment?.index,
+          state: tableState,
+          rejects: fresh,
+        });
         throw new LaneError(
           `${table.name}: ${total} rejected row(s) exceed --max-rejects ${settings.maxRejects}; ` +
             `see ${settings.rejectFile}. Nothing of range (${page.range.after ?? "start"}, ${page.range.upTo}] was written; ` +
@@ -171,7 +203,12 @@ async function migrateTable(
     if (table.target === "postgres") {
       await writeRange(pg!, table, page.range, lines);
     } else {
-      const name = loadFileName(table.name, tableState.files.length + 1, page.range);
+      const name = loadFileName(
+        table.name,
+        tableState.files.length + 1,
+        page.range,
+        segment?.index,
+      );
       await writeLoadFile(settings.filesDir, name, lines);
       tableState.files.push(name);
     }
@@ -179,11 +216,19 @@ async function migrateTable(
     tableState.lastKey = page.range.upTo.toString();
     tableState.rows += lines.length;
     tableState.rejected += pageRejects.length;
-    post({ type: "range", table: table.name, state: tableState, rejects: fresh });
+    post({
+      type: "range",
+      table: table.name,
+      segment: segment?.index,
+      state: tableState,
+      rejects: fresh,
+    });
     progress.update(tableState.rows + tableState.rejected);
     after = page.range.upTo;
   }
-  if (table.target === "postgres") {
+  if (segment) {
+    // The main thread finishes the table (load job) once every segment is done.
+  } else if (table.target === "postgres") {
     await finishTable(pg!, table, after);
   } else if (settings.bigquery) {
     const bigquery = new BigQueryRestTarget(settings.bigquery);
@@ -193,6 +238,7 @@ async function migrateTable(
   progress.update(tableState.rows + tableState.rejected, true);
   post({
     type: "table-done",
+    segment: segment?.index,
     state: tableState,
     report: {
       table: table.name,

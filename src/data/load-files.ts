@@ -21,8 +21,11 @@ export function loadFileName(
   table: string,
   sequence: number,
   range: { after?: bigint; upTo: bigint },
+  segment?: number,
 ): string {
-  return `${table}/${table}-${String(sequence).padStart(6, "0")}-${range.after ?? "start"}-${range.upTo}.ndjson.gz`;
+  // A segment's files carry its number first, so the names sort in key order across segments.
+  const prefix = segment === undefined ? table : `${table}-s${String(segment).padStart(3, "0")}`;
+  return `${table}/${prefix}-${String(sequence).padStart(6, "0")}-${range.after ?? "start"}-${range.upTo}.ndjson.gz`;
 }
 
 /** Key range of a file from its name. */

@@ -1,24 +1,33 @@
 /**
  * `data migrate` and `data verify`: the orchestration. Tables move in lanes on worker threads
  * (`lane.ts`, `worker-pool.ts`): the auth tables form one lane into Postgres, in foreign-key
- * order; each analytics table is a lane of its own into load files (then BigQuery), largest first.
+ * order; each analytics table is a lane of its own into load files (then BigQuery), largest first,
+ * and a large one is split into key-range segments, one lane each, so its encoding uses every core.
  * The main thread owns the state file: it records each range a lane reports as committed, so
  * `--resume` continues exactly where a crash or `kill -9` stopped. Verification (`verify.ts`) runs
  * on the same pool and overlaps the copy (see `Verification`): the copy's critical path is the
  * largest table alone, so the other workers check what is already final meanwhile.
  */
 import { rmSync } from "node:fs";
-import type { BigQueryClientOptions } from "./bigquery-client";
+import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
 import {
   emptyTableState,
   readState,
   redactUrl,
   writeState,
   type MigrationState,
+  type SegmentState,
+  type TableState,
 } from "./checkpoint";
 import { clearLoadFiles } from "./load-files";
 import { assertTargetTables, connectPostgres } from "./postgres-sink";
-import { LaneError, stagingFilesDir, type LaneSettings, type TableReport } from "./lane";
+import {
+  LaneError,
+  stagingFilesDir,
+  type LaneSegment,
+  type LaneSettings,
+  type TableReport,
+} from "./lane";
 import { appendRejects, readRejects, rejectPath, rejectedKeys } from "./rejects";
 import type { Checksum, KeyRange } from "./checksum";
 import { connectSource, countSourceRows, keyBounds } from "./source";
@@ -57,7 +66,16 @@ export interface MigrateOptions {
    * SYNTER_DATA_CRASH_AT so tests can `kill -9` the process at an exact point.
    */
   readonly onRange?: (point: "committed" | "checkpointed", table: string) => void;
+  /**
+   * An analytics table of more source rows than this is copied in key-range segments of about
+   * this many rows, each by its own lane (default `DEFAULT_SEGMENT_ROWS`): one lane per table
+   * would leave the largest table's encoding on a single core while the others idle.
+   */
+  readonly segmentRows?: number;
 }
+
+export const DEFAULT_SEGMENT_ROWS = 250_000;
+const MAX_SEGMENTS = 16;
 
 export interface MigrateResult {
   readonly tables: readonly TableReport[];
@@ -105,8 +123,16 @@ async function checkPostgresSchema(options: MigrateOptions): Promise<void> {
   }
 }
 
-/** Lanes, largest first (by the source's row estimate) so the longest one starts at once. */
-async function planLanes(options: MigrateOptions): Promise<MigrationTable[][]> {
+interface PlannedLane {
+  readonly tables: MigrationTable[];
+  readonly segment?: LaneSegment;
+}
+
+/**
+ * Lanes, largest first (by the source's row estimate) so the longest one starts at once. A
+ * segmented table gives one lane per segment not yet done.
+ */
+async function planLanes(options: MigrateOptions, state: MigrationState): Promise<PlannedLane[]> {
   const source = await connectSource(options.sourceUrl);
   let estimates: Map<string, number>;
   try {
@@ -120,14 +146,110 @@ async function planLanes(options: MigrateOptions): Promise<MigrationTable[][]> {
   } finally {
     await source.end().catch(() => undefined);
   }
-  const size = (lane: MigrationTable[]) =>
-    lane.reduce((sum, t) => sum + (estimates.get(t.legacyTable) ?? 0), 0);
+  const sized: { lane: PlannedLane; size: number }[] = [];
   const auth = options.tables.filter((t) => t.target === "postgres");
-  const lanes = [
-    ...(auth.length > 0 ? [auth] : []),
-    ...options.tables.filter((t) => t.target === "bigquery").map((t) => [t]),
-  ];
-  return lanes.sort((a, b) => size(b) - size(a));
+  if (auth.length > 0) {
+    const size = auth.reduce((sum, t) => sum + (estimates.get(t.legacyTable) ?? 0), 0);
+    sized.push({ lane: { tables: auth }, size });
+  }
+  for (const t of options.tables.filter((t) => t.target === "bigquery")) {
+    const size = estimates.get(t.legacyTable) ?? 0;
+    const segments = state.tables[t.name].segments;
+    if (!segments) {
+      sized.push({ lane: { tables: [t] }, size });
+      continue;
+    }
+    segments.forEach((segment, index) => {
+      if (segment.done) return;
+      sized.push({
+        lane: {
+          tables: [t],
+          segment: { index, count: segments.length, after: segment.after, upTo: segment.upTo },
+        },
+        size: size / segments.length,
+      });
+    });
+  }
+  return sized.sort((a, b) => b.size - a.size).map((s) => s.lane);
+}
+
+/**
+ * Fixes the segments of each analytics table of a fresh run that has more rows than
+ * `segmentRows`: its key range split evenly (MIN..MAX). Only a fresh table is segmented: one with
+ * progress from an unsegmented run keeps its single lane, so no earlier load file is left beside
+ * differently named ones.
+ */
+async function planSegments(options: MigrateOptions, state: MigrationState): Promise<void> {
+  const segmentRows = options.segmentRows ?? DEFAULT_SEGMENT_ROWS;
+  const fresh = options.tables.filter((t) => {
+    const s = state.tables[t.name];
+    return t.target === "bigquery" && !s.done && !s.segments && s.lastKey === undefined;
+  });
+  if (fresh.length === 0) return;
+  const source = await connectSource(options.sourceUrl);
+  try {
+    for (const table of fresh) {
+      const rows = await countSourceRows(source, table);
+      const parts = Math.min(MAX_SEGMENTS, Math.ceil(rows / segmentRows));
+      if (parts < 2) continue;
+      const bounds = await keyBounds(source, table);
+      if (!bounds || bounds.after === undefined || bounds.upTo === undefined) continue;
+      const ranges = splitKeyRange(bounds, parts);
+      const segments: SegmentState[] = ranges.map((range) => ({
+        ...(range.after === undefined ? {} : { after: range.after.toString() }),
+        upTo: (range.upTo ?? bounds.upTo!).toString(),
+        rows: 0,
+        rejected: 0,
+        files: [],
+        done: false,
+      }));
+      state.tables[table.name].segments = segments;
+    }
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+  writeState(options.stateDir, state);
+}
+
+/** A segment's state as a lane sees it (a table state of its own). */
+function segmentTableState(segment: SegmentState): TableState {
+  return {
+    ...(segment.lastKey === undefined ? {} : { lastKey: segment.lastKey }),
+    rows: segment.rows,
+    rejected: segment.rejected,
+    files: segment.files,
+    done: segment.done,
+  };
+}
+
+/** Records a segment's reported state and sums the table's rows, rejects and files. */
+function recordSegment(table: TableState, index: number, reported: TableState): void {
+  const segments = table.segments!;
+  segments[index] = {
+    ...(segments[index].after === undefined ? {} : { after: segments[index].after }),
+    upTo: segments[index].upTo,
+    ...(reported.lastKey === undefined ? {} : { lastKey: reported.lastKey }),
+    rows: reported.rows,
+    rejected: reported.rejected,
+    files: reported.files,
+    done: reported.done,
+  };
+  table.rows = segments.reduce((sum, s) => sum + s.rows, 0);
+  table.rejected = segments.reduce((sum, s) => sum + s.rejected, 0);
+  table.files = segments.flatMap((s) => s.files);
+}
+
+/** The key ranges a table's copy has committed, for the overlapped verification. */
+function committedRanges(table: TableState): CommittedRange[] {
+  if (!table.segments) {
+    return table.lastKey === undefined ? [] : [{ upTo: BigInt(table.lastKey) }];
+  }
+  return table.segments
+    .filter((s) => s.lastKey !== undefined)
+    .map((s) => ({
+      ...(s.after === undefined ? {} : { after: BigInt(s.after) }),
+      upTo: BigInt(s.lastKey!),
+    }));
 }
 
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
@@ -149,7 +271,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   };
   const reports = new Map<string, TableReport>();
   const started = Date.now();
-  const lanes = await planLanes(options);
+  await planSegments(options, state);
+  const lanes = await planLanes(options, state);
   const pool = new WorkerPool(options.workers);
   // Verification shares the pool and overlaps the copy: each table's source checksums are queued
   // behind the lanes (a worker whose lanes are done computes them while the largest table is still
@@ -158,6 +281,43 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   // The lane that failed first explains the stop; the others only report being cut off.
   let firstFailure: { message: string; exitCode?: number; stack?: string } | undefined;
   let copied = started;
+  // A segmented table is finished here once its last segment is done: BigQuery load, report.
+  const finishing: Promise<void>[] = [];
+  const finishSegmented = (table: MigrationTable, resumed: boolean) => {
+    const tableState = state.tables[table.name];
+    const target = settings.bigquery ? "bigquery" : "files";
+    const finish = async () => {
+      if (!tableState.done) {
+        if (settings.bigquery) {
+          const bigquery = new BigQueryRestTarget(settings.bigquery);
+          tableState.loadJobId = await bigquery.loadTable(
+            table,
+            settings.filesDir,
+            tableState.files,
+          );
+        }
+        tableState.done = true;
+        writeState(options.stateDir, state);
+      } else if (resumed) {
+        options.log(`${table.name}: already migrated (resume), ${tableState.rows} rows`);
+      }
+      reports.set(table.name, {
+        table: table.name,
+        target,
+        rows: tableState.rows,
+        rejected: tableState.rejected,
+        seconds: resumed ? 0 : (Date.now() - started) / 1000,
+      });
+      verification?.copied(table.name);
+    };
+    const done = finish();
+    done.catch(() => undefined);
+    finishing.push(done);
+  };
+  for (const table of options.tables) {
+    const segments = state.tables[table.name].segments;
+    if (segments?.every((s) => s.done)) finishSegmented(table, true);
+  }
   try {
     const outcomes = Promise.allSettled(
       lanes.map((lane) =>
@@ -166,10 +326,18 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
             kind: "lane",
             settings,
             task: {
-              tables: lane.map((t) => t.name),
-              states: Object.fromEntries(lane.map((t) => [t.name, state.tables[t.name]])),
+              tables: lane.tables.map((t) => t.name),
+              states: Object.fromEntries(
+                lane.tables.map((t) => [
+                  t.name,
+                  lane.segment
+                    ? segmentTableState(state.tables[t.name].segments![lane.segment.index])
+                    : state.tables[t.name],
+                ]),
+              ),
               knownRejects: existingRejects.map((r) => `${r.table}\u0000${r.key}`),
               rejectCounter: counter,
+              ...(lane.segment ? { segment: lane.segment } : {}),
             },
           },
           (reply) => {
@@ -182,17 +350,28 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
               case "range":
                 options.onRange?.("committed", message.table);
                 appendRejects(options.stateDir, message.rejects);
-                state.tables[message.table] = message.state;
+                if (message.segment === undefined) state.tables[message.table] = message.state;
+                else recordSegment(state.tables[message.table], message.segment, message.state);
                 writeState(options.stateDir, state);
                 options.onRange?.("checkpointed", message.table);
-                verification?.progress(message.table, message.state.lastKey);
+                verification?.progress(message.table, committedRanges(state.tables[message.table]));
                 break;
-              case "table-done":
-                state.tables[message.report.table] = message.state;
+              case "table-done": {
+                const name = message.report.table;
+                if (message.segment === undefined) {
+                  state.tables[name] = message.state;
+                  writeState(options.stateDir, state);
+                  reports.set(name, message.report);
+                  verification?.copied(name);
+                  break;
+                }
+                const tableState = state.tables[name];
+                recordSegment(tableState, message.segment, message.state);
                 writeState(options.stateDir, state);
-                reports.set(message.report.table, message.report);
-                verification?.copied(message.report.table);
+                if (tableState.segments!.every((s) => s.done))
+                  finishSegmented(lane.tables[0], false);
                 break;
+              }
               case "failed":
                 // Stop the other lanes at once; what they committed is checkpointed.
                 firstFailure ??= message;
@@ -216,6 +395,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failure) throw asMigrationError(failure.reason);
+    try {
+      await Promise.all(finishing);
+    } catch (error) {
+      throw asMigrationError(error);
+    }
+    copied = Date.now();
     const verified = verification ? await verification.finish() : [];
     return {
       tables: options.tables.map((t) => reports.get(t.name)!),
@@ -328,7 +513,7 @@ class Verification {
   private readonly targets = new Map<string, Map<number, Promise<Checksum>>>();
   /** Tables whose copy finished, and copy progress, before `start()` planned the key ranges. */
   private readonly early: string[] = [];
-  private readonly earlyProgress = new Map<string, string>();
+  private readonly earlyProgress = new Map<string, readonly CommittedRange[]>();
   private started = false;
 
   constructor(
@@ -365,22 +550,28 @@ class Verification {
     for (const table of this.options.tables)
       this.queueSource(table.name, rejectedKeys(rejects, table.name));
     this.started = true;
-    for (const [name, lastKey] of this.earlyProgress) this.progress(name, lastKey);
+    for (const [name, committed] of this.earlyProgress) this.progress(name, committed);
     for (const name of this.early.splice(0)) this.copied(name);
   }
 
-  /** The table's copy has committed every key up to `lastKey`: queue the ranges now final. */
-  progress(name: string, lastKey: string | undefined): void {
-    if (lastKey === undefined) return;
+  /** The table's copy has committed these key ranges: queue the ranges now final. */
+  progress(name: string, committed: readonly CommittedRange[]): void {
+    if (committed.length === 0) return;
     if (!this.started) {
-      this.earlyProgress.set(name, lastKey);
+      this.earlyProgress.set(name, committed);
       return;
     }
     const table = this.options.tables.find((t) => t.name === name);
     if (!table || (table.target !== "postgres" && this.options.bigquery)) return;
-    const upTo = BigInt(lastKey);
+    const covered = mergeRanges(committed);
     this.chunks.get(name)!.forEach((range, index) => {
-      if (range.upTo !== undefined && range.upTo <= upTo) this.queueTarget(name, index);
+      if (range.upTo === undefined) return;
+      const inside = covered.some(
+        (c) =>
+          (c.after === undefined || (range.after !== undefined && c.after <= range.after)) &&
+          range.upTo! <= c.upTo,
+      );
+      if (inside) this.queueTarget(name, index);
     });
   }
 
@@ -475,6 +666,35 @@ class Verification {
     }
     return this.options.tables.map((t) => results.get(t.name)!);
   }
+}
+
+/** A committed key range `(after, upTo]` (no `after`: from the first key). */
+interface CommittedRange {
+  readonly after?: bigint;
+  readonly upTo: bigint;
+}
+
+/** Adjacent or overlapping ranges joined, so a verification range spanning segments is seen covered. */
+export function mergeRanges(ranges: readonly CommittedRange[]): CommittedRange[] {
+  const sorted = [...ranges].sort((a, b) =>
+    a.after === undefined
+      ? -1
+      : b.after === undefined
+        ? 1
+        : a.after < b.after
+          ? -1
+          : a.after > b.after
+            ? 1
+            : 0,
+  );
+  const merged: CommittedRange[] = [];
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && r.after !== undefined && r.after <= last.upTo) {
+      merged[merged.length - 1] = { ...last, upTo: r.upTo > last.upTo ? r.upTo : last.upTo };
+    } else merged.push(r);
+  }
+  return merged;
 }
 
 class Sum {

@@ -42,9 +42,14 @@ export async function readPage(
   table: MigrationTable,
   after: bigint | undefined,
   pageSize: number,
+  upTo?: bigint,
 ): Promise<SourcePage | undefined> {
   const key = q(table.key.legacy.column);
-  const where = after === undefined ? "" : `WHERE ${key} > ${after}`;
+  const bounds = [
+    ...(after === undefined ? [] : [`${key} > ${after}`]),
+    ...(upTo === undefined ? [] : [`${key} <= ${upTo}`]),
+  ];
+  const where = bounds.length === 0 ? "" : `WHERE ${bounds.join(" AND ")}`;
   const sql = `SELECT ${table.columns.map((c) => q(c.legacy.column)).join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
   const [rows] = await connection.query({ sql, rowsAsArray: true });
   const page = rows as unknown as (string | null)[][];
@@ -56,9 +61,16 @@ export async function readPage(
 export async function countSourceRows(
   connection: Connection,
   table: MigrationTable,
+  range: KeyRange = {},
 ): Promise<number> {
+  const key = q(table.key.legacy.column);
+  const bounds = [
+    ...(range.after === undefined ? [] : [`${key} > ${range.after}`]),
+    ...(range.upTo === undefined ? [] : [`${key} <= ${range.upTo}`]),
+  ];
+  const where = bounds.length === 0 ? "" : ` WHERE ${bounds.join(" AND ")}`;
   const [rows] = await connection.query({
-    sql: `SELECT COUNT(*) FROM ${q(table.legacyTable)}`,
+    sql: `SELECT COUNT(*) FROM ${q(table.legacyTable)}${where}`,
     rowsAsArray: true,
   });
   return Number((rows as unknown as string[][])[0][0]);

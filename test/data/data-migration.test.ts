@@ -406,6 +406,80 @@ describeWithBinaries(["mariadbd"])(
       expect({ pg: await dumpPostgres(killedUrl), files: dumpFiles(out) }).toEqual(reference);
     });
 
+    test("tables copied in key-range segments migrate, resume after SIGKILL, and verify identically", async () => {
+      const referencePg = await dumpPostgres(pgUrl);
+      const referenceFiles = dumpFiles(outDir);
+      const segmented = ["--segment-rows", "10"];
+      type State = {
+        tables: Record<
+          string,
+          {
+            done: boolean;
+            rows: number;
+            segments?: { after?: string; upTo: string; lastKey?: string; done: boolean }[];
+          }
+        >;
+      };
+      const readStateOf = (dir: string) =>
+        JSON.parse(readFileSync(join(dir, "migration-state.json"), "utf8")) as State;
+      const names = (dir: string) =>
+        Object.fromEntries(analytics.map((t) => [t.name, readdirSync(join(dir, t.name)).sort()]));
+
+      // Uninterrupted: events (40 rows) in 4 segments; same rows, in key order, as one lane gives.
+      const wholeUrl = await pgServer.createDatabase("synter_segmented");
+      await createAuthSchema(wholeUrl);
+      const wholeOut = join(work, "segmented");
+      const whole = cli(migrateArgs(wholeUrl, wholeOut, segmented));
+      expect(whole.stderr).not.toMatch(/internal error/);
+      expect(statusOf(whole)).toEqual({ status: 0 });
+      const result = JSON.parse(whole.stdout) as {
+        tables: { table: string; rows: number }[];
+        verification: { table: string; ok: boolean }[];
+      };
+      expect(result.verification.every((v) => v.ok)).toBe(true);
+      expect(result.tables.find((t) => t.table === "events")!.rows).toBe(40);
+      const wholeState = readStateOf(wholeOut);
+      const events = wholeState.tables.events.segments!;
+      expect(events.map((s) => s.done)).toEqual([true, true, true, true]);
+      expect(events[0].after).toBeUndefined();
+      for (let i = 1; i < events.length; i++) expect(events[i].after).toBe(events[i - 1].upTo);
+      expect(names(wholeOut).events.every((f) => /^events-s00[0-3]-\d{6}-/.test(f))).toBe(true);
+      expect(whole.stderr).toMatch(/events\[4\/4\]: \d+\/\d+ rows/);
+      expect(dumpFiles(wholeOut)).toEqual(referenceFiles);
+      expect(await dumpPostgres(wholeUrl)).toEqual(referencePg);
+
+      // Killed after a range reached its target, resumed and killed right after a checkpoint,
+      // resumed again: the same files (names and bytes' rows) and the same Postgres content.
+      const killedUrl = await pgServer.createDatabase("synter_segmented_killed");
+      await createAuthSchema(killedUrl);
+      const out = join(work, "segmented-killed");
+      const first = cli(migrateArgs(killedUrl, out, segmented), {
+        SYNTER_DATA_CRASH_AT: "5:committed",
+      });
+      expect(first.signal).toBe("SIGKILL");
+      const afterKill = readStateOf(out);
+      expect(afterKill.tables.events.segments).toHaveLength(4);
+      expect(Object.values(afterKill.tables).every((t) => t.done)).toBe(false);
+      const second = cli(migrateArgs(killedUrl, out, [...segmented, "--resume"]), {
+        SYNTER_DATA_CRASH_AT: "8:checkpointed",
+      });
+      expect(second.signal).toBe("SIGKILL");
+      // The resume kept the segment bounds of the killed run.
+      expect(readStateOf(out).tables.events.segments!.map((s) => [s.after, s.upTo])).toEqual(
+        events.map((s) => [s.after, s.upTo]),
+      );
+      const third = cli(migrateArgs(killedUrl, out, [...segmented, "--resume"]));
+      expect(third.stderr).not.toMatch(/internal error/);
+      expect(statusOf(third)).toEqual({ status: 0 });
+      const resumed = JSON.parse(third.stdout) as { verification: { ok: boolean }[] };
+      expect(resumed.verification.every((v) => v.ok)).toBe(true);
+      expect(names(out)).toEqual(names(wholeOut));
+      expect({ pg: await dumpPostgres(killedUrl), files: dumpFiles(out) }).toEqual({
+        pg: referencePg,
+        files: referenceFiles,
+      });
+    });
+
     test("verify detects a tampered row and names the table and the key range", async () => {
       const pg = new Client({ connectionString: pgUrl });
       await pg.connect();

@@ -4,7 +4,13 @@
  */
 import type { Command } from "commander";
 import type { BigQueryClientOptions } from "../../data/bigquery-client";
-import { MigrationError, migrate, verify, type MigrateResult } from "../../data/migrate";
+import {
+  DEFAULT_SEGMENT_ROWS,
+  MigrationError,
+  migrate,
+  verify,
+  type MigrateResult,
+} from "../../data/migrate";
 import { formatTable } from "../../data/progress";
 import { selectTables } from "../../data/table-plan";
 import { describeMismatch, type TableVerification } from "../../data/verify";
@@ -27,6 +33,7 @@ interface MigrateFlags extends CommonFlags {
   resume?: boolean;
   maxRejects: string;
   pageSize: string;
+  segmentRows: string;
   verify: boolean;
 }
 
@@ -163,11 +170,18 @@ export function registerDataCommands(program: Command): void {
         "rows per key range (one transaction / load file each)",
         "10000",
       )
+      .option(
+        "--segment-rows <rows>",
+        "an analytics table with more rows is copied in key-range segments of about this many rows, in parallel",
+        String(DEFAULT_SEGMENT_ROWS),
+      )
       .option("--no-verify", "skip the verification at the end"),
   ).action(async (flags: MigrateFlags) => {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const pageSize = nonNegativeInteger("--page-size", flags.pageSize);
     if (pageSize === 0) throw new UserError("--page-size must be at least 1", 2);
+    const segmentRows = nonNegativeInteger("--segment-rows", flags.segmentRows);
+    if (segmentRows === 0) throw new UserError("--segment-rows must be at least 1", 2);
     let result: MigrateResult;
     try {
       result = await migrate({
@@ -175,6 +189,7 @@ export function registerDataCommands(program: Command): void {
         resume: flags.resume ?? false,
         maxRejects: nonNegativeInteger("--max-rejects", flags.maxRejects),
         pageSize,
+        segmentRows,
         verify: flags.verify,
         log,
         onRange: crashHook(),
