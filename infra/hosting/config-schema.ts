@@ -172,6 +172,26 @@ const externalPostgresSchema = z
   .strict()
   .default({});
 
+/** An external server's URL: required with `hosting: external`, and well-formed. */
+function checkExternalUrl(
+  ctx: z.RefinementCtx,
+  section: "postgres" | "redis",
+  key: string,
+  url: string | undefined,
+  problemsOf: (url: string) => string[],
+): void {
+  const path = ["external", key];
+  if (url === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: `required when ${section}.hosting is external (set it with --secret)`,
+    });
+    return;
+  }
+  for (const message of problemsOf(url)) ctx.addIssue({ code: "custom", path, message });
+}
+
 export const postgresConfigSchema = z
   .object({
     hosting: z.enum(POSTGRES_HOSTINGS).default("railway"),
@@ -184,18 +204,14 @@ export const postgresConfigSchema = z
   })
   .strict()
   .superRefine((postgres, ctx) => {
-    if (postgres.hosting !== "external") return;
-    const { adminUrl } = postgres.external;
-    if (adminUrl === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["external", "adminUrl"],
-        message: "required when postgres.hosting is external (set it with --secret)",
-      });
-      return;
-    }
-    for (const problem of postgresUrlProblems(adminUrl)) {
-      ctx.addIssue({ code: "custom", path: ["external", "adminUrl"], message: problem });
+    if (postgres.hosting === "external") {
+      checkExternalUrl(
+        ctx,
+        "postgres",
+        "adminUrl",
+        postgres.external.adminUrl,
+        postgresUrlProblems,
+      );
     }
   });
 
@@ -236,18 +252,8 @@ export const redisConfigSchema = z
   })
   .strict()
   .superRefine((redis, ctx) => {
-    if (redis.hosting !== "external") return;
-    const { url } = redis.external;
-    if (url === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["external", "url"],
-        message: "required when redis.hosting is external (set it with --secret)",
-      });
-      return;
-    }
-    for (const problem of redisUrlProblems(url)) {
-      ctx.addIssue({ code: "custom", path: ["external", "url"], message: problem });
+    if (redis.hosting === "external") {
+      checkExternalUrl(ctx, "redis", "url", redis.external.url, redisUrlProblems);
     }
   });
 
