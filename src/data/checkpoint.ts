@@ -10,8 +10,11 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -91,6 +94,80 @@ export function writeFileAtomically(path: string, content: string | Buffer): voi
     fsyncSync(dirFd);
   } finally {
     closeSync(dirFd);
+  }
+}
+
+const TEMP_SUFFIX = /\.tmp-(\d+)$/;
+
+/**
+ * Removes the temp files a killed run left in `dir` (a `kill -9` between write and rename leaves
+ * `<name>.tmp-<pid>`). Called while holding the run lock, so no live run owns them.
+ */
+export function removeTempFiles(dir: string): number {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const stale = entries.filter((name) => TEMP_SUFFIX.test(name));
+  for (const name of stale) rmSync(join(dir, name), { force: true });
+  return stale.length;
+}
+
+export const LOCK_FILE = "migration.lock";
+
+/** Raised when another live run holds the state directory. */
+export class StateLockedError extends Error {}
+
+/**
+ * Takes the state directory for this process: one run at a time may write the state, the load
+ * files and the rejects. A lock left by a dead process (crash, `kill -9`) is taken over. Returns
+ * the release function.
+ */
+export function lockStateDir(stateDir: string): () => void {
+  mkdirSync(stateDir, { recursive: true });
+  const path = join(stateDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = Number.parseInt(readFileOrEmpty(path), 10);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new StateLockedError(
+        `another migration (pid ${holder}) is using ${stateDir}; wait for it or stop it first`,
+      );
+    }
+    // The holder is gone: its lock is stale.
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  throw new StateLockedError(`could not take the lock ${path}`);
+}
+
+function readFileOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

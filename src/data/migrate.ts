@@ -9,10 +9,14 @@
  * largest table alone, so the other workers check what is already final meanwhile.
  */
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
 import {
   emptyTableState,
+  lockStateDir,
   readState,
+  removeTempFiles,
+  StateLockedError,
   redactUrl,
   writeState,
   type MigrationState,
@@ -255,6 +259,26 @@ function committedRanges(table: TableState): CommittedRange[] {
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const problems = checkTargets(options);
   if (problems.length > 0) throw new MigrationError(problems.join("; "), 2);
+  let release: () => void;
+  try {
+    release = lockStateDir(options.stateDir);
+  } catch (error) {
+    if (error instanceof StateLockedError) throw new MigrationError(error.message, 2);
+    throw error;
+  }
+  try {
+    // Only this run writes here now: temp files are leftovers of a killed run.
+    removeTempFiles(options.stateDir);
+    for (const t of options.tables) {
+      if (t.target === "bigquery") removeTempFiles(join(filesDir(options), t.name));
+    }
+    return await migrateLocked(options);
+  } finally {
+    release();
+  }
+}
+
+async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
   await checkPostgresSchema(options);
   const state = startState(options);
   const existingRejects = readRejects(options.stateDir);

@@ -4,7 +4,7 @@
  * a temp dir, and ZetaSQL evaluating the BigQuery checksum SQL over those files.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -468,6 +468,9 @@ describeWithBinaries(["mariadbd"])(
       expect(readStateOf(out).tables.events.segments!.map((s) => [s.after, s.upTo])).toEqual(
         events.map((s) => [s.after, s.upTo]),
       );
+      // A kill between a load file's write and its rename leaves a temp file; plant one so the
+      // resume's clean-up is exercised whatever moment the kill hit.
+      writeFileSync(join(out, "events", `${names(wholeOut).events[0]}.tmp-2147483646`), "partial");
       const third = cli(migrateArgs(killedUrl, out, [...segmented, "--resume"]));
       expect(third.stderr).not.toMatch(/internal error/);
       expect(statusOf(third)).toEqual({ status: 0 });
@@ -544,6 +547,19 @@ describeWithBinaries(["mariadbd"])(
         outDir,
       ]);
       expect(statusOf(clean)).toEqual({ status: 0 });
+    });
+
+    test("a run refuses a state directory another live run holds, naming the holder", () => {
+      const out = join(work, "locked");
+      mkdirSync(out, { recursive: true });
+      // This test process is alive and is not the CLI, so its pid stands for a concurrent run.
+      writeFileSync(join(out, "migration.lock"), `${process.pid}\n`);
+      const run = cli(migrateArgs(pgUrl, out));
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim()).toBe(
+        `error: another migration (pid ${process.pid}) is using ${out}; wait for it or stop it first`,
+      );
+      expect(readdirSync(out)).toEqual(["migration.lock"]);
     });
 
     test("rows that cannot be converted go to the reject file; over --max-rejects the run stops", async () => {
