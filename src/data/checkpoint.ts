@@ -36,6 +36,20 @@ export interface TableState {
    * the segments' sums. Fixed when the table's copy starts, so a resume reuses the same bounds.
    */
   segments?: SegmentState[];
+  inline?: InlineChecks;
+}
+
+/**
+ * The inline verification's sums over the committed ranges (decimal digits): the source's own SQL
+ * hash of every row the copy read (plus its JSON parts) and, for load files, the hash of every row
+ * as written. `sourceCount` is the source's `COUNT(*)` over the table's (or segment's) key range,
+ * recorded when the copy of that range is done. Absent when some range was copied without it
+ * (`--no-verify`, or a state from an earlier version): the table is then verified by a full scan.
+ */
+export interface InlineChecks {
+  sourceSum: string;
+  targetSum?: string;
+  sourceCount?: number;
 }
 
 export interface SegmentState {
@@ -48,6 +62,7 @@ export interface SegmentState {
   rejected: number;
   files: string[];
   done: boolean;
+  inline?: InlineChecks;
 }
 
 export interface MigrationState {

@@ -59,20 +59,38 @@ export function jsonPartText(key: string, columnIndex: number, canonical: string
   return `${key}#${columnIndex}#${normalPart(canonical)}`;
 }
 
+/** Hash of a row's non-JSON columns (the part the source's SQL computes, see `mysqlRowHashExpression`). */
+export function rowTextHash(
+  columns: readonly MigrationColumn[],
+  values: readonly (string | null)[],
+): bigint {
+  let text = "";
+  for (let i = 0; i < columns.length; i++)
+    if (columns[i].value.kind !== "json") text += normalPart(values[i]);
+  return hashOfRowText(text);
+}
+
+/** Summed hashes of a row's JSON columns, each bound to the row by its key (0 without JSON). */
+export function jsonPartsHash(
+  columns: readonly MigrationColumn[],
+  keyIndex: number,
+  values: readonly (string | null)[],
+): bigint {
+  let total = 0n;
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i].value.kind === "json")
+      total += hashOfRowText(jsonPartText(values[keyIndex]!, i, values[i]));
+  }
+  return total;
+}
+
 /** The summed hashes of a row of normalised values (row text plus key-bound JSON parts). */
 export function rowHash(
   columns: readonly MigrationColumn[],
   keyIndex: number,
   values: readonly (string | null)[],
 ): bigint {
-  let text = "";
-  let total = 0n;
-  for (let i = 0; i < columns.length; i++) {
-    if (columns[i].value.kind === "json")
-      total += hashOfRowText(jsonPartText(values[keyIndex]!, i, values[i]));
-    else text += normalPart(values[i]);
-  }
-  return total + hashOfRowText(text);
+  return rowTextHash(columns, values) + jsonPartsHash(columns, keyIndex, values);
 }
 
 /** MD5 hex of UTF-8 text: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
@@ -143,19 +161,28 @@ export function hasJsonColumn(table: MigrationTable): boolean {
   return table.columns.some((c) => c.value.kind === "json");
 }
 
+/**
+ * One row's hash of its non-JSON columns, computed by MariaDB/SingleStore (decimal digits). The copy
+ * selects it beside the row, so the source's side of the inline verification is the database's own
+ * SQL over the very rows the copy reads.
+ */
+export function mysqlRowHashExpression(table: MigrationTable): string {
+  const rowText = `CONCAT(${table.columns
+    .filter((c) => c.value.kind !== "json")
+    .map(mysqlPart)
+    .join(", ")})`;
+  return `CONV(SUBSTRING(MD5(${rowText}), 1, 15), 16, 10)`;
+}
+
 /** Whole checksum in one MariaDB query (tables without JSON columns). */
 export function mysqlChecksumSql(
   table: MigrationTable,
   range: KeyRange,
   excluded: readonly string[],
 ): string {
-  const rowText = `CONCAT(${table.columns
-    .filter((c) => c.value.kind !== "json")
-    .map(mysqlPart)
-    .join(", ")})`;
   return (
     `SELECT COUNT(*) AS row_count, ` +
-    `CAST(IFNULL(SUM(CAST(CONV(SUBSTRING(MD5(${rowText}), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
+    `CAST(IFNULL(SUM(CAST(${mysqlRowHashExpression(table)} AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
     `FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, excluded)}`
   );
 }

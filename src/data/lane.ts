@@ -10,6 +10,7 @@ import type { Client } from "pg";
 import { join } from "node:path";
 import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
 import type { TableState } from "./checkpoint";
+import { jsonPartsHash, mysqlRowHashExpression, rowTextHash } from "./checksum";
 import { RejectedValue, convertRow } from "./convert";
 import { loadFileName, writeLoadFile } from "./load-files";
 import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
@@ -29,6 +30,8 @@ export interface LaneSettings {
   readonly pageSize: number;
   readonly maxRejects: number;
   readonly rejectFile: string;
+  /** Hash every row on both sides as it is copied (the inline verification, `checkpoint.ts`). */
+  readonly verify: boolean;
 }
 
 export interface TableReport {
@@ -151,8 +154,22 @@ async function migrateTable(
   const progress = new TableProgress(label, expected, log);
   const keyIndex = table.columns.indexOf(table.key);
   let after = tableState.lastKey === undefined ? lowest : BigInt(tableState.lastKey);
+  // Inline sums cover the whole range only if every range is hashed, from the first one on.
+  if (!settings.verify) delete tableState.inline;
+  else if (tableState.lastKey === undefined) {
+    tableState.inline = { sourceSum: "0", ...(target === "files" ? { targetSum: "0" } : {}) };
+  }
+  const inline = tableState.inline;
+  const hashIndex = table.columns.length;
   const read = (from: bigint | undefined) =>
-    readPage(source, table, from, settings.pageSize, highest);
+    readPage(
+      source,
+      table,
+      from,
+      settings.pageSize,
+      highest,
+      inline ? mysqlRowHashExpression(table) : undefined,
+    );
   // Read the next page while the current one is written: the source and target work in parallel.
   let next: Promise<SourcePage | undefined> = read(after);
   for (;;) {
@@ -161,6 +178,8 @@ async function migrateTable(
     next = read(page.range.upTo);
     const lines: string[] = [];
     const pageRejects: RejectRecord[] = [];
+    let sourceSum = 0n;
+    let targetSum = 0n;
     for (const raw of page.rows) {
       try {
         const row = convertRow(table.columns, raw);
@@ -169,6 +188,13 @@ async function migrateTable(
             ? encodeCopyLine(table.columns, row)
             : encodeNdjsonLine(table.columns, row),
         );
+        if (inline) {
+          // MariaDB cannot put JSON in canonical form, so the JSON parts are the tool's on both
+          // sides (as in `data verify`); the rest is the source's SQL against the converted row.
+          const json = jsonPartsHash(table.columns, keyIndex, row);
+          sourceSum += BigInt(raw[hashIndex]!) + json;
+          if (inline.targetSum !== undefined) targetSum += rowTextHash(table.columns, row) + json;
+        }
       } catch (error) {
         if (!(error instanceof RejectedValue)) throw error;
         pageRejects.push({
@@ -213,6 +239,11 @@ async function migrateTable(
       tableState.files.push(name);
     }
     for (const r of fresh) knownRejects.add(`${r.table}\u0000${r.key}`);
+    if (inline) {
+      inline.sourceSum = (BigInt(inline.sourceSum) + sourceSum).toString();
+      if (inline.targetSum !== undefined)
+        inline.targetSum = (BigInt(inline.targetSum) + targetSum).toString();
+    }
     tableState.lastKey = page.range.upTo.toString();
     tableState.rows += lines.length;
     tableState.rejected += pageRejects.length;
@@ -234,6 +265,8 @@ async function migrateTable(
     const bigquery = new BigQueryRestTarget(settings.bigquery);
     tableState.loadJobId = await bigquery.loadTable(table, settings.filesDir, tableState.files);
   }
+  // The source's own count of the range: a row the paging missed shows as a row-count mismatch.
+  if (inline) inline.sourceCount = expected;
   tableState.done = true;
   progress.update(tableState.rows + tableState.rejected, true);
   post({

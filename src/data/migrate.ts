@@ -33,7 +33,7 @@ import {
   type TableReport,
 } from "./lane";
 import { appendRejects, readRejects, rejectPath, rejectedKeys } from "./rejects";
-import type { Checksum, KeyRange } from "./checksum";
+import { sameChecksum, type Checksum, type KeyRange } from "./checksum";
 import { connectSource, countSourceRows, keyBounds } from "./source";
 import type { MigrationTable } from "./table-plan";
 import { splitKeyRange, type TableVerification, type VerifyTaskOptions } from "./verify";
@@ -223,6 +223,7 @@ function segmentTableState(segment: SegmentState): TableState {
     rejected: segment.rejected,
     files: segment.files,
     done: segment.done,
+    ...(segment.inline ? { inline: segment.inline } : {}),
   };
 }
 
@@ -237,23 +238,11 @@ function recordSegment(table: TableState, index: number, reported: TableState): 
     rejected: reported.rejected,
     files: reported.files,
     done: reported.done,
+    ...(reported.inline ? { inline: reported.inline } : {}),
   };
   table.rows = segments.reduce((sum, s) => sum + s.rows, 0);
   table.rejected = segments.reduce((sum, s) => sum + s.rejected, 0);
   table.files = segments.flatMap((s) => s.files);
-}
-
-/** The key ranges a table's copy has committed, for the overlapped verification. */
-function committedRanges(table: TableState): CommittedRange[] {
-  if (!table.segments) {
-    return table.lastKey === undefined ? [] : [{ upTo: BigInt(table.lastKey) }];
-  }
-  return table.segments
-    .filter((s) => s.lastKey !== undefined)
-    .map((s) => ({
-      ...(s.after === undefined ? {} : { after: BigInt(s.after) }),
-      upTo: BigInt(s.lastKey!),
-    }));
 }
 
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
@@ -292,16 +281,13 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
     pageSize: options.pageSize,
     maxRejects: options.maxRejects,
     rejectFile: rejectPath(options.stateDir),
+    verify: options.verify,
   };
   const reports = new Map<string, TableReport>();
   const started = Date.now();
   await planSegments(options, state);
   const lanes = await planLanes(options, state);
   const pool = new WorkerPool(options.workers);
-  // Verification shares the pool and overlaps the copy: each table's source checksums are queued
-  // behind the lanes (a worker whose lanes are done computes them while the largest table is still
-  // being copied), its target checksums as soon as its copy is done.
-  const verification = options.verify ? new Verification(pool, options) : undefined;
   // The lane that failed first explains the stop; the others only report being cut off.
   let firstFailure: { message: string; exitCode?: number; stack?: string } | undefined;
   let copied = started;
@@ -332,7 +318,6 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
         rejected: tableState.rejected,
         seconds: resumed ? 0 : (Date.now() - started) / 1000,
       });
-      verification?.copied(table.name);
     };
     const done = finish();
     done.catch(() => undefined);
@@ -378,7 +363,6 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
                 else recordSegment(state.tables[message.table], message.segment, message.state);
                 writeState(options.stateDir, state);
                 options.onRange?.("checkpointed", message.table);
-                verification?.progress(message.table, committedRanges(state.tables[message.table]));
                 break;
               case "table-done": {
                 const name = message.report.table;
@@ -386,7 +370,6 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
                   state.tables[name] = message.state;
                   writeState(options.stateDir, state);
                   reports.set(name, message.report);
-                  verification?.copied(name);
                   break;
                 }
                 const tableState = state.tables[name];
@@ -406,7 +389,6 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
         ),
       ),
     );
-    await verification?.start();
     const settled = await outcomes;
     copied = Date.now();
     if (firstFailure) {
@@ -425,7 +407,7 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
       throw asMigrationError(error);
     }
     copied = Date.now();
-    const verified = verification ? await verification.finish() : [];
+    const verified = options.verify ? await verifyAfterCopy(pool, options, state) : [];
     return {
       tables: options.tables.map((t) => reports.get(t.name)!),
       copySeconds: (copied - started) / 1000,
@@ -507,53 +489,183 @@ const CHUNKED_TABLE_ROWS = 100_000;
 async function verifyAll(options: VerifyOptions): Promise<TableVerification[]> {
   const pool = new WorkerPool(options.workers);
   try {
-    const verification = new Verification(pool, options);
-    await verification.start();
-    for (const t of options.tables) verification.copied(t.name);
-    return await verification.finish();
+    return await new Verification(pool, options).run();
   } finally {
     await pool.close();
   }
 }
 
-const sorted = (keys: readonly string[]) => [...keys].sort().join(",");
+function verifyTaskOptions(options: VerifyOptions): VerifyTaskOptions {
+  return {
+    sourceUrl: options.sourceUrl,
+    postgresUrl: options.postgresUrl,
+    bigquery: options.bigquery,
+    filesDir: filesDir(options),
+  };
+}
+
+/** A table's inline sums, when every range of it (every segment) was hashed as it was copied. */
+function inlineTotals(
+  table: TableState,
+): { sourceCount: number; sourceSum: bigint; targetSum?: bigint } | undefined {
+  const parts = table.segments ?? [table];
+  if (!parts.every((p) => p.inline?.sourceCount !== undefined)) return undefined;
+  const files = parts.every((p) => p.inline!.targetSum !== undefined);
+  return {
+    sourceCount: parts.reduce((n, p) => n + p.inline!.sourceCount!, 0),
+    sourceSum: parts.reduce((sum, p) => sum + BigInt(p.inline!.sourceSum), 0n),
+    ...(files
+      ? { targetSum: parts.reduce((sum, p) => sum + BigInt(p.inline!.targetSum!), 0n) }
+      : {}),
+  };
+}
 
 /**
- * The verification of every table on a worker pool: both sides' checksums per key range (large
- * tables in several ranges, in parallel), summed per table; a table that differs is then verified
- * again whole, which bisects its key range to name where it differs.
- *
- * The source side of a table is queued at `start()`. The target side of a key range is queued once
- * it is final: when `progress()` reports the copy committed past the range's end (Postgres and
- * load files: later ranges never touch earlier keys), or when `copied()` says the table is done
- * (every range; BigQuery is only loaded then). Rejected rows are left out of the source's checksum:
- * should the copy reject rows the queued source checksum did not leave out, it is computed again.
+ * The verification at the end of `migrate`. The source's side was computed during the copy: the
+ * source's SQL hashed every row the copy read (`mysqlRowHashExpression`) and its `COUNT(*)` of each
+ * key range was taken, so the source is not scanned a second time. The target's side is the
+ * target's own SQL over the whole table (Postgres, BigQuery after its load), or for load files the
+ * hash of every row as written (`data verify` re-reads and decodes the files). A table without
+ * complete inline sums (copied partly with `--no-verify`, or by an earlier version) and a table
+ * that differs are verified by the full scan of `data verify`, which also names the key ranges.
+ */
+async function verifyAfterCopy(
+  pool: WorkerPool,
+  options: MigrateOptions,
+  state: MigrationState,
+): Promise<TableVerification[]> {
+  const task = verifyTaskOptions(options);
+  const targetName = options.bigquery ? "bigquery" : "files";
+  const rejects = readRejects(options.stateDir);
+  const fullScan = (table: MigrationTable) => {
+    let result: TableVerification | undefined;
+    return pool
+      .run(
+        {
+          kind: "verify",
+          options: task,
+          table: table.name,
+          excluded: rejectedKeys(rejects, table.name),
+        },
+        (reply) => {
+          if ("verified" in reply) result = reply.verified;
+        },
+      )
+      .then(() => result!);
+  };
+  const targetChecksum = (table: MigrationTable) => {
+    let result: Checksum | undefined;
+    return pool
+      .run(
+        {
+          kind: "checksum",
+          options: task,
+          table: table.name,
+          excluded: [],
+          range: {},
+          side: "target",
+        },
+        (reply) => {
+          if ("checksum" in reply) result = reply.checksum;
+        },
+      )
+      .then(() => result!);
+  };
+  try {
+    return await Promise.all(
+      options.tables.map(async (table): Promise<TableVerification> => {
+        const tableState = state.tables[table.name];
+        const totals = inlineTotals(tableState);
+        if (!totals) return fullScan(table);
+        const source: Checksum = {
+          rows: totals.sourceCount - tableState.rejected,
+          sum: totals.sourceSum.toString(),
+        };
+        const destination: Checksum =
+          totals.targetSum !== undefined
+            ? { rows: tableState.rows, sum: totals.targetSum.toString() }
+            : await targetChecksum(table);
+        if (!sameChecksum(source, destination)) return fullScan(table);
+        return {
+          table: table.name,
+          target: table.target === "postgres" ? "postgres" : targetName,
+          source,
+          destination,
+          ok: true,
+          mismatchedRanges: [],
+        };
+      }),
+    );
+  } catch (error) {
+    throw asMigrationError(error);
+  }
+}
+
+/**
+ * The full verification of every table on a worker pool (`data verify`): both sides' checksums per
+ * key range (large tables in several ranges, in parallel), summed per table; a table that differs
+ * is then verified again whole, which bisects its key range to name where it differs. Rejected
+ * rows are left out of the source's checksum.
  */
 class Verification {
   private readonly task: VerifyTaskOptions;
   private readonly chunks = new Map<string, KeyRange[]>();
-  private readonly sources = new Map<string, { excluded: string; sum: Promise<Sum> }>();
-  /** Target checksums per table, per key range (index into `chunks`) already queued. */
-  private readonly targets = new Map<string, Map<number, Promise<Checksum>>>();
-  /** Tables whose copy finished, and copy progress, before `start()` planned the key ranges. */
-  private readonly early: string[] = [];
-  private readonly earlyProgress = new Map<string, readonly CommittedRange[]>();
-  private started = false;
 
   constructor(
     private readonly pool: WorkerPool,
     private readonly options: VerifyOptions,
   ) {
-    this.task = {
-      sourceUrl: options.sourceUrl,
-      postgresUrl: options.postgresUrl,
-      bigquery: options.bigquery,
-      filesDir: filesDir(options),
-    };
+    this.task = verifyTaskOptions(options);
   }
 
-  /** Plans each table's key ranges and queues the source side of every table. */
-  async start(): Promise<void> {
+  async run(): Promise<TableVerification[]> {
+    await this.planChunks();
+    const rejects = readRejects(this.options.stateDir);
+    const sums = this.options.tables.map((t) => {
+      const excluded = rejectedKeys(rejects, t.name);
+      return {
+        table: t,
+        excluded,
+        source: this.sum(t.name, "source", excluded),
+        target: this.sum(t.name, "target", []),
+      };
+    });
+    const results = new Map<string, TableVerification>();
+    const targetName = this.options.bigquery ? "bigquery" : "files";
+    try {
+      const differing: { table: MigrationTable; excluded: string[] }[] = [];
+      for (const { table, excluded, source, target } of sums) {
+        const s = await source;
+        const d = await target;
+        const ok = s.rows === d.rows && s.total === d.total;
+        results.set(table.name, {
+          table: table.name,
+          target: table.target === "postgres" ? "postgres" : targetName,
+          source: s.result(),
+          destination: d.result(),
+          ok,
+          mismatchedRanges: [],
+        });
+        if (!ok) differing.push({ table, excluded });
+      }
+      await Promise.all(
+        differing.map(({ table, excluded }) =>
+          this.pool.run(
+            { kind: "verify", options: this.task, table: table.name, excluded },
+            (reply) => {
+              if ("verified" in reply) results.set(table.name, reply.verified);
+            },
+          ),
+        ),
+      );
+    } catch (error) {
+      throw asMigrationError(error);
+    }
+    return this.options.tables.map((t) => results.get(t.name)!);
+  }
+
+  /** Each table's key ranges: large tables in several, so both sides run on every core. */
+  private async planChunks(): Promise<void> {
     const source = await connectSource(this.options.sourceUrl);
     try {
       for (const table of this.options.tables) {
@@ -570,52 +682,6 @@ class Verification {
     } finally {
       await source.end().catch(() => undefined);
     }
-    const rejects = readRejects(this.options.stateDir);
-    for (const table of this.options.tables)
-      this.queueSource(table.name, rejectedKeys(rejects, table.name));
-    this.started = true;
-    for (const [name, committed] of this.earlyProgress) this.progress(name, committed);
-    for (const name of this.early.splice(0)) this.copied(name);
-  }
-
-  /** The table's copy has committed these key ranges: queue the ranges now final. */
-  progress(name: string, committed: readonly CommittedRange[]): void {
-    if (committed.length === 0) return;
-    if (!this.started) {
-      this.earlyProgress.set(name, committed);
-      return;
-    }
-    const table = this.options.tables.find((t) => t.name === name);
-    if (!table || (table.target !== "postgres" && this.options.bigquery)) return;
-    const covered = mergeRanges(committed);
-    this.chunks.get(name)!.forEach((range, index) => {
-      if (range.upTo === undefined) return;
-      const inside = covered.some(
-        (c) =>
-          (c.after === undefined || (range.after !== undefined && c.after <= range.after)) &&
-          range.upTo! <= c.upTo,
-      );
-      if (inside) this.queueTarget(name, index);
-    });
-  }
-
-  /** The table's copy is finished: queue its target side (and redo the source side if needed). */
-  copied(name: string): void {
-    if (!this.started) {
-      this.early.push(name);
-      return;
-    }
-    const excluded = rejectedKeys(readRejects(this.options.stateDir), name);
-    if (this.sources.get(name)?.excluded !== sorted(excluded)) this.queueSource(name, excluded);
-    this.chunks.get(name)!.forEach((_, index) => this.queueTarget(name, index));
-  }
-
-  private queueTarget(name: string, index: number): void {
-    const queued = this.targets.get(name) ?? new Map<number, Promise<Checksum>>();
-    this.targets.set(name, queued);
-    if (queued.has(index)) return;
-    const range = this.chunks.get(name)![index];
-    queued.set(index, this.checksum(name, "target", [], range));
   }
 
   private checksum(
@@ -625,7 +691,7 @@ class Verification {
     range: KeyRange,
   ): Promise<Checksum> {
     let result: Checksum | undefined;
-    const done = this.pool
+    return this.pool
       .run(
         { kind: "checksum", options: this.task, table: name, excluded, range, side },
         (reply) => {
@@ -633,92 +699,16 @@ class Verification {
         },
       )
       .then(() => result!);
-    // Awaited in finish(); a copy that fails first closes the pool and rejects these.
-    done.catch(() => undefined);
-    return done;
-  }
-
-  private queueSource(name: string, excluded: string[]): void {
-    this.sources.set(name, { excluded: sorted(excluded), sum: this.sum(name, "source", excluded) });
   }
 
   private sum(name: string, side: "source" | "target", excluded: string[]): Promise<Sum> {
     const done = Promise.all(
       this.chunks.get(name)!.map((range) => this.checksum(name, side, excluded, range)),
     ).then((parts) => Sum.of(parts));
+    // Awaited in run(); a failure is thrown there.
     done.catch(() => undefined);
     return done;
   }
-
-  async finish(): Promise<TableVerification[]> {
-    const results = new Map<string, TableVerification>();
-    const targetName = this.options.bigquery ? "bigquery" : "files";
-    const rejects = readRejects(this.options.stateDir);
-    try {
-      const differing: MigrationTable[] = [];
-      for (const t of this.options.tables) {
-        const s = await this.sources.get(t.name)!.sum;
-        const d = Sum.of(await Promise.all(this.targets.get(t.name)!.values()));
-        const ok = s.rows === d.rows && s.total === d.total;
-        results.set(t.name, {
-          table: t.name,
-          target: t.target === "postgres" ? "postgres" : targetName,
-          source: s.result(),
-          destination: d.result(),
-          ok,
-          mismatchedRanges: [],
-        });
-        if (!ok) differing.push(t);
-      }
-      await Promise.all(
-        differing.map((table) =>
-          this.pool.run(
-            {
-              kind: "verify",
-              options: this.task,
-              table: table.name,
-              excluded: rejectedKeys(rejects, table.name),
-            },
-            (reply) => {
-              if ("verified" in reply) results.set(table.name, reply.verified);
-            },
-          ),
-        ),
-      );
-    } catch (error) {
-      throw asMigrationError(error);
-    }
-    return this.options.tables.map((t) => results.get(t.name)!);
-  }
-}
-
-/** A committed key range `(after, upTo]` (no `after`: from the first key). */
-interface CommittedRange {
-  readonly after?: bigint;
-  readonly upTo: bigint;
-}
-
-/** Adjacent or overlapping ranges joined, so a verification range spanning segments is seen covered. */
-export function mergeRanges(ranges: readonly CommittedRange[]): CommittedRange[] {
-  const sorted = [...ranges].sort((a, b) =>
-    a.after === undefined
-      ? -1
-      : b.after === undefined
-        ? 1
-        : a.after < b.after
-          ? -1
-          : a.after > b.after
-            ? 1
-            : 0,
-  );
-  const merged: CommittedRange[] = [];
-  for (const r of sorted) {
-    const last = merged[merged.length - 1];
-    if (last && r.after !== undefined && r.after <= last.upTo) {
-      merged[merged.length - 1] = { ...last, upTo: r.upTo > last.upTo ? r.upTo : last.upTo };
-    } else merged.push(r);
-  }
-  return merged;
 }
 
 class Sum {

@@ -1,15 +1,16 @@
 /**
  * Reading the legacy database (SingleStore, or MariaDB standing in for it) over the MySQL protocol.
- * Every value arrives as text (`typeCast` hands back the wire string): no float for DECIMAL, no JS
- * Date for DATETIME(6), JSON as its stored text, BIGINT as digits. Tables are read in key order by
+ * Every value is kept as its wire text: DECIMAL as digits (never a float), DATETIME(6) as text
+ * (never a JS Date), JSON as its stored text, BIGINT as digits. mysql2's own parsers do this with
+ * the options below; only small integers (INT, TINYINT) come as numbers, exact by construction,
+ * and are turned back into digits. A custom `typeCast` would do it too, but costs a closure per
+ * value, which dominated the copy's garbage collection. Tables are read in key order by
  * keyset pagination (`WHERE key > last ORDER BY key LIMIT n`), so each page is a key range that
  * can be committed and checkpointed on its own.
  */
-import { createConnection, type Connection, type TypeCast } from "mysql2/promise";
+import { createConnection, type Connection, type FieldPacket } from "mysql2/promise";
 import type { KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
-
-const asText: TypeCast = (field) => field.string("utf8");
 
 export async function connectSource(url: string): Promise<Connection> {
   const connection = await createConnection({
@@ -19,7 +20,7 @@ export async function connectSource(url: string): Promise<Connection> {
     bigNumberStrings: true,
     dateStrings: true,
     decimalNumbers: false,
-    typeCast: asText,
+    jsonStrings: true,
     // The legacy timestamps are UTC; a session time zone must not shift anything we compute.
     timezone: "Z",
   });
@@ -28,7 +29,7 @@ export async function connectSource(url: string): Promise<Connection> {
 }
 
 export interface SourcePage {
-  /** Raw values, columns in `table.columns` order. */
+  /** Raw values, columns in `table.columns` order (then the `extra` value, if selected). */
   readonly rows: (string | null)[][];
   /** The range this page covers: `(after, upTo]`. */
   readonly range: { readonly after?: bigint; readonly upTo: bigint };
@@ -43,6 +44,8 @@ export async function readPage(
   after: bigint | undefined,
   pageSize: number,
   upTo?: bigint,
+  /** An SQL expression selected after the columns (the source's row hash). */
+  extra?: string,
 ): Promise<SourcePage | undefined> {
   const key = q(table.key.legacy.column);
   const bounds = [
@@ -50,12 +53,20 @@ export async function readPage(
     ...(upTo === undefined ? [] : [`${key} <= ${upTo}`]),
   ];
   const where = bounds.length === 0 ? "" : `WHERE ${bounds.join(" AND ")}`;
-  const sql = `SELECT ${table.columns.map((c) => q(c.legacy.column)).join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
-  const [rows] = await connection.query({ sql, rowsAsArray: true });
-  const page = rows as unknown as (string | null)[][];
+  const selected = table.columns.map((c) => q(c.legacy.column));
+  if (extra !== undefined) selected.push(extra);
+  const sql = `SELECT ${selected.join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
+  const [rows, fields] = await connection.query({ sql, rowsAsArray: true });
+  const page = rows as unknown as (string | number | null)[][];
   if (page.length === 0) return undefined;
+  for (const index of numericColumns(table, fields)) {
+    for (const row of page) if (typeof row[index] === "number") row[index] = String(row[index]);
+  }
   const keyIndex = table.columns.indexOf(table.key);
-  return { rows: page, range: { after, upTo: BigInt(page[page.length - 1][keyIndex]!) } };
+  return {
+    rows: page as (string | null)[][],
+    range: { after, upTo: BigInt(page[page.length - 1][keyIndex]!) },
+  };
 }
 
 export async function countSourceRows(
@@ -88,4 +99,37 @@ export async function keyBounds(
   const [min, max] = (rows as unknown as (string | null)[][])[0];
   if (min === null || max === null) return undefined;
   return { after: BigInt(min) - 1n, upTo: BigInt(max) };
+}
+
+/** The source's column types are not the legacy schema's: a user-facing stop, not a crash. */
+export class SourceTypeError extends Error {
+  readonly exitCode = 2;
+}
+
+/** MySQL protocol column types (see mysql2's constants/types). */
+const SMALL_INTEGER_TYPES = new Set([1, 2, 3, 9, 13]); // TINY, SHORT, LONG, INT24, YEAR
+const FLOATING_TYPES = new Set([4, 5]); // FLOAT, DOUBLE
+const BINARY_CHARSET = 63;
+const BLOB_TYPES = new Set([249, 250, 251, 252, 253, 254]);
+
+/**
+ * Indexes of the columns mysql2 hands back as JS numbers (small integers: exact). A floating-point
+ * or binary column would lose exactness or arrive as bytes, so it stops the run instead.
+ */
+function numericColumns(table: MigrationTable, fields: FieldPacket[]): number[] {
+  const indexes: number[] = [];
+  fields.forEach((field, index) => {
+    const type = field.columnType ?? field.type ?? 0;
+    if (SMALL_INTEGER_TYPES.has(type)) indexes.push(index);
+    else if (
+      FLOATING_TYPES.has(type) ||
+      (BLOB_TYPES.has(type) && field.characterSet === BINARY_CHARSET)
+    ) {
+      throw new SourceTypeError(
+        `${table.legacyTable}.${field.name} is a ${FLOATING_TYPES.has(type) ? "floating-point" : "binary"} column in the source; ` +
+          "the migration reads only exact text and integer types (see schema/ for the expected legacy types)",
+      );
+    }
+  });
+  return indexes;
 }
