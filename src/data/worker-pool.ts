@@ -46,10 +46,7 @@ export type WorkerReply =
  * benchmark (1M events): a 16–32 MB young generation was no faster (32 MB with a 48 MB old
  * generation was 40% slower) and raised the peak RSS by 10–40 MB, so the young generation stays small.
  */
-const WORKER_LIMITS = {
-  maxOldGenerationSizeMb: Number(process.env.OG ?? 64),
-  maxYoungGenerationSizeMb: Number(process.env.YG ?? 8),
-};
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
