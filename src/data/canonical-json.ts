@@ -179,14 +179,30 @@ class Parser {
   }
 
   number(): string {
-    const match = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(
-      this.text.slice(this.pos, this.pos + 400),
-    );
+    NUMBER_TOKEN.lastIndex = this.pos;
+    const match = NUMBER_TOKEN.exec(this.text);
     if (!match) return this.fail("bad number");
     this.pos += match[0].length;
-    return canonicalNumber(match[0], match[1] === undefined && match[2] === undefined);
+    const token = match[0];
+    let canonical = numberCache.get(token);
+    if (canonical === undefined) {
+      canonical = canonicalNumber(token, match[1] === undefined && match[2] === undefined);
+      if (numberCache.size >= NUMBER_CACHE_SIZE) numberCache.clear();
+      numberCache.set(token, canonical);
+    }
+    return canonical;
   }
 }
+
+/** Sticky: matches at `lastIndex` only, without slicing the text. */
+const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+/**
+ * The same few numbers recur in every row of a column (flags, counts, prices), and printing a
+ * non-integer exactly is costly: a bounded memo of a pure function.
+ */
+const NUMBER_CACHE_SIZE = 4096;
+const numberCache = new Map<string, string>();
 
 function canonicalNumber(token: string, isInteger: boolean): string {
   if (isInteger) {
@@ -286,7 +302,12 @@ export function quoteJsonString(s: string): string {
   return `${out}${s.slice(runStart)}"`;
 }
 
+const BEYOND_UTF16_ORDER = /[\uD800-\uFFFF]/;
+
 /** Byte order of the UTF-8 encodings (std::map<std::string> order), not UTF-16 code units. */
 function compareUtf8(a: string, b: string): number {
+  // Below U+D800 UTF-16 code units sort as UTF-8 bytes do; only surrogates (astral characters)
+  // and U+E000…U+FFFF need the byte comparison. Keys are mostly ASCII: no allocation for them.
+  if (!BEYOND_UTF16_ORDER.test(a) && !BEYOND_UTF16_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }

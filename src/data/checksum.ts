@@ -59,29 +59,68 @@ export function jsonPartText(key: string, columnIndex: number, canonical: string
   return `${key}#${columnIndex}#${normalPart(canonical)}`;
 }
 
-/** Hash of a row's non-JSON columns (the part the source's SQL computes, see `mysqlRowHashExpression`). */
-export function rowTextHash(
-  columns: readonly MigrationColumn[],
-  values: readonly (string | null)[],
-): bigint {
+function rowText(columns: readonly MigrationColumn[], values: readonly (string | null)[]): string {
   let text = "";
   for (let i = 0; i < columns.length; i++)
     if (columns[i].value.kind !== "json") text += normalPart(values[i]);
-  return hashOfRowText(text);
+  return text;
 }
 
-/** Summed hashes of a row's JSON columns, each bound to the row by its key (0 without JSON). */
-export function jsonPartsHash(
+/** Adds the hash of a row's non-JSON columns (what the source's `mysqlRowHashHex` computes). */
+export function addRowTextHash(
+  sum: HashSum,
+  columns: readonly MigrationColumn[],
+  values: readonly (string | null)[],
+): void {
+  sum.addDigest(md5Digest(rowText(columns, values)));
+}
+
+/** Adds the hashes of a row's JSON columns, each bound to the row by its key, to `sum`. */
+export function addJsonPartHashes(
+  sum: HashSum,
   columns: readonly MigrationColumn[],
   keyIndex: number,
   values: readonly (string | null)[],
-): bigint {
-  let total = 0n;
+): void {
   for (let i = 0; i < columns.length; i++) {
     if (columns[i].value.kind === "json")
-      total += hashOfRowText(jsonPartText(values[keyIndex]!, i, values[i]));
+      sum.addDigest(md5Digest(jsonPartText(values[keyIndex]!, i, values[i])));
   }
-  return total;
+}
+
+/**
+ * A sum of 60-bit hashes given as 15 hex digits, kept in two exact doubles (high 28 and low 32
+ * bits) instead of a BigInt per row; folded into a BigInt before either could lose precision.
+ */
+export class HashSum {
+  private high = 0;
+  private low = 0;
+  private pending = 0;
+  private folded = 0n;
+  addHex(hex: string): void {
+    this.add(Number.parseInt(hex.slice(0, 7), 16), Number.parseInt(hex.slice(7, 15), 16));
+  }
+  /** The first 60 bits of an MD5 digest (its first 15 hex digits), read without a hex string. */
+  addDigest(digest: Buffer): void {
+    const first = digest.readUInt32BE(0);
+    this.add(first >>> 4, (first & 0xf) * 0x10000000 + (digest.readUInt32BE(4) >>> 4));
+  }
+  private add(high: number, low: number): void {
+    this.high += high;
+    this.low += low;
+    // 2^20 additions keep both under 2^53.
+    if (++this.pending === 1 << 20) this.fold();
+  }
+  private fold(): void {
+    this.folded += (BigInt(this.high) << 32n) + BigInt(this.low);
+    this.high = 0;
+    this.low = 0;
+    this.pending = 0;
+  }
+  total(): bigint {
+    this.fold();
+    return this.folded;
+  }
 }
 
 /** The summed hashes of a row of normalised values (row text plus key-bound JSON parts). */
@@ -90,14 +129,21 @@ export function rowHash(
   keyIndex: number,
   values: readonly (string | null)[],
 ): bigint {
-  return rowTextHash(columns, values) + jsonPartsHash(columns, keyIndex, values);
+  const sum = new HashSum();
+  addRowTextHash(sum, columns, values);
+  addJsonPartHashes(sum, columns, keyIndex, values);
+  return sum.total();
 }
 
-/** MD5 hex of UTF-8 text: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
+/** MD5 of UTF-8 text: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
 const md5Hex: (text: string) => string =
   typeof oneShotHash === "function"
     ? (text) => oneShotHash("md5", text, "hex")
     : (text) => createHash("md5").update(text, "utf8").digest("hex");
+const md5Digest: (text: string) => Buffer =
+  typeof oneShotHash === "function"
+    ? (text) => oneShotHash("md5", text, "buffer")
+    : (text) => createHash("md5").update(text, "utf8").digest();
 
 export function hashOfRowText(text: string): bigint {
   return BigInt(`0x${md5Hex(text).slice(0, 15)}`);
@@ -162,16 +208,16 @@ export function hasJsonColumn(table: MigrationTable): boolean {
 }
 
 /**
- * One row's hash of its non-JSON columns, computed by MariaDB/SingleStore (decimal digits). The copy
+ * One row's hash of its non-JSON columns, computed by MariaDB/SingleStore (15 hex digits). The copy
  * selects it beside the row, so the source's side of the inline verification is the database's own
  * SQL over the very rows the copy reads.
  */
-export function mysqlRowHashExpression(table: MigrationTable): string {
+export function mysqlRowHashHex(table: MigrationTable): string {
   const rowText = `CONCAT(${table.columns
     .filter((c) => c.value.kind !== "json")
     .map(mysqlPart)
     .join(", ")})`;
-  return `CONV(SUBSTRING(MD5(${rowText}), 1, 15), 16, 10)`;
+  return `SUBSTRING(MD5(${rowText}), 1, 15)`;
 }
 
 /** Whole checksum in one MariaDB query (tables without JSON columns). */
@@ -182,7 +228,7 @@ export function mysqlChecksumSql(
 ): string {
   return (
     `SELECT COUNT(*) AS row_count, ` +
-    `CAST(IFNULL(SUM(CAST(${mysqlRowHashExpression(table)} AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
+    `CAST(IFNULL(SUM(CAST(CONV(${mysqlRowHashHex(table)}, 16, 10) AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
     `FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, excluded)}`
   );
 }

@@ -10,7 +10,7 @@ import type { Client } from "pg";
 import { join } from "node:path";
 import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
 import type { TableState } from "./checkpoint";
-import { jsonPartsHash, mysqlRowHashExpression, rowTextHash } from "./checksum";
+import { addJsonPartHashes, addRowTextHash, HashSum, mysqlRowHashHex } from "./checksum";
 import { RejectedValue, convertRow } from "./convert";
 import { loadFileName, writeLoadFile } from "./load-files";
 import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
@@ -168,7 +168,7 @@ async function migrateTable(
       from,
       settings.pageSize,
       highest,
-      inline ? mysqlRowHashExpression(table) : undefined,
+      inline ? mysqlRowHashHex(table) : undefined,
     );
   // Read the next page while the current one is written: the source and target work in parallel.
   let next: Promise<SourcePage | undefined> = read(after);
@@ -178,8 +178,9 @@ async function migrateTable(
     next = read(page.range.upTo);
     const lines: string[] = [];
     const pageRejects: RejectRecord[] = [];
-    let sourceSum = 0n;
-    let targetSum = 0n;
+    const sourceSum = new HashSum();
+    const targetSum = new HashSum();
+    const jsonSum = new HashSum();
     for (const raw of page.rows) {
       try {
         const row = convertRow(table.columns, raw);
@@ -191,9 +192,10 @@ async function migrateTable(
         if (inline) {
           // MariaDB cannot put JSON in canonical form, so the JSON parts are the tool's on both
           // sides (as in `data verify`); the rest is the source's SQL against the converted row.
-          const json = jsonPartsHash(table.columns, keyIndex, row);
-          sourceSum += BigInt(raw[hashIndex]!) + json;
-          if (inline.targetSum !== undefined) targetSum += rowTextHash(table.columns, row) + json;
+          sourceSum.addHex(raw[hashIndex]!);
+          if (inline.targetSum !== undefined) addRowTextHash(targetSum, table.columns, row);
+          // The same text on both sides (see above): hashed once, added to both.
+          addJsonPartHashes(jsonSum, table.columns, keyIndex, row);
         }
       } catch (error) {
         if (!(error instanceof RejectedValue)) throw error;
@@ -240,9 +242,10 @@ async function migrateTable(
     }
     for (const r of fresh) knownRejects.add(`${r.table}\u0000${r.key}`);
     if (inline) {
-      inline.sourceSum = (BigInt(inline.sourceSum) + sourceSum).toString();
+      const json = jsonSum.total();
+      inline.sourceSum = (BigInt(inline.sourceSum) + sourceSum.total() + json).toString();
       if (inline.targetSum !== undefined)
-        inline.targetSum = (BigInt(inline.targetSum) + targetSum).toString();
+        inline.targetSum = (BigInt(inline.targetSum) + targetSum.total() + json).toString();
     }
     tableState.lastKey = page.range.upTo.toString();
     tableState.rows += lines.length;

@@ -56,28 +56,37 @@ export function encodeNdjsonLine(
   row: readonly (string | null)[],
 ): string {
   const plan = ndjsonPlan(columns);
+  // Parts joined once: a flat string. Appending to one string instead builds a rope of dozens of
+  // nodes per line that survive until the page is joined, which tripled the garbage collection.
   const parts = new Array<string>(plan.order.length);
   for (let p = 0; p < plan.order.length; p++) {
     const i = plan.order[p];
     const v = row[i];
+    const key = plan.keys[i];
     if (v === null) {
-      parts[p] = `${plan.keys[i]}null`;
+      parts[p] = `${key}null`;
       continue;
     }
-    switch (columns[i].value.kind) {
+    switch (plan.kinds[i]) {
       case "json":
-        parts[p] = plan.keys[i] + v;
+        parts[p] = key + v;
         break;
       case "boolean":
-        parts[p] = plan.keys[i] + (v === "1" ? "true" : "false");
+        parts[p] = key + (v === "1" ? "true" : "false");
         break;
       case "datetime":
-        parts[p] = `${plan.keys[i]}"${v.slice(0, 10)}T${v.slice(11)}Z"`;
+        parts[p] = `${key}"${v.slice(0, 10)}T${v.slice(11)}Z"`;
+        break;
+      case "integer":
+      case "decimal":
+      case "date":
+        // Digits, '-', '.' (checked by the conversion): nothing to escape.
+        parts[p] = `${key}"${v}"`;
         break;
       default:
         // JSON.stringify is native and exact for strings (our values hold no lone surrogates:
         // they come decoded from UTF-8), and the loader reads any valid JSON string escape.
-        parts[p] = plan.keys[i] + JSON.stringify(v);
+        parts[p] = key + JSON.stringify(v);
     }
   }
   return `{${parts.join(",")}}\n`;
@@ -88,6 +97,7 @@ interface NdjsonPlan {
   readonly order: readonly number[];
   /** `"name":` per column index. */
   readonly keys: readonly string[];
+  readonly kinds: readonly MigrationColumn["value"]["kind"][];
 }
 
 const plans = new WeakMap<readonly MigrationColumn[], NdjsonPlan>();
@@ -102,6 +112,7 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
         ...indexes.filter((i) => columns[i].value.kind === "json"),
       ],
       keys: columns.map((c) => `${quoteJsonString(c.name)}:`),
+      kinds: columns.map((c) => c.value.kind),
     };
     plans.set(columns, plan);
   }
