@@ -293,6 +293,9 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
   let copied = started;
   // A segmented table is finished here once its last segment is done: BigQuery load, report.
   const finishing: Promise<void>[] = [];
+  // When the first segment of each segmented table started (from each segment's own duration), so
+  // its report times the table's copy, not the run up to its end.
+  const segmentedSince = new Map<string, number>();
   const finishSegmented = (table: MigrationTable, resumed: boolean) => {
     const tableState = state.tables[table.name];
     const target = settings.bigquery ? "bigquery" : "files";
@@ -316,7 +319,7 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
         target,
         rows: tableState.rows,
         rejected: tableState.rejected,
-        seconds: resumed ? 0 : (Date.now() - started) / 1000,
+        seconds: resumed ? 0 : (Date.now() - (segmentedSince.get(table.name) ?? started)) / 1000,
       });
     };
     const done = finish();
@@ -373,6 +376,9 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
                   break;
                 }
                 const tableState = state.tables[name];
+                const segmentStart = Date.now() - message.report.seconds * 1000;
+                if (segmentStart < (segmentedSince.get(name) ?? Infinity))
+                  segmentedSince.set(name, segmentStart);
                 recordSegment(tableState, message.segment, message.state);
                 writeState(options.stateDir, state);
                 if (tableState.segments!.every((s) => s.done))
