@@ -1,0 +1,29 @@
+import { createHash } from "node:crypto";
+import { HashSum, hashOfRowText } from "../../src/data/checksum";
+
+describe("HashSum: 60-bit hashes summed exactly without a BigInt per row", () => {
+  test("a digest and its first 15 hex digits add the same value as the BigInt hash", () => {
+    const texts = ["", "a", 'Zoë "Z" O\'Brien, 😀', "12:abc3:def", "x".repeat(1000)];
+    const fromDigest = new HashSum();
+    const fromHex = new HashSum();
+    let expected = 0n;
+    for (const text of texts) {
+      const digest = createHash("md5").update(text, "utf8").digest();
+      fromDigest.addDigest(digest);
+      fromHex.addHex(digest.toString("hex").slice(0, 15));
+      expected += hashOfRowText(text);
+    }
+    expect(fromDigest.total()).toBe(expected);
+    expect(fromHex.total()).toBe(expected);
+  });
+
+  test("the largest hashes, more times than the doubles can hold unfolded, sum exactly", () => {
+    const sum = new HashSum();
+    const count = (1 << 20) * 2 + 7;
+    for (let i = 0; i < count; i++) sum.addHex("fffffffffffffff");
+    expect(sum.total()).toBe((2n ** 60n - 1n) * BigInt(count));
+    // total() folds; adding after it continues from the folded value.
+    sum.addHex("000000000000001");
+    expect(sum.total()).toBe((2n ** 60n - 1n) * BigInt(count) + 1n);
+  });
+});
