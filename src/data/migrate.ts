@@ -4,9 +4,9 @@
  * order; each analytics table is a lane of its own into load files (then BigQuery), largest first,
  * and a large one is split into key-range segments, one lane each, so its encoding uses every core.
  * The main thread owns the state file: it records each range a lane reports as committed, so
- * `--resume` continues exactly where a crash or `kill -9` stopped. Verification (`verify.ts`) runs
- * on the same pool and overlaps the copy (see `Verification`): the copy's critical path is the
- * largest table alone, so the other workers check what is already final meanwhile.
+ * `--resume` continues exactly where a crash or `kill -9` stopped. The verification at the end is
+ * mostly done by then: the lanes hash every row on both sides as they copy it (`verifyAfterCopy`);
+ * `data verify` and any table that differs get the full scan of both sides (`Verification`).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -510,6 +510,38 @@ function verifyTaskOptions(options: VerifyOptions): VerifyTaskOptions {
   };
 }
 
+/** One table verified by the full scan of both sides, bisecting on a mismatch, on a worker. */
+function verifyJob(
+  pool: WorkerPool,
+  task: VerifyTaskOptions,
+  table: string,
+  excluded: string[],
+): Promise<TableVerification> {
+  let result: TableVerification | undefined;
+  return pool
+    .run({ kind: "verify", options: task, table, excluded }, (reply) => {
+      if ("verified" in reply) result = reply.verified;
+    })
+    .then(() => result!);
+}
+
+/** One side's checksum of a key range of a table, on a worker. */
+function checksumJob(
+  pool: WorkerPool,
+  task: VerifyTaskOptions,
+  table: string,
+  excluded: string[],
+  range: KeyRange,
+  side: "source" | "target",
+): Promise<Checksum> {
+  let result: Checksum | undefined;
+  return pool
+    .run({ kind: "checksum", options: task, table, excluded, range, side }, (reply) => {
+      if ("checksum" in reply) result = reply.checksum;
+    })
+    .then(() => result!);
+}
+
 /** A table's inline sums, when every range of it (every segment) was hashed as it was copied. */
 function inlineTotals(
   table: TableState,
@@ -543,40 +575,10 @@ async function verifyAfterCopy(
   const task = verifyTaskOptions(options);
   const targetName = options.bigquery ? "bigquery" : "files";
   const rejects = readRejects(options.stateDir);
-  const fullScan = (table: MigrationTable) => {
-    let result: TableVerification | undefined;
-    return pool
-      .run(
-        {
-          kind: "verify",
-          options: task,
-          table: table.name,
-          excluded: rejectedKeys(rejects, table.name),
-        },
-        (reply) => {
-          if ("verified" in reply) result = reply.verified;
-        },
-      )
-      .then(() => result!);
-  };
-  const targetChecksum = (table: MigrationTable) => {
-    let result: Checksum | undefined;
-    return pool
-      .run(
-        {
-          kind: "checksum",
-          options: task,
-          table: table.name,
-          excluded: [],
-          range: {},
-          side: "target",
-        },
-        (reply) => {
-          if ("checksum" in reply) result = reply.checksum;
-        },
-      )
-      .then(() => result!);
-  };
+  const fullScan = (table: MigrationTable) =>
+    verifyJob(pool, task, table.name, rejectedKeys(rejects, table.name));
+  const targetChecksum = (table: MigrationTable) =>
+    checksumJob(pool, task, table.name, [], {}, "target");
   try {
     return await Promise.all(
       options.tables.map(async (table): Promise<TableVerification> => {
@@ -655,14 +657,9 @@ class Verification {
         if (!ok) differing.push({ table, excluded });
       }
       await Promise.all(
-        differing.map(({ table, excluded }) =>
-          this.pool.run(
-            { kind: "verify", options: this.task, table: table.name, excluded },
-            (reply) => {
-              if ("verified" in reply) results.set(table.name, reply.verified);
-            },
-          ),
-        ),
+        differing.map(async ({ table, excluded }) => {
+          results.set(table.name, await verifyJob(this.pool, this.task, table.name, excluded));
+        }),
       );
     } catch (error) {
       throw asMigrationError(error);
@@ -690,26 +687,11 @@ class Verification {
     }
   }
 
-  private checksum(
-    name: string,
-    side: "source" | "target",
-    excluded: string[],
-    range: KeyRange,
-  ): Promise<Checksum> {
-    let result: Checksum | undefined;
-    return this.pool
-      .run(
-        { kind: "checksum", options: this.task, table: name, excluded, range, side },
-        (reply) => {
-          if ("checksum" in reply) result = reply.checksum;
-        },
-      )
-      .then(() => result!);
-  }
-
   private sum(name: string, side: "source" | "target", excluded: string[]): Promise<Sum> {
     const done = Promise.all(
-      this.chunks.get(name)!.map((range) => this.checksum(name, side, excluded, range)),
+      this.chunks
+        .get(name)!
+        .map((range) => checksumJob(this.pool, this.task, name, excluded, range, side)),
     ).then((parts) => Sum.of(parts));
     // Awaited in run(); a failure is thrown there.
     done.catch(() => undefined);

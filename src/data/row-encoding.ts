@@ -84,13 +84,17 @@ export function encodeNdjsonLine(
         parts[p] = `${key}"${v}"`;
         break;
       default:
-        // JSON.stringify is native and exact for strings (our values hold no lone surrogates:
-        // they come decoded from UTF-8), and the loader reads any valid JSON string escape.
-        parts[p] = key + JSON.stringify(v);
+        // JSON.stringify is exact for strings (our values hold no lone surrogates: they come
+        // decoded from UTF-8), and the loader reads any valid JSON string escape. A string with
+        // nothing to escape — nearly all — is quoted as is: the same text, at half the cost.
+        parts[p] = key + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
     }
   }
   return `{${parts.join(",")}}\n`;
 }
+
+/** What JSON.stringify escapes in a well-formed string: `"`, `\` and control characters. */
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f]/;
 
 interface NdjsonPlan {
   /** Column indexes in output order: JSON columns last. */

@@ -159,6 +159,27 @@ describe("encoders", () => {
     expect(decodeNdjsonLine(columns, encodeNdjsonLine(columns, nulls).trimEnd())).toEqual(nulls);
   });
 
+  test("NDJSON strings are exactly JSON.stringify's, whether or not they need escaping", () => {
+    const strings = [
+      "plain",
+      "",
+      "\\N",
+      'q"uote',
+      "back\\slash",
+      "tab\tcr\rlf\n",
+      "\u0000\u001f\u007f",
+      "é 😀 \u2028",
+      "a/b",
+      "\u00a0x",
+    ];
+    for (const t of strings) {
+      const line = encodeNdjsonLine(columns, ["1", t, null, null, null, null]);
+      expect(line).toBe(
+        `{"id":"1","t":${JSON.stringify(t)},"d":null,"ts":null,"ok":null,"j":null}\n`,
+      );
+    }
+  });
+
   test("the row hash tells NULL, '' and \\N apart and binds JSON to its key", () => {
     const hashOf = (t: string | null, key = "1", j: string | null = "[1]") =>
       rowHash(columns, 0, [key, t, null, null, null, j]);

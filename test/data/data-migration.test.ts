@@ -250,15 +250,18 @@ describeWithBinaries(["mariadbd"])(
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    const migrateArgs = (pg: string, out: string, extra: string[] = []) => [
-      "data",
-      "migrate",
+    const endpoints = (pg: string, out: string) => [
       "--source",
       legacyUrl,
       "--postgres",
       pg,
       "--out",
       out,
+    ];
+    const migrateArgs = (pg: string, out: string, extra: string[] = []) => [
+      "data",
+      "migrate",
+      ...endpoints(pg, out),
       "--page-size",
       PAGE_SIZE,
       "--json",
@@ -345,12 +348,7 @@ describeWithBinaries(["mariadbd"])(
     const verifyArgs = (pg: string, out: string) => [
       "data",
       "verify",
-      "--source",
-      legacyUrl,
-      "--postgres",
-      pg,
-      "--out",
-      out,
+      ...endpoints(pg, out),
       "--json",
     ];
 
