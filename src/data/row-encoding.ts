@@ -94,6 +94,7 @@ export function encodeNdjsonLine(
 }
 
 /** What JSON.stringify escapes in a well-formed string: `"`, `\` and control characters. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f]/;
 
 interface NdjsonPlan {
