@@ -64,12 +64,15 @@ class Parser {
 
   object(depth: number): string {
     this.pos++;
-    const members = new Map<string, string>();
     this.skipWhitespace();
     if (this.text[this.pos] === "}") {
       this.pos++;
       return "{}";
     }
+    // Parallel arrays, not a Map: objects are small, and this runs for every JSON value migrated.
+    const keys: string[] = [];
+    const members: string[] = [];
+    let seen: Set<string> | undefined;
     for (;;) {
       this.skipWhitespace();
       if (this.text[this.pos] !== '"') this.fail("expected an object key");
@@ -79,19 +82,24 @@ class Parser {
       this.pos++;
       this.skipWhitespace();
       const member = this.value(depth);
-      if (members.has(key)) {
+      // A linear scan is cheapest for the usual handful of keys; a set once there are many.
+      if (keys.length >= 16) seen ??= new Set(keys);
+      if (seen ? seen.has(key) : keys.includes(key)) {
         throw new JsonConversionError(
           `duplicate object key ${JSON.stringify(key)} (BigQuery's JSON type would keep only the first)`,
         );
       }
-      members.set(key, member);
+      keys.push(key);
+      members.push(member);
+      seen?.add(key);
       this.skipWhitespace();
       const sep = this.text[this.pos++];
       if (sep === "}") break;
       if (sep !== ",") this.fail("expected ',' or '}'");
     }
-    const keys = [...members.keys()].sort(compareUtf8);
-    return `{${keys.map((k) => `${quoteJsonString(k)}:${members.get(k)}`).join(",")}}`;
+    const order = keys.map((_, i) => i).sort((a, b) => compareUtf8(keys[a], keys[b]));
+    const sorted = order.map((i) => `${quoteJsonString(keys[i])}:${members[i]}`);
+    return `{${sorted.join(",")}}`;
   }
 
   array(depth: number): string {

@@ -17,6 +17,8 @@ const ACCEPTED = [
   "true",
   "0",
   "-1.25E+3",
+  // Many keys (past the point where duplicate detection switches to a set), some non-ASCII.
+  `{${Array.from({ length: 40 }, (_, i) => `"${i % 7 === 0 ? "é" : "k"}${39 - i}":${i}`).join(",")}}`,
 ];
 
 describe("canonicalJson", () => {
@@ -40,6 +42,10 @@ describe("canonicalJson", () => {
 
   test.each([
     ['{"a":1,"a":2}', /duplicate object key "a"/],
+    [
+      `{${Array.from({ length: 30 }, (_, i) => `"k${i}":${i}`).join(",")},"k3":0}`,
+      /duplicate object key "k3"/,
+    ],
     ["123456789012345678901234567890", /outside the int64\/uint64 range/],
     ["-9223372036854775809", /outside the int64\/uint64 range/],
     ["9007199254740993.0", /cannot be stored exactly/],
