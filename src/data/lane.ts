@@ -17,7 +17,7 @@ import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
 import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
 import { encodeCopyLine, encodeNdjsonLine } from "./row-encoding";
-import { connectSource, countSourceRows, readPage, type SourcePage } from "./source";
+import { connectSource, countSourceRows, streamPage } from "./source";
 import { selectTables, type MigrationTable } from "./table-plan";
 
 /** Plain, serialisable settings a lane needs (they cross into a worker thread). */
@@ -161,30 +161,20 @@ async function migrateTable(
   }
   const inline = tableState.inline;
   const hashIndex = table.columns.length;
-  const read = (from: bigint | undefined) =>
-    readPage(
-      source,
-      table,
-      from,
-      settings.pageSize,
-      highest,
-      inline ? mysqlRowHashHex(table) : undefined,
-    );
-  // Read the next page while the current one is written: the source and target work in parallel.
-  let next: Promise<SourcePage | undefined> = read(after);
-  for (;;) {
-    const page = await next;
-    if (!page) break;
-    next = read(page.range.upTo);
-    const lines: string[] = [];
-    const pageRejects: RejectRecord[] = [];
-    const sourceSum = new HashSum();
-    const targetSum = new HashSum();
-    const jsonSum = new HashSum();
-    for (const raw of page.rows) {
+  const hashSql = inline ? mysqlRowHashHex(table) : undefined;
+  /** One page: its rows converted, encoded and hashed as they stream in. */
+  const startPage = (from: bigint | undefined) => {
+    const page = {
+      lines: [] as string[],
+      rejects: [] as RejectRecord[],
+      sourceSum: new HashSum(),
+      targetSum: new HashSum(),
+      jsonSum: new HashSum(),
+    };
+    const range = streamPage(source, table, from, settings.pageSize, highest, hashSql, (raw) => {
       try {
         const row = convertRow(table.columns, raw);
-        lines.push(
+        page.lines.push(
           table.target === "postgres"
             ? encodeCopyLine(table.columns, row)
             : encodeNdjsonLine(table.columns, row),
@@ -192,14 +182,14 @@ async function migrateTable(
         if (inline) {
           // MariaDB cannot put JSON in canonical form, so the JSON parts are the tool's on both
           // sides (as in `data verify`); the rest is the source's SQL against the converted row.
-          sourceSum.addHex(raw[hashIndex]!);
-          if (inline.targetSum !== undefined) addRowTextHash(targetSum, table.columns, row);
+          page.sourceSum.addHex(raw[hashIndex]!);
+          if (inline.targetSum !== undefined) addRowTextHash(page.targetSum, table.columns, row);
           // The same text on both sides (see above): hashed once, added to both.
-          addJsonPartHashes(jsonSum, table.columns, keyIndex, row);
+          addJsonPartHashes(page.jsonSum, table.columns, keyIndex, row);
         }
       } catch (error) {
         if (!(error instanceof RejectedValue)) throw error;
-        pageRejects.push({
+        page.rejects.push({
           table: table.name,
           key: raw[keyIndex] ?? "",
           column: error.column,
@@ -207,12 +197,24 @@ async function migrateTable(
           value: error.raw,
         });
       }
-    }
+    });
+    range.catch(() => undefined);
+    return { page, range };
+  };
+  // The next page streams (and is converted) while the current one is written: the source, this
+  // thread and the target work in parallel.
+  let next = startPage(after);
+  for (;;) {
+    const range = await next.range;
+    if (!range) break;
+    const { lines, rejects: pageRejects, sourceSum, targetSum, jsonSum } = next.page;
+    const page = { range };
+    next = startPage(range.upTo);
     const fresh = pageRejects.filter((r) => !knownRejects.has(`${r.table}\u0000${r.key}`));
     if (fresh.length > 0) {
       const total = Atomics.add(rejectCounter, 0, fresh.length) + fresh.length;
       if (total > settings.maxRejects) {
-        await next.catch(() => undefined);
+        await next.range.catch(() => undefined);
         post({
           type: "range",
           table: table.name,

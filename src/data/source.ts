@@ -8,6 +8,7 @@
  * keyset pagination (`WHERE key > last ORDER BY key LIMIT n`), so each page is a key range that
  * can be committed and checkpointed on its own.
  */
+import type { Connection as CoreConnection } from "mysql2";
 import { createConnection, type Connection, type FieldPacket } from "mysql2/promise";
 import type { KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
@@ -67,6 +68,69 @@ export async function readPage(
     rows: page as (string | null)[][],
     range: { after, upTo: BigInt(page[page.length - 1][keyIndex]!) },
   };
+}
+
+/**
+ * Streams the next page after `after` (exclusive) to `onRow`, row by row as the protocol delivers
+ * them, and resolves to the page's key range (undefined when there are no more rows). Rows are
+ * handled while the rest of the page is still arriving, and each raw row is garbage as soon as it
+ * is handled: a whole buffered page of raw values outlived the young generation and was promoted,
+ * which made garbage collection the copy's largest cost.
+ */
+export function streamPage(
+  connection: Connection,
+  table: MigrationTable,
+  after: bigint | undefined,
+  pageSize: number,
+  upTo: bigint | undefined,
+  extra: string | undefined,
+  onRow: (raw: (string | null)[]) => void,
+): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
+  const selected = table.columns.map((c) => q(c.legacy.column));
+  if (extra !== undefined) selected.push(extra);
+  const key = q(table.key.legacy.column);
+  const bounds = [
+    ...(after === undefined ? [] : [`${key} > ${after}`]),
+    ...(upTo === undefined ? [] : [`${key} <= ${upTo}`]),
+  ];
+  const where = bounds.length === 0 ? "" : `WHERE ${bounds.join(" AND ")}`;
+  const sql = `SELECT ${selected.join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
+  const keyIndex = table.columns.indexOf(table.key);
+  // The promise wrapper has no row events; its underlying connection does.
+  const core = (connection as unknown as { connection: CoreConnection }).connection;
+  return new Promise((resolve, reject) => {
+    let numeric: number[] = [];
+    let lastKey: string | undefined;
+    let failure: unknown;
+    core
+      .query({ sql, rowsAsArray: true })
+      .on("fields", (fields: FieldPacket[]) => {
+        try {
+          numeric = numericColumns(table, fields);
+        } catch (error) {
+          failure ??= error;
+        }
+      })
+      .on("result", (row: (string | number | null)[]) => {
+        if (failure !== undefined) return;
+        for (const index of numeric)
+          if (typeof row[index] === "number") row[index] = String(row[index]);
+        const raw = row as (string | null)[];
+        lastKey = raw[keyIndex]!;
+        try {
+          onRow(raw);
+        } catch (error) {
+          failure = error;
+        }
+      })
+      .on("error", (error: Error) => {
+        failure ??= error;
+      })
+      .on("end", () => {
+        if (failure !== undefined) reject(failure as Error);
+        else resolve(lastKey === undefined ? undefined : { after, upTo: BigInt(lastKey) });
+      });
+  });
 }
 
 export async function countSourceRows(
