@@ -3,8 +3,8 @@
  * Every value is kept as its wire text: DECIMAL as digits (never a float), DATETIME(6) as text
  * (never a JS Date), JSON as its stored text, BIGINT as digits. mysql2's own parsers do this with
  * the options below; only small integers (INT, TINYINT) come as numbers, exact by construction,
- * and are turned back into digits. A custom `typeCast` would do it too, but costs a closure per
- * value, which dominated the copy's garbage collection. Tables are read in key order by
+ * and are turned back into digits (a custom `typeCast` would do it too, at a closure per value).
+ * Tables are read in key order by
  * keyset pagination (`WHERE key > last ORDER BY key LIMIT n`), so each page is a key range that
  * can be committed and checkpointed on its own.
  */
@@ -29,46 +29,7 @@ export async function connectSource(url: string): Promise<Connection> {
   return connection;
 }
 
-export interface SourcePage {
-  /** Raw values, columns in `table.columns` order (then the `extra` value, if selected). */
-  readonly rows: (string | null)[][];
-  /** The range this page covers: `(after, upTo]`. */
-  readonly range: { readonly after?: bigint; readonly upTo: bigint };
-}
-
 const q = (name: string) => `\`${name.replace(/`/g, "``")}\``;
-
-/** The next page after `after` (exclusive), or undefined when the table has no more rows. */
-export async function readPage(
-  connection: Connection,
-  table: MigrationTable,
-  after: bigint | undefined,
-  pageSize: number,
-  upTo?: bigint,
-  /** An SQL expression selected after the columns (the source's row hash). */
-  extra?: string,
-): Promise<SourcePage | undefined> {
-  const key = q(table.key.legacy.column);
-  const bounds = [
-    ...(after === undefined ? [] : [`${key} > ${after}`]),
-    ...(upTo === undefined ? [] : [`${key} <= ${upTo}`]),
-  ];
-  const where = bounds.length === 0 ? "" : `WHERE ${bounds.join(" AND ")}`;
-  const selected = table.columns.map((c) => q(c.legacy.column));
-  if (extra !== undefined) selected.push(extra);
-  const sql = `SELECT ${selected.join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
-  const [rows, fields] = await connection.query({ sql, rowsAsArray: true });
-  const page = rows as unknown as (string | number | null)[][];
-  if (page.length === 0) return undefined;
-  for (const index of numericColumns(table, fields)) {
-    for (const row of page) if (typeof row[index] === "number") row[index] = String(row[index]);
-  }
-  const keyIndex = table.columns.indexOf(table.key);
-  return {
-    rows: page as (string | null)[][],
-    range: { after, upTo: BigInt(page[page.length - 1][keyIndex]!) },
-  };
-}
 
 /**
  * Streams the next page after `after` (exclusive) to `onRow`, row by row as the protocol delivers
