@@ -4,6 +4,8 @@
  * a temp dir, and ZetaSQL evaluating the BigQuery checksum SQL over those files.
  */
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ import { ZetaSql } from "../../src/zetasql/analyzer";
 import type { ValueProto } from "../../src/zetasql/proto-types";
 import { encodeNumeric, parseDate, parseTimestamp } from "../../src/zetasql/values";
 import { bigQueryChecksumSql } from "../../src/data/checksum";
+import { migrate } from "../../src/data/migrate";
 import { connectSource } from "../../src/data/source";
 import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
 import { sourceChecksum } from "../../src/data/verify";
@@ -629,6 +632,78 @@ describeWithBinaries(["mariadbd"])(
         outDir,
       ]);
       expect(statusOf(clean)).toEqual({ status: 0 });
+    });
+
+    test("a segmented table is loaded into BigQuery by one job over every segment's files, in key order", async () => {
+      // A stand-in for Google's token and BigQuery endpoints that records the load upload.
+      const uploads: Buffer[] = [];
+      const server: Server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+          let body: unknown = {};
+          if (req.url === "/token") body = { access_token: "tok", expires_in: 3600 };
+          else if (req.url!.includes("uploadType=multipart")) uploads.push(Buffer.concat(chunks));
+          else if (req.method === "GET") body = { status: { state: "DONE" } };
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const address = server.address();
+        const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+        const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+        const credentialsFile = join(work, "sa.json");
+        writeFileSync(
+          credentialsFile,
+          JSON.stringify({
+            type: "service_account",
+            client_email: "migrator@synter-dev.iam.gserviceaccount.com",
+            private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
+            token_uri: `${base}/token`,
+          }),
+        );
+        const stateDir = join(work, "bigquery-state");
+        const events = analytics.find((t) => t.name === "events")!;
+        const result = await migrate({
+          sourceUrl: legacyUrl,
+          bigquery: {
+            project: "synter-dev",
+            dataset: "synter_analytics",
+            endpoints: { api: base, upload: `${base}/upload`, storage: base, metadata: base },
+            credentialsFile,
+            pollIntervalMs: 1,
+          },
+          stateDir,
+          tables: [events],
+          resume: false,
+          maxRejects: 0,
+          pageSize: Number(PAGE_SIZE),
+          verify: false,
+          segmentRows: 10,
+          log: () => undefined,
+        });
+        expect(result.tables).toEqual([
+          expect.objectContaining({ table: "events", target: "bigquery", rows: 40 }),
+        ]);
+        const state = JSON.parse(readFileSync(join(stateDir, "migration-state.json"), "utf8")) as {
+          tables: { events: { segments: unknown[]; files: string[]; loadJobId: string } };
+        };
+        expect(state.tables.events.segments).toHaveLength(4);
+        expect(state.tables.events.loadJobId).toMatch(/^synter_migrate_events_[0-9a-f]{40}$/);
+        // One upload: metadata, then every segment's gzip files concatenated in key order, which
+        // is one gzip stream holding exactly the rows of the uninterrupted --out run, in order.
+        expect(uploads).toHaveLength(1);
+        const body = uploads[0];
+        const start = body.indexOf("content-type: application/octet-stream\r\n\r\n") + 42;
+        const end = body.lastIndexOf("\r\n--synter-");
+        const lines = gunzipSync(body.subarray(start, end)).toString("utf8").split("\n");
+        expect(lines.filter(Boolean)).toEqual(fileLines(outDir, "events"));
+        expect(state.tables.events.files).toEqual([...state.tables.events.files].sort());
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     test("a run refuses a state directory another live run holds, naming the holder", () => {
