@@ -145,26 +145,9 @@ const md5Hex: (text: string) => string =
     ? (text) => oneShotHash("md5", text, "hex")
     : (text) => createHash("md5").update(text, "utf8").digest("hex");
 
-export function hashOfRowText(text: string): bigint {
-  return BigInt(`0x${md5Hex(text).slice(0, 15)}`);
-}
-
-/** Accumulates row hashes in TypeScript (load files; source rows with JSON columns). */
-export class ChecksumAccumulator {
-  rows = 0;
-  private total = 0n;
-  add(hash: bigint): void {
-    this.rows++;
-    this.total += hash;
-  }
-  result(): Checksum {
-    return { rows: this.rows, sum: this.total.toString() };
-  }
-}
-
 // ---------------------------------------------------------------- MariaDB / SingleStore (source)
 
-const mysqlId = (name: string) => `\`${name.replace(/`/g, "``")}\``;
+export const mysqlId = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 
 function mysqlNormalExpression(c: MigrationColumn): string {
   const col = mysqlId(c.legacy.column);
@@ -241,12 +224,12 @@ export function mysqlJsonPartsSql(table: MigrationTable): string {
   return `SELECT CAST(${mysqlId(table.key.legacy.column)} AS CHAR), ${json.join(", ")} FROM ${mysqlId(table.legacyTable)}`;
 }
 
-/** Summed JSON hashes of one `mysqlJsonPartsSql` row (index 0 is the key). */
-export function jsonHashFromMysqlParts(
+/** Adds the JSON hashes of one `mysqlJsonPartsSql` row (index 0 is the key) to `sum`. */
+export function addJsonHashesFromMysqlParts(
+  sum: HashSum,
   table: MigrationTable,
   parts: readonly (string | null)[],
-): bigint {
-  let total = 0n;
+): void {
   let p = 1;
   table.columns.forEach((c, i) => {
     if (c.value.kind !== "json") return;
@@ -260,9 +243,8 @@ export function jsonHashFromMysqlParts(
         canonical = `\u0000invalid:${raw}`;
       }
     }
-    total += hashOfRowText(jsonPartText(parts[0]!, i, canonical));
+    sum.addHex(md5Hex(jsonPartText(parts[0]!, i, canonical)));
   });
-  return total;
 }
 
 // ---------------------------------------------------------------- PostgreSQL

@@ -10,7 +10,13 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { gzip as gzipCallback, gunzipSync, createGunzip, constants } from "node:zlib";
 import { readFile } from "node:fs/promises";
-import { ChecksumAccumulator, rowHash, type Checksum, type KeyRange } from "./checksum";
+import {
+  addJsonPartHashes,
+  addRowTextHash,
+  HashSum,
+  type Checksum,
+  type KeyRange,
+} from "./checksum";
 import { writeFileAtomically } from "./checkpoint";
 import { decodeNdjsonLine } from "./row-encoding";
 import type { MigrationTable } from "./table-plan";
@@ -83,7 +89,8 @@ export async function loadFilesChecksum(
   files: readonly string[],
   range: KeyRange,
 ): Promise<Checksum> {
-  const acc = new ChecksumAccumulator();
+  const sum = new HashSum();
+  let rows = 0;
   const keyIndex = table.columns.indexOf(table.key);
   for (const file of files) {
     const fileRange = rangeOfLoadFile(file);
@@ -99,8 +106,10 @@ export async function loadFilesChecksum(
       const key = BigInt(row[keyIndex]!);
       if (range.after !== undefined && key <= range.after) continue;
       if (range.upTo !== undefined && key > range.upTo) continue;
-      acc.add(rowHash(table.columns, keyIndex, row));
+      addRowTextHash(sum, table.columns, row);
+      addJsonPartHashes(sum, table.columns, keyIndex, row);
+      rows++;
     }
   }
-  return acc.result();
+  return { rows, sum: sum.total().toString() };
 }

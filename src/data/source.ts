@@ -10,7 +10,7 @@
  */
 import type { Connection as CoreConnection } from "mysql2";
 import { createConnection, type Connection, type FieldPacket } from "mysql2/promise";
-import type { KeyRange } from "./checksum";
+import { mysqlId, mysqlRangeCondition, type KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
 
 export async function connectSource(url: string): Promise<Connection> {
@@ -29,8 +29,6 @@ export async function connectSource(url: string): Promise<Connection> {
   return connection;
 }
 
-const q = (name: string) => `\`${name.replace(/`/g, "``")}\``;
-
 /**
  * Streams the next page after `after` (exclusive) to `onRow`, row by row as the protocol delivers
  * them, and resolves to the page's key range (undefined when there are no more rows). Rows are
@@ -47,15 +45,12 @@ export function streamPage(
   extra: string | undefined,
   onRow: (raw: (string | null)[]) => void,
 ): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
-  const selected = table.columns.map((c) => q(c.legacy.column));
+  const selected = table.columns.map((c) => mysqlId(c.legacy.column));
   if (extra !== undefined) selected.push(extra);
-  const key = q(table.key.legacy.column);
-  const bounds = [
-    ...(after === undefined ? [] : [`${key} > ${after}`]),
-    ...(upTo === undefined ? [] : [`${key} <= ${upTo}`]),
-  ];
-  const where = bounds.length === 0 ? "" : `WHERE ${bounds.join(" AND ")}`;
-  const sql = `SELECT ${selected.join(", ")} FROM ${q(table.legacyTable)} ${where} ORDER BY ${key} LIMIT ${pageSize}`;
+  const key = mysqlId(table.key.legacy.column);
+  const sql =
+    `SELECT ${selected.join(", ")} FROM ${mysqlId(table.legacyTable)} ` +
+    `WHERE ${mysqlRangeCondition(table, { after, upTo }, [])} ORDER BY ${key} LIMIT ${pageSize}`;
   const keyIndex = table.columns.indexOf(table.key);
   // The promise wrapper has no row events; its underlying connection does.
   const core = (connection as unknown as { connection: CoreConnection }).connection;
@@ -99,14 +94,8 @@ export async function countSourceRows(
   table: MigrationTable,
   range: KeyRange = {},
 ): Promise<number> {
-  const key = q(table.key.legacy.column);
-  const bounds = [
-    ...(range.after === undefined ? [] : [`${key} > ${range.after}`]),
-    ...(range.upTo === undefined ? [] : [`${key} <= ${range.upTo}`]),
-  ];
-  const where = bounds.length === 0 ? "" : ` WHERE ${bounds.join(" AND ")}`;
   const [rows] = await connection.query({
-    sql: `SELECT COUNT(*) FROM ${q(table.legacyTable)}${where}`,
+    sql: `SELECT COUNT(*) FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, [])}`,
     rowsAsArray: true,
   });
   return Number((rows as unknown as string[][])[0][0]);
@@ -116,9 +105,9 @@ export async function keyBounds(
   connection: Connection,
   table: MigrationTable,
 ): Promise<KeyRange | undefined> {
-  const key = q(table.key.legacy.column);
+  const key = mysqlId(table.key.legacy.column);
   const [rows] = await connection.query({
-    sql: `SELECT MIN(${key}), MAX(${key}) FROM ${q(table.legacyTable)}`,
+    sql: `SELECT MIN(${key}), MAX(${key}) FROM ${mysqlId(table.legacyTable)}`,
     rowsAsArray: true,
   });
   const [min, max] = (rows as unknown as (string | null)[][])[0];

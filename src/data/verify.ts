@@ -8,10 +8,12 @@ import type { Client } from "pg";
 import {
   hasJsonColumn,
   mysqlChecksumSql,
+  mysqlId,
   mysqlRangeCondition,
   mysqlJsonPartsSql,
   pgChecksumSql,
-  jsonHashFromMysqlParts,
+  addJsonHashesFromMysqlParts,
+  HashSum,
   sameChecksum,
   type Checksum,
   type KeyRange,
@@ -56,11 +58,11 @@ export function sourceChecksum(
     }
     // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
     aggregate.catch(() => undefined);
-    const key = `\`${table.key.legacy.column}\``;
+    const key = mysqlId(table.key.legacy.column);
     const pageSql = (after: bigint | undefined) =>
       `${mysqlJsonPartsSql(table)} WHERE ${mysqlRangeCondition(table, { after, upTo: range.upTo }, excluded)} ` +
       `ORDER BY ${key} LIMIT ${JSON_PAGE_ROWS}`;
-    let jsonTotal = 0n;
+    const jsonSum = new HashSum();
     let next = jsonConnection.query({ sql: pageSql(range.after), rowsAsArray: true });
     for (;;) {
       const page = (await next)[0] as unknown as (string | null)[][];
@@ -71,11 +73,11 @@ export function sourceChecksum(
           rowsAsArray: true,
         });
       }
-      for (const parts of page) jsonTotal += jsonHashFromMysqlParts(table, parts);
+      for (const parts of page) addJsonHashesFromMysqlParts(jsonSum, table, parts);
       if (!more) break;
     }
     const [count, sum] = ((await aggregate)[0] as unknown as string[][])[0];
-    return { rows: Number(count), sum: (BigInt(String(sum)) + jsonTotal).toString() };
+    return { rows: Number(count), sum: (BigInt(String(sum)) + jsonSum.total()).toString() };
   };
 }
 
