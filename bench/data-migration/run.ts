@@ -31,7 +31,7 @@ function argument(name: string, fallback: number): number {
 }
 
 /** Row counts in the proportions of the production database (events dominate). */
-function proportions(events: number): Record<string, number> {
+export function proportions(events: number): Record<string, number> {
   const r = (share: number) => Math.max(10, Math.round(events * share));
   return {
     users: r(0.05),
@@ -48,7 +48,7 @@ function proportions(events: number): Record<string, number> {
 }
 
 /** INSERT … SELECT over MariaDB's seq_1_to_N tables: realistic values, NULLs, quotes, unicode. */
-function generators(counts: Record<string, number>): Record<string, string> {
+export function generators(counts: Record<string, number>): Record<string, string> {
   const users = counts.users;
   const ts = (expr: string) => `TIMESTAMPADD(MICROSECOND, ${expr}, '2023-01-01 00:00:00')`;
   return {
@@ -134,7 +134,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
  * bulk insert MariaDB keeps a core busy with that for a while, which would slow whichever migration
  * runs first. Returns the seconds waited.
  */
-async function settle(admin: Connection): Promise<number> {
+export async function settle(admin: Connection): Promise<number> {
   const started = Date.now();
   const status = async (name: string) => {
     const [rows] = await admin.query({
@@ -289,7 +289,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+// Importable (for profiling against servers kept alive) without running.
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
