@@ -13,6 +13,7 @@ import type { TableState } from "./checkpoint";
 import { addJsonPartHashes, addRowTextHash, HashSum, mysqlRowHashHex } from "./checksum";
 import { RejectedValue, convertRow } from "./convert";
 import { loadFileName, writeLoadFile } from "./load-files";
+import { PageBuffer } from "./page-buffer";
 import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
 import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
@@ -165,7 +166,7 @@ async function migrateTable(
   /** One page: its rows converted, encoded and hashed as they stream in. */
   const startPage = (from: bigint | undefined) => {
     const page = {
-      lines: [] as string[],
+      out: new PageBuffer(),
       rejects: [] as RejectRecord[],
       sourceSum: new HashSum(),
       targetSum: new HashSum(),
@@ -174,7 +175,7 @@ async function migrateTable(
     const range = streamPage(source, table, from, settings.pageSize, highest, hashSql, (raw) => {
       try {
         const row = convertRow(table.columns, raw);
-        page.lines.push(
+        page.out.append(
           table.target === "postgres"
             ? encodeCopyLine(table.columns, row)
             : encodeNdjsonLine(table.columns, row),
@@ -207,7 +208,7 @@ async function migrateTable(
   for (;;) {
     const range = await next.range;
     if (!range) break;
-    const { lines, rejects: pageRejects, sourceSum, targetSum, jsonSum } = next.page;
+    const { out, rejects: pageRejects, sourceSum, targetSum, jsonSum } = next.page;
     const page = { range };
     next = startPage(range.upTo);
     const fresh = pageRejects.filter((r) => !knownRejects.has(`${r.table}\u0000${r.key}`));
@@ -231,7 +232,7 @@ async function migrateTable(
       }
     }
     if (table.target === "postgres") {
-      await writeRange(pg!, table, page.range, lines);
+      await writeRange(pg!, table, page.range, out.chunks());
     } else {
       const name = loadFileName(
         table.name,
@@ -239,7 +240,7 @@ async function migrateTable(
         page.range,
         segment?.index,
       );
-      await writeLoadFile(settings.filesDir, name, lines);
+      await writeLoadFile(settings.filesDir, name, out.chunks());
       tableState.files.push(name);
     }
     for (const r of fresh) knownRejects.add(`${r.table}\u0000${r.key}`);
@@ -250,7 +251,7 @@ async function migrateTable(
         inline.targetSum = (BigInt(inline.targetSum) + targetSum.total() + json).toString();
     }
     tableState.lastKey = page.range.upTo.toString();
-    tableState.rows += lines.length;
+    tableState.rows += out.lines;
     tableState.rejected += pageRejects.length;
     post({
       type: "range",

