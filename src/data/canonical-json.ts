@@ -48,13 +48,17 @@ class Parser {
 
   value(depth: number): string {
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
-    const c = this.text[this.pos];
-    if (c === "{") return this.object(depth + 1);
-    if (c === "[") return this.array(depth + 1);
-    if (c === '"') return quoteJsonString(this.string());
-    if (c === "-" || (c >= "0" && c <= "9")) return this.number();
-    for (const literal of ["true", "false", "null"]) {
-      if (this.text.startsWith(literal, this.pos)) {
+    const t = this.text;
+    const c = t.charCodeAt(this.pos);
+    if (c === 0x7b) return this.object(depth + 1); // {
+    if (c === 0x5b) return this.array(depth + 1); // [
+    if (c === 0x22) {
+      const decoded = this.string();
+      return this.quoted ?? quoteJsonString(decoded);
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    for (const literal of LITERALS) {
+      if (t.startsWith(literal, this.pos)) {
         this.pos += literal.length;
         return literal;
       }
@@ -70,13 +74,17 @@ class Parser {
       return "{}";
     }
     // Parallel arrays, not a Map: objects are small, and this runs for every JSON value migrated.
+    // `members[i]` is the printed `"key":value` of `keys[i]`.
     const keys: string[] = [];
     const members: string[] = [];
     let seen: Set<string> | undefined;
+    /** Every key below U+D800, where UTF-16 order is UTF-8 byte order. */
+    let utf16Order = true;
     for (;;) {
       this.skipWhitespace();
       if (this.text[this.pos] !== '"') this.fail("expected an object key");
       const key = this.string();
+      const quotedKey = this.quoted ?? quoteJsonString(key);
       this.skipWhitespace();
       if (this.text[this.pos] !== ":") this.fail("expected ':'");
       this.pos++;
@@ -89,17 +97,17 @@ class Parser {
           `duplicate object key ${JSON.stringify(key)} (BigQuery's JSON type would keep only the first)`,
         );
       }
+      if (utf16Order && BEYOND_UTF16_ORDER.test(key)) utf16Order = false;
       keys.push(key);
-      members.push(member);
+      members.push(`${quotedKey}:${member}`);
       seen?.add(key);
       this.skipWhitespace();
       const sep = this.text[this.pos++];
       if (sep === "}") break;
       if (sep !== ",") this.fail("expected ',' or '}'");
     }
-    const order = keys.map((_, i) => i).sort((a, b) => compareUtf8(keys[a], keys[b]));
-    const sorted = order.map((i) => `${quoteJsonString(keys[i])}:${members[i]}`);
-    return `{${sorted.join(",")}}`;
+    sortMembers(keys, members, utf16Order ? compareUtf16 : compareUtf8);
+    return `{${members.join(",")}}`;
   }
 
   array(depth: number): string {
@@ -121,11 +129,22 @@ class Parser {
     return `[${items.join(",")}]`;
   }
 
+  /**
+   * The printed form of the string `string()` just read, when it had no escape: its source text,
+   * quotes included (a string without escapes holds no `"`, `\` or control character, so it is
+   * printed as it stands). Undefined when it had escapes.
+   */
+  quoted: string | undefined;
+
+  /** Reads a string at `pos` (on its opening quote) and returns its decoded value. */
   string(): string {
     const t = this.text;
+    const open = this.pos;
     let i = ++this.pos;
     let out = "";
     let runStart = i;
+    let escaped = false;
+    let unicodeEscape = false;
     for (;;) {
       if (i >= t.length) this.fail("unterminated string");
       const c = t.charCodeAt(i);
@@ -135,6 +154,7 @@ class Parser {
         this.fail("raw control character in a string");
       }
       if (c === 0x5c) {
+        escaped = true;
         out += t.slice(runStart, i);
         const e = t[i + 1];
         i += 2;
@@ -166,6 +186,7 @@ class Parser {
               this.fail("bad \\u escape");
             }
             out += String.fromCharCode(Number.parseInt(hex, 16));
+            unicodeEscape = true;
             i += 4;
             break;
           }
@@ -178,9 +199,15 @@ class Parser {
       }
       i++;
     }
-    out += t.slice(runStart, i);
     this.pos = i + 1;
-    if (UNPAIRED_SURROGATE.test(out)) {
+    if (!escaped) {
+      this.quoted = t.slice(open, i + 1);
+      return t.slice(runStart, i);
+    }
+    this.quoted = undefined;
+    out += t.slice(runStart, i);
+    // Text decoded from UTF-8 holds no unpaired surrogate; only a \u escape can make one.
+    if (unicodeEscape && UNPAIRED_SURROGATE.test(out)) {
       throw new JsonConversionError("invalid JSON: a string holds an unpaired surrogate escape");
     }
     return out;
@@ -310,12 +337,43 @@ export function quoteJsonString(s: string): string {
   return `${out}${s.slice(runStart)}"`;
 }
 
+const LITERALS = ["true", "false", "null"] as const;
+
+/**
+ * Below U+D800 UTF-16 code units sort as UTF-8 bytes do; only surrogates (astral characters) and
+ * U+E000…U+FFFF need the byte comparison. Keys are mostly ASCII: no allocation for them.
+ */
 const BEYOND_UTF16_ORDER = /[\uD800-\uFFFF]/;
+
+function compareUtf16(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** Byte order of the UTF-8 encodings (std::map<std::string> order), not UTF-16 code units. */
 function compareUtf8(a: string, b: string): number {
-  // Below U+D800 UTF-16 code units sort as UTF-8 bytes do; only surrogates (astral characters)
-  // and U+E000…U+FFFF need the byte comparison. Keys are mostly ASCII: no allocation for them.
-  if (!BEYOND_UTF16_ORDER.test(a) && !BEYOND_UTF16_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (!BEYOND_UTF16_ORDER.test(a) && !BEYOND_UTF16_ORDER.test(b)) return compareUtf16(a, b);
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/**
+ * Sorts `members` by `keys` (both in place, keys unique): insertion sort, as objects usually have
+ * a handful of keys, often already in order; no index array or closure per object.
+ */
+function sortMembers(
+  keys: string[],
+  members: string[],
+  compare: (a: string, b: string) => number,
+): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    const member = members[i];
+    let j = i - 1;
+    while (j >= 0 && compare(keys[j], key) > 0) {
+      keys[j + 1] = keys[j];
+      members[j + 1] = members[j];
+      j--;
+    }
+    keys[j + 1] = key;
+    members[j + 1] = member;
+  }
 }

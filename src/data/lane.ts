@@ -243,6 +243,7 @@ async function migrateTable(
       await writeLoadFile(settings.filesDir, name, out.chunks());
       tableState.files.push(name);
     }
+    out.release();
     for (const r of fresh) knownRejects.add(`${r.table}\u0000${r.key}`);
     if (inline) {
       const json = jsonSum.total();

@@ -7,8 +7,7 @@
 import { createReadStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
-import { gzip as gzipCallback, gunzipSync, createGunzip, constants } from "node:zlib";
+import { gunzipSync, createGunzip, createGzip, constants } from "node:zlib";
 import { readFile } from "node:fs/promises";
 import {
   addJsonPartHashes,
@@ -20,8 +19,6 @@ import {
 import { writeFileAtomically } from "./checkpoint";
 import { decodeNdjsonLine } from "./row-encoding";
 import type { MigrationTable } from "./table-plan";
-
-const gzip = promisify(gzipCallback);
 
 export function loadFileName(
   table: string,
@@ -47,19 +44,29 @@ export async function writeLoadFile(
   name: string,
   lines: readonly string[] | readonly Buffer[],
 ): Promise<void> {
-  const text =
+  const input =
     typeof lines[0] === "string"
-      ? Buffer.from((lines as readonly string[]).join(""), "utf8")
-      : Buffer.concat(lines as readonly Buffer[]);
-  // Level 1: gzip is on the critical path and BigQuery reads any level equally. A 1 MB output
-  // chunk instead of zlib's 16 KB (fewer hand-offs, same bytes) and memLevel 9 made it about a
-  // third faster on our load files.
-  const compressed = await gzip(text, {
-    level: constants.Z_BEST_SPEED,
-    memLevel: 9,
-    chunkSize: 1 << 20,
+      ? [Buffer.from((lines as readonly string[]).join(""), "utf8")]
+      : (lines as readonly Buffer[]);
+  writeFileAtomically(join(dir, name), await gzipChunks(input));
+}
+
+/**
+ * One gzip member of the chunks, compressed in zlib's thread pool. Level 1: gzip is on the
+ * critical path and BigQuery reads any level equally. A 1 MB output chunk instead of zlib's 16 KB
+ * (fewer hand-offs, same bytes) and memLevel 9 made it about a third faster on our load files; the
+ * chunks are streamed in rather than joined into one more page-sized buffer.
+ */
+function gzipChunks(chunks: readonly Buffer[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gzip = createGzip({ level: constants.Z_BEST_SPEED, memLevel: 9, chunkSize: 1 << 20 });
+    const out: Buffer[] = [];
+    gzip.on("data", (b: Buffer) => out.push(b));
+    gzip.on("end", () => resolve(out.length === 1 ? out[0] : Buffer.concat(out)));
+    gzip.on("error", reject);
+    for (const chunk of chunks) gzip.write(chunk);
+    gzip.end();
   });
-  writeFileAtomically(join(dir, name), compressed);
 }
 
 /** Removes every load file of a table (a fresh, non-resumed run starts clean). */

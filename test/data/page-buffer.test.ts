@@ -39,4 +39,20 @@ describe("PageBuffer: a page's lines as UTF-8 chunks", () => {
     for (const line of lines) page.append(line);
     expect(Buffer.concat(page.chunks()).equals(Buffer.from(lines.join(""), "utf8"))).toBe(true);
   });
+
+  test("a released page's chunks serve the next page, which holds exactly its own lines", () => {
+    const first = new PageBuffer();
+    for (let i = 0; i < 5000; i++) first.append(`first ${i} ${"a".repeat(400)}\n`);
+    const firstChunks = first.chunks();
+    first.release();
+    expect(() => first.append("late\n")).toThrow("PageBuffer used after release");
+
+    const second = new PageBuffer();
+    const lines = Array.from({ length: 3000 }, (_, i) => `second ${i} ${"b".repeat(300)}\n`);
+    for (const line of lines) second.append(line);
+    const secondChunks = second.chunks();
+    // The same memory, reused: the first page's chunks are not reallocated.
+    expect(secondChunks.some((c) => firstChunks.some((f) => f.buffer === c.buffer))).toBe(true);
+    expect(Buffer.concat(secondChunks).toString("utf8")).toBe(lines.join(""));
+  });
 });
