@@ -109,9 +109,14 @@ export class HashSum {
   private folded = 0n;
   /** Adds the hash given by the first 15 hex digits of `hex` (an MD5 hex digest, or just those). */
   addHex(hex: string): void {
-    // (A digest as a Buffer was slower: a Buffer per row costs more than the hex string.)
-    this.high += Number.parseInt(hex.slice(0, 7), 16);
-    this.low += Number.parseInt(hex.slice(7, 15), 16);
+    // Parsed in place: two slices and parseInt per row cost more. (A digest as a Buffer was
+    // slower still: a Buffer per row costs more than the hex string.)
+    let high = 0;
+    for (let i = 0; i < 7; i++) high = high * 16 + hexDigit(hex.charCodeAt(i));
+    let low = 0;
+    for (let i = 7; i < 15; i++) low = low * 16 + hexDigit(hex.charCodeAt(i));
+    this.high += high;
+    this.low += low;
     // 2^20 additions keep both under 2^53.
     if (++this.pending === 1 << 20) this.fold();
   }
@@ -125,6 +130,11 @@ export class HashSum {
     this.fold();
     return this.folded;
   }
+}
+
+/** Value of a hex digit's char code (MD5 digests: lower case from Node, MariaDB and Postgres). */
+function hexDigit(code: number): number {
+  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
 }
 
 /** The summed hashes of a row of normalised values (row text plus key-bound JSON parts). */

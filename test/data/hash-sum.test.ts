@@ -27,4 +27,15 @@ describe("HashSum: 60-bit hashes summed exactly without a BigInt per row", () =>
     sum.addHex("000000000000001");
     expect(sum.total()).toBe((2n ** 60n - 1n) * BigInt(count) + 1n);
   });
+
+  test("upper- and lower-case hex digits are the same hash", () => {
+    const lower = new HashSum();
+    const upper = new HashSum();
+    for (const hex of ["0123456789abcde", "fedcba987654321", "00000000000000a"]) {
+      lower.addHex(hex);
+      upper.addHex(hex.toUpperCase());
+    }
+    expect(upper.total()).toBe(lower.total());
+    expect(lower.total()).toBe(0x0123456789abcden + 0xfedcba987654321n + 0xan);
+  });
 });
