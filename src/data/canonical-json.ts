@@ -214,8 +214,33 @@ class Parser {
   }
 
   number(): string {
-    NUMBER_TOKEN.lastIndex = this.pos;
-    const match = NUMBER_TOKEN.exec(this.text);
+    // An integer of at most 18 digits — nearly every number in practice — is in int64 range and,
+    // JSON having no leading zeros, already canonical: its own text, scanned without the regex.
+    const t = this.text;
+    const start = this.pos;
+    let i = t.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const firstDigit = i;
+    while (i < t.length) {
+      const c = t.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      i++;
+    }
+    const digits = i - firstDigit;
+    const next = i < t.length ? t.charCodeAt(i) : 0;
+    const plainInteger =
+      digits > 0 &&
+      digits <= 18 &&
+      next !== 0x2e && // .
+      next !== 0x65 && // e
+      next !== 0x45 && // E
+      (digits === 1 || t.charCodeAt(firstDigit) !== 0x30);
+    if (plainInteger) {
+      this.pos = i;
+      // -0 is the integer 0.
+      return digits === 1 && t.charCodeAt(firstDigit) === 0x30 ? "0" : t.slice(start, i);
+    }
+    NUMBER_TOKEN.lastIndex = start;
+    const match = NUMBER_TOKEN.exec(t);
     if (!match) return this.fail("bad number");
     this.pos += match[0].length;
     const token = match[0];

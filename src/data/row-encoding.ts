@@ -68,32 +68,33 @@ export function encodeNdjsonLine(
   for (let p = 0; p <= last; p++) {
     const i = plan.order[p];
     const v = row[i];
-    const key = plan.keys[p];
     let part: string;
     if (v === null) {
-      part = `${key}null`;
+      part = plan.nulls[p];
     } else {
       switch (plan.kinds[i]) {
         case "json":
-          part = key + v;
+          part = plan.keys[p] + v;
           break;
         case "boolean":
-          part = key + (v === "1" ? "true" : "false");
+          part = v === "1" ? plan.trues[p] : plan.falses[p];
           break;
         case "datetime":
-          part = `${key}"${v.slice(0, 10)}T${v.slice(11)}Z"`;
+          part = `${plan.quotedKeys[p]}${v.slice(0, 10)}T${v.slice(11)}Z"`;
           break;
         case "integer":
         case "decimal":
         case "date":
           // Digits, '-', '.' (checked by the conversion): nothing to escape.
-          part = `${key}"${v}"`;
+          part = `${plan.quotedKeys[p]}${v}"`;
           break;
         default:
           // JSON.stringify is exact for strings (our values hold no lone surrogates: they come
           // decoded from UTF-8), and the loader reads any valid JSON string escape. A string with
           // nothing to escape — nearly all — is quoted as is: the same text, at half the cost.
-          part = key + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+          part = NEEDS_JSON_ESCAPE.test(v)
+            ? plan.keys[p] + JSON.stringify(v)
+            : `${plan.quotedKeys[p]}${v}"`;
       }
     }
     parts[p] = p === last ? `${part}}\n` : part;
@@ -110,6 +111,11 @@ interface NdjsonPlan {
   readonly order: readonly number[];
   /** `"name":` per output position, the first one opening the object: `{"name":`. */
   readonly keys: readonly string[];
+  /** The same followed by the value's opening quote, and whole parts for null, true and false. */
+  readonly quotedKeys: readonly string[];
+  readonly nulls: readonly string[];
+  readonly trues: readonly string[];
+  readonly falses: readonly string[];
   readonly kinds: readonly MigrationColumn["value"]["kind"][];
 }
 
@@ -123,9 +129,14 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
       ...indexes.filter((i) => columns[i].value.kind !== "json"),
       ...indexes.filter((i) => columns[i].value.kind === "json"),
     ];
+    const keys = order.map((i, p) => `${p === 0 ? "{" : ""}${quoteJsonString(columns[i].name)}:`);
     plan = {
       order,
-      keys: order.map((i, p) => `${p === 0 ? "{" : ""}${quoteJsonString(columns[i].name)}:`),
+      keys,
+      quotedKeys: keys.map((k) => `${k}"`),
+      nulls: keys.map((k) => `${k}null`),
+      trues: keys.map((k) => `${k}true`),
+      falses: keys.map((k) => `${k}false`),
       kinds: columns.map((c) => c.value.kind),
     };
     plans.set(columns, plan);

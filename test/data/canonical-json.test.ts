@@ -11,6 +11,8 @@ const ACCEPTED = [
   '{"q":"he said \\"hi\\"","u":"\\u00e9\\ud83d\\ude00","slash":"\\/","ctl":"\\u0001\\b\\f\\n\\r\\t"}',
   "[1e-5,1e16,1e15,123456789012345.6,0.0001,1.5e300,1e21,-2.5e-7,-0.0,1e17]",
   "[18446744073709551615,-9223372036854775808,9007199254740993,12345678901234567]",
+  // Integers of up to 18 digits take a fast path (their own text); 19 digits and more do not.
+  "[999999999999999999,-999999999999999999,1000000000000000000,-0,0,-7,10,100,2.5e0]",
   '{"é":1,"z":2,"Z":3,"😀":4,"\\uffff":5,"":6}',
   '  {\n "pretty" : [ 1 ,\n 2 ] , "x" : { } , "y" : [ ] }  ',
   '"a string \\u007f\\u00a0\\u2028"',
@@ -56,6 +58,11 @@ describe("canonicalJson", () => {
     ['"\\ud800"', /unpaired surrogate/],
     ["NaN", /invalid JSON/],
     ['"raw\ttab"', /raw control character/],
+    ["01", /invalid JSON/],
+    ["[-]", /invalid JSON/],
+    ["[1.]", /invalid JSON/],
+    ["[.5]", /invalid JSON/],
+    ["[-01]", /invalid JSON/],
   ])("refuses %j", (text, message) => {
     expect(() => canonicalJson(text)).toThrow(JsonConversionError);
     expect(() => canonicalJson(text)).toThrow(message);
