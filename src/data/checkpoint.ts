@@ -17,6 +17,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
+import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 export interface TableState {
@@ -109,6 +110,29 @@ export function writeFileAtomically(path: string, content: string | Buffer): voi
     fsyncSync(dirFd);
   } finally {
     closeSync(dirFd);
+  }
+}
+
+/**
+ * `writeFileAtomically` without blocking the thread: a lane keeps converting the next page while
+ * its load file is written and synced (the sync calls blocked a worker for each file).
+ */
+export async function writeFileAtomicallyAsync(path: string, content: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${process.pid}`;
+  const file = await open(temp, "w");
+  try {
+    await file.writeFile(content);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, path);
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type Checksum,
   type KeyRange,
 } from "./checksum";
-import { writeFileAtomically } from "./checkpoint";
+import { writeFileAtomicallyAsync } from "./checkpoint";
 import { decodeNdjsonLine } from "./row-encoding";
 import type { MigrationTable } from "./table-plan";
 
@@ -48,7 +48,7 @@ export async function writeLoadFile(
     typeof lines[0] === "string"
       ? [Buffer.from((lines as readonly string[]).join(""), "utf8")]
       : (lines as readonly Buffer[]);
-  writeFileAtomically(join(dir, name), await gzipChunks(input));
+  await writeFileAtomicallyAsync(join(dir, name), await gzipChunks(input));
 }
 
 /**
