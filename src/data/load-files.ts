@@ -38,17 +38,13 @@ export function rangeOfLoadFile(name: string): { after?: bigint; upTo: bigint } 
   return { after: m[2] === "start" ? undefined : BigInt(m[2]), upTo: BigInt(m[3]) };
 }
 
-/** `lines`: the file's NDJSON lines, as strings or as UTF-8 chunks (`PageBuffer`). */
+/** `chunks`: the file's NDJSON lines as UTF-8 (a `PageBuffer`'s chunks). */
 export async function writeLoadFile(
   dir: string,
   name: string,
-  lines: readonly string[] | readonly Buffer[],
+  chunks: readonly Buffer[],
 ): Promise<void> {
-  const input =
-    typeof lines[0] === "string"
-      ? [Buffer.from((lines as readonly string[]).join(""), "utf8")]
-      : (lines as readonly Buffer[]);
-  await writeFileAtomicallyAsync(join(dir, name), await gzipChunks(input));
+  await writeFileAtomicallyAsync(join(dir, name), await gzipChunks(chunks));
 }
 
 /**

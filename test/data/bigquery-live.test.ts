@@ -77,11 +77,9 @@ if (!live) {
       ];
       const rows = raw.map((r) => convertRow(events.columns, r));
       const name = loadFileName("events", 1, { upTo: 2n });
-      await writeLoadFile(
-        work,
-        name,
-        rows.map((r) => encodeNdjsonLine(events.columns, r)),
-      );
+      await writeLoadFile(work, name, [
+        Buffer.from(rows.map((r) => encodeNdjsonLine(events.columns, r)).join(""), "utf8"),
+      ]);
       const target = new BigQueryRestTarget({ project: project!, dataset: dataset! });
       await target.loadTable(events, work, [name]);
       const expected = rows.reduce((sum, r) => sum + rowHash(events.columns, 0, r), 0n);
