@@ -48,8 +48,13 @@ export type WorkerReply =
  */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
+/** The default stays small: every worker holds a connection to the source and to the target. */
+export const DEFAULT_MAX_WORKERS = 4;
+/** `--workers` may go higher, up to this. */
+export const MAX_WORKERS = 32;
+
 export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(DEFAULT_MAX_WORKERS, availableParallelism()));
 }
 
 type JobInput = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, "id"> : never) : never;

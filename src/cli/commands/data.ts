@@ -14,6 +14,7 @@ import {
 import { formatTable } from "../../data/progress";
 import { selectTables } from "../../data/table-plan";
 import { describeMismatch, type TableVerification } from "../../data/verify";
+import { DEFAULT_MAX_WORKERS, MAX_WORKERS } from "../../data/worker-pool";
 import { UserError } from "../errors";
 
 interface CommonFlags {
@@ -26,6 +27,7 @@ interface CommonFlags {
   out?: string;
   stateDir?: string;
   tables?: string;
+  workers?: string;
   json?: boolean;
 }
 
@@ -76,8 +78,15 @@ function common(flags: CommonFlags) {
   } catch (error) {
     throw new UserError((error as Error).message, 2);
   }
+  let workers: number | undefined;
+  if (flags.workers !== undefined) {
+    workers = nonNegativeInteger("--workers", flags.workers);
+    if (workers < 1 || workers > MAX_WORKERS)
+      throw new UserError(`--workers must be between 1 and ${MAX_WORKERS}, got ${workers}`, 2);
+  }
   return {
     sourceUrl: flags.source,
+    ...(workers === undefined ? {} : { workers }),
     postgresUrl: flags.postgres,
     outDir: flags.out,
     bigquery: bigQueryTarget(flags),
@@ -109,6 +118,10 @@ function addTargetOptions(command: Command): Command {
       `checkpoint and reject files (default: --out, else ${DEFAULT_STATE_DIR})`,
     )
     .option("--tables <names>", "comma-separated subset of tables (default: all ten legacy tables)")
+    .option(
+      "--workers <n>",
+      `worker threads, each with its own source and target connection (default: the cores, at most ${DEFAULT_MAX_WORKERS})`,
+    )
     .option("--json", "print the result as JSON on stdout");
 }
 
