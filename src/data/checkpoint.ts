@@ -92,9 +92,9 @@ export function writeState(stateDir: string, state: MigrationState): void {
   writeFileAtomically(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-export function writeFileAtomically(path: string, content: string | Buffer): void {
+function writeFileAtomically(path: string, content: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
+  const temp = tempPathOf(path);
   const fd = openSync(temp, "w");
   try {
     if (typeof content === "string") writeSync(fd, content);
@@ -119,7 +119,7 @@ export function writeFileAtomically(path: string, content: string | Buffer): voi
  */
 export async function writeFileAtomicallyAsync(path: string, content: Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
+  const temp = tempPathOf(path);
   const file = await open(temp, "w");
   try {
     await file.writeFile(content);
@@ -137,6 +137,11 @@ export async function writeFileAtomicallyAsync(path: string, content: Buffer): P
 }
 
 const TEMP_SUFFIX = /\.tmp-(\d+)$/;
+
+/** Where a file is written before its atomic rename (what `removeTempFiles` matches). */
+function tempPathOf(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
 
 /**
  * Removes the temp files a killed run left in `dir` (a `kill -9` between write and rename leaves

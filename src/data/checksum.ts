@@ -51,12 +51,12 @@ function codePointLength(s: string): number {
 }
 
 /** The row's checksum text part for one normalised value. */
-export function normalPart(value: string | null): string {
+function normalPart(value: string | null): string {
   return value === null ? "N" : `${codePointLength(value)}:${value}`;
 }
 
 /** JSON columns are hashed apart from the rest of the row, bound to it by the key. */
-export function jsonPartText(key: string, columnIndex: number, canonical: string | null): string {
+function jsonPartText(key: string, columnIndex: number, canonical: string | null): string {
   return `${key}#${columnIndex}#${normalPart(canonical)}`;
 }
 

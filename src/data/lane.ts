@@ -202,6 +202,9 @@ async function migrateTable(
     range.catch(() => undefined);
     return { page, range };
   };
+  /** Reports the table's state (its committed ranges) and a page's new rejects to the main thread. */
+  const postRange = (rejects: RejectRecord[]) =>
+    post({ type: "range", table: table.name, segment: segment?.index, state: tableState, rejects });
   // The next page streams (and is converted) while the current one is written: the source, this
   // thread and the target work in parallel.
   let next = startPage(after);
@@ -216,13 +219,7 @@ async function migrateTable(
       const total = Atomics.add(rejectCounter, 0, fresh.length) + fresh.length;
       if (total > settings.maxRejects) {
         await next.range.catch(() => undefined);
-        post({
-          type: "range",
-          table: table.name,
-          segment: segment?.index,
-          state: tableState,
-          rejects: fresh,
-        });
+        postRange(fresh);
         throw new LaneError(
           `${table.name}: ${total} rejected row(s) exceed --max-rejects ${settings.maxRejects}; ` +
             `see ${settings.rejectFile}. Nothing of range (${page.range.after ?? "start"}, ${page.range.upTo}] was written; ` +
@@ -254,13 +251,7 @@ async function migrateTable(
     tableState.lastKey = page.range.upTo.toString();
     tableState.rows += out.lines;
     tableState.rejected += pageRejects.length;
-    post({
-      type: "range",
-      table: table.name,
-      segment: segment?.index,
-      state: tableState,
-      rejects: fresh,
-    });
+    postRange(fresh);
     progress.update(tableState.rows + tableState.rejected);
     after = page.range.upTo;
   }

@@ -215,15 +215,18 @@ async function planSegments(options: MigrateOptions, state: MigrationState): Pro
   writeState(options.stateDir, state);
 }
 
-/** A segment's state as a lane sees it (a table state of its own). */
-function segmentTableState(segment: SegmentState): TableState {
+/**
+ * The progress fields a segment and a lane's table state share: a segment's state as its lane
+ * sees it (a table state of its own), and what a lane reports back into the segment.
+ */
+function progressOf(state: TableState | SegmentState): TableState {
   return {
-    ...(segment.lastKey === undefined ? {} : { lastKey: segment.lastKey }),
-    rows: segment.rows,
-    rejected: segment.rejected,
-    files: segment.files,
-    done: segment.done,
-    ...(segment.inline ? { inline: segment.inline } : {}),
+    ...(state.lastKey === undefined ? {} : { lastKey: state.lastKey }),
+    rows: state.rows,
+    rejected: state.rejected,
+    files: state.files,
+    done: state.done,
+    ...(state.inline ? { inline: state.inline } : {}),
   };
 }
 
@@ -233,12 +236,7 @@ function recordSegment(table: TableState, index: number, reported: TableState): 
   segments[index] = {
     ...(segments[index].after === undefined ? {} : { after: segments[index].after }),
     upTo: segments[index].upTo,
-    ...(reported.lastKey === undefined ? {} : { lastKey: reported.lastKey }),
-    rows: reported.rows,
-    rejected: reported.rejected,
-    files: reported.files,
-    done: reported.done,
-    ...(reported.inline ? { inline: reported.inline } : {}),
+    ...progressOf(reported),
   };
   table.rows = segments.reduce((sum, s) => sum + s.rows, 0);
   table.rejected = segments.reduce((sum, s) => sum + s.rejected, 0);
@@ -343,7 +341,7 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
                 lane.tables.map((t) => [
                   t.name,
                   lane.segment
-                    ? segmentTableState(state.tables[t.name].segments![lane.segment.index])
+                    ? progressOf(state.tables[t.name].segments![lane.segment.index])
                     : state.tables[t.name],
                 ]),
               ),
