@@ -12,34 +12,26 @@ import {
   type RailwayVariableMap,
 } from "./operations";
 import {
+  PULUMI_UNKNOWN,
   RailwayProviderBase,
   changedKeys,
   diffResult,
-  optionalString,
+  requirePort,
   requireString,
+  requireWholeNumber,
 } from "./provider-base";
+import { waitForDeployment, waitForEndpoint, type EndpointProtocol } from "./service-readiness";
 
-/** Railway's Postgres template image: stock Postgres plus a self-signed certificate (SSL on). */
-export const RAILWAY_POSTGRES_SSL_IMAGE = "ghcr.io/railwayapp-templates/postgres-ssl:15";
-export const REDIS_IMAGE = "redis:7";
-export const POSTGRES_MOUNT_PATH = "/var/lib/postgresql/data";
-// initdb refuses a non-empty directory and a fresh volume root holds `lost+found`.
-export const POSTGRES_PGDATA = `${POSTGRES_MOUNT_PATH}/pgdata`;
-export const REDIS_MOUNT_PATH = "/data";
-export const POSTGRES_PORT = 5432;
-export const REDIS_PORT = 6379;
-// Railway stops the old deployment this long after the new one is up: time for a clean shutdown
-// (checkpoint, AOF fsync) instead of a kill.
-const DRAINING_SECONDS = "60";
-
-/**
- * Redis reads its password from the service variable at start, so the password is never part of
- * the start command (which Railway shows in plain text). BullMQ needs `noeviction`; AOF makes the
- * queue survive restarts (DESIGN §7).
- */
-export const REDIS_START_COMMAND =
-  '/bin/sh -c \'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes ' +
-  "--appendfsync everysec --maxmemory-policy noeviction --dir /data'";
+export {
+  POSTGRES_MOUNT_PATH,
+  POSTGRES_PGDATA,
+  POSTGRES_PORT,
+  RAILWAY_POSTGRES_SSL_IMAGE,
+  REDIS_IMAGE,
+  REDIS_MOUNT_PATH,
+  REDIS_PORT,
+  REDIS_START_COMMAND,
+} from "./service-defaults";
 
 /** Railway's private DNS name of a service: `<service-name>.railway.internal`, fixed at creation. */
 export function railwayPrivateHost(serviceName: string): string {
@@ -50,28 +42,36 @@ export function railwayPrivateHost(serviceName: string): string {
   return `${slug}.railway.internal`;
 }
 
-export interface RailwayPostgresInputs {
+/** Inputs both services take. Every setting the provider applies is one of them. */
+interface DatabaseServiceInputs {
   readonly projectId: string;
   readonly environmentId: string;
-  /** Default `postgres`. */
-  readonly serviceName?: string;
-  /** Default `RAILWAY_POSTGRES_SSL_IMAGE`. */
-  readonly image?: string;
-  /** Bootstrap superuser; default `postgres`. */
-  readonly user?: string;
-  /** Bootstrap password (pass a `@pulumi/random` secret). */
-  readonly password: string;
-  /** Database created at first start; default `railway`. */
-  readonly database?: string;
+  readonly serviceName: string;
+  readonly image: string;
+  /** Where the service's volume is mounted in the container. */
+  readonly mountPath: string;
+  /** Port the server listens on inside the container. */
+  readonly port: number;
+  /** `RAILWAY_DEPLOYMENT_DRAINING_SECONDS`: grace before Railway stops the old deployment. */
+  readonly drainingSeconds: number;
+  /** How long a create or update waits for its deployment and endpoint. */
+  readonly readyTimeoutSeconds: number;
 }
 
-export interface RailwayRedisInputs {
-  readonly projectId: string;
-  readonly environmentId: string;
-  /** Default `redis`. */
-  readonly serviceName?: string;
-  /** Default `redis:7`. */
-  readonly image?: string;
+export interface RailwayPostgresInputs extends DatabaseServiceInputs {
+  /** Bootstrap login (`POSTGRES_USER`). */
+  readonly user: string;
+  /** Bootstrap password (pass a `@pulumi/random` secret). */
+  readonly password: string;
+  /** Database created at first start (`POSTGRES_DB`). */
+  readonly database: string;
+  /** `PGDATA`, under `mountPath`. */
+  readonly dataDirectory: string;
+}
+
+export interface RailwayRedisInputs extends DatabaseServiceInputs {
+  /** The container's start command; reads the password from `$REDIS_PASSWORD`. */
+  readonly startCommand: string;
   /** `requirepass` (pass a `@pulumi/random` secret). */
   readonly password: string;
 }
@@ -91,11 +91,16 @@ export interface RailwayDatabaseServiceOutputs {
   readonly privateHost: string;
   readonly port: number;
   readonly password: string;
+  readonly drainingSeconds: number;
+  readonly readyTimeoutSeconds: number;
+  /** The deployment the last create or update waited for. */
+  readonly deploymentId: string;
 }
 
 export interface RailwayPostgresOutputs extends RailwayDatabaseServiceOutputs {
   readonly user: string;
   readonly database: string;
+  readonly dataDirectory: string;
 }
 
 export interface RailwayRedisOutputs extends RailwayDatabaseServiceOutputs {
@@ -112,6 +117,8 @@ export interface DatabaseServiceSpec {
   readonly mountPath: string;
   readonly startCommand: string | null;
   readonly variables: RailwayVariableMap;
+  readonly port: number;
+  readonly readyTimeoutSeconds: number;
 }
 
 const REPLACE_KEYS = ["projectId", "environmentId"] as const;
@@ -122,19 +129,29 @@ const DIFF_KEYS = [
   "mountPath",
   "startCommand",
   "variables",
+  "port",
+  "readyTimeoutSeconds",
 ] as const;
+// What a running service is made of: a change to any of these needs a new deployment (a new
+// timeout does not).
+const DEPLOYED_KEYS: readonly (typeof DIFF_KEYS)[number][] = [
+  "serviceName",
+  "image",
+  "mountPath",
+  "startCommand",
+  "variables",
+  "port",
+];
 
 abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDatabaseServiceOutputs>
   extends RailwayProviderBase
   implements pulumi.dynamic.ResourceProvider<Inputs, Outputs>
 {
   abstract spec(inputs: Inputs): DatabaseServiceSpec;
-  protected abstract outputs(
-    inputs: Inputs,
-    spec: DatabaseServiceSpec,
-    ids: { serviceId: string; volumeId: string; privateHost: string },
-  ): Outputs;
+  protected abstract outputs(inputs: Inputs, spec: DatabaseServiceSpec, ids: ServiceIds): Outputs;
   protected abstract readonly resourceName: string;
+  /** How the endpoint is probed once deployed (the service's own protocol). */
+  protected abstract readonly protocol: EndpointProtocol;
 
   async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
     try {
@@ -177,13 +194,14 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     }
     const volumeId = await ensureVolume(api, spec, serviceId);
     // One deployment that has the variables, the volume and the start command together.
-    await api.redeployServiceInstance(spec.environmentId, serviceId);
+    const deploymentId = await this.deployAndWait(spec, serviceId);
     return {
       id: serviceId,
       outs: this.outputs(inputs, spec, {
         serviceId,
         volumeId,
         privateHost: railwayPrivateHost(spec.serviceName),
+        deploymentId,
       }),
     };
   }
@@ -252,13 +270,41 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     } else if (changed.includes("mountPath")) {
       await api.remountVolume(volumeId, spec.environmentId, spec.mountPath);
     }
-    if (changed.length > 0 || !olds.volumeId) {
-      await api.redeployServiceInstance(spec.environmentId, id);
+    let deploymentId = olds.deploymentId ?? "";
+    if (changed.some((key) => DEPLOYED_KEYS.includes(key)) || !olds.volumeId) {
+      deploymentId = await this.deployAndWait(spec, id);
     }
     // The private DNS name is fixed when the service is created; a rename does not move it.
     return {
-      outs: this.outputs(news, spec, { serviceId: id, volumeId, privateHost: olds.privateHost }),
+      outs: this.outputs(news, spec, {
+        serviceId: id,
+        volumeId,
+        privateHost: olds.privateHost,
+        deploymentId,
+      }),
     };
+  }
+
+  /**
+   * Deploys the instance's current configuration and waits until the deployment succeeded and
+   * every TCP proxy of the service's port answers in its protocol (none on a first create: the
+   * proxy is a later resource, which waits for itself).
+   */
+  private async deployAndWait(spec: DatabaseServiceSpec, serviceId: string): Promise<string> {
+    const api = this.api;
+    const clock = this.clock;
+    const wait = {
+      ...clock,
+      subject: `${this.resourceName} "${spec.serviceName}"`,
+      timeoutSeconds: spec.readyTimeoutSeconds,
+    };
+    const deploymentId = await api.deployServiceInstance(spec.environmentId, serviceId);
+    await waitForDeployment(api, deploymentId, wait);
+    const proxies = await api.listTcpProxies(spec.environmentId, serviceId);
+    for (const proxy of proxies.filter((p) => p.applicationPort === spec.port)) {
+      await waitForEndpoint(proxy.domain, proxy.proxyPort, this.protocol, wait);
+    }
+    return deploymentId;
   }
 
   /**
@@ -282,6 +328,13 @@ abstract class RailwayDatabaseServiceProvider<Inputs, Outputs extends RailwayDat
     }
     await api.deleteService(id);
   }
+}
+
+interface ServiceIds {
+  readonly serviceId: string;
+  readonly volumeId: string;
+  readonly privateHost: string;
+  readonly deploymentId: string;
 }
 
 function scopeOf(spec: { projectId: string; environmentId: string }, serviceId: string) {
@@ -314,29 +367,45 @@ async function ensureVolume(
   return volume.value.id;
 }
 
+function commonSpec(inputs: DatabaseServiceInputs, r: string) {
+  return {
+    projectId: requireString(inputs.projectId, "projectId", r),
+    environmentId: requireString(inputs.environmentId, "environmentId", r),
+    serviceName: requireString(inputs.serviceName, "serviceName", r),
+    image: requireString(inputs.image, "image", r),
+    mountPath: requireString(inputs.mountPath, "mountPath", r),
+    port: requirePort(inputs.port, "port", r),
+    readyTimeoutSeconds: requireWholeNumber(inputs.readyTimeoutSeconds, "readyTimeoutSeconds", r),
+  };
+}
+
 export class RailwayPostgresProvider extends RailwayDatabaseServiceProvider<
   RailwayPostgresInputs,
   RailwayPostgresOutputs
 > {
   protected readonly resourceName = "RailwayPostgres";
+  protected readonly protocol = "postgres";
 
   spec(inputs: RailwayPostgresInputs): DatabaseServiceSpec {
     const r = this.resourceName;
-    const user = optionalString(inputs.user, "user", r) ?? "postgres";
-    const database = optionalString(inputs.database, "database", r) ?? "railway";
+    const common = commonSpec(inputs, r);
+    const dataDirectory = requireString(inputs.dataDirectory, "dataDirectory", r);
+    if (dataDirectory !== PULUMI_UNKNOWN && !dataDirectory.startsWith(`${common.mountPath}/`)) {
+      throw new Error(
+        `${r}: \`dataDirectory\` ${dataDirectory} must be inside the volume at ${common.mountPath} (or the data is lost on redeploy).`,
+      );
+    }
     return {
-      projectId: requireString(inputs.projectId, "projectId", r),
-      environmentId: requireString(inputs.environmentId, "environmentId", r),
-      serviceName: optionalString(inputs.serviceName, "serviceName", r) ?? "postgres",
-      image: optionalString(inputs.image, "image", r) ?? RAILWAY_POSTGRES_SSL_IMAGE,
-      mountPath: POSTGRES_MOUNT_PATH,
+      ...common,
       startCommand: null,
       variables: {
-        POSTGRES_USER: user,
+        POSTGRES_USER: requireString(inputs.user, "user", r),
         POSTGRES_PASSWORD: requireString(inputs.password, "password", r),
-        POSTGRES_DB: database,
-        PGDATA: POSTGRES_PGDATA,
-        RAILWAY_DEPLOYMENT_DRAINING_SECONDS: DRAINING_SECONDS,
+        POSTGRES_DB: requireString(inputs.database, "database", r),
+        PGDATA: dataDirectory,
+        RAILWAY_DEPLOYMENT_DRAINING_SECONDS: String(
+          requireWholeNumber(inputs.drainingSeconds, "drainingSeconds", r),
+        ),
       },
     };
   }
@@ -344,15 +413,16 @@ export class RailwayPostgresProvider extends RailwayDatabaseServiceProvider<
   protected outputs(
     _inputs: RailwayPostgresInputs,
     spec: DatabaseServiceSpec,
-    ids: { serviceId: string; volumeId: string; privateHost: string },
+    ids: ServiceIds,
   ): RailwayPostgresOutputs {
     return {
       ...spec,
       ...ids,
-      port: POSTGRES_PORT,
       user: spec.variables.POSTGRES_USER,
       password: spec.variables.POSTGRES_PASSWORD,
       database: spec.variables.POSTGRES_DB,
+      dataDirectory: spec.variables.PGDATA,
+      drainingSeconds: Number(spec.variables.RAILWAY_DEPLOYMENT_DRAINING_SECONDS),
     };
   }
 }
@@ -362,19 +432,18 @@ export class RailwayRedisProvider extends RailwayDatabaseServiceProvider<
   RailwayRedisOutputs
 > {
   protected readonly resourceName = "RailwayRedis";
+  protected readonly protocol = "redis";
 
   spec(inputs: RailwayRedisInputs): DatabaseServiceSpec {
     const r = this.resourceName;
     return {
-      projectId: requireString(inputs.projectId, "projectId", r),
-      environmentId: requireString(inputs.environmentId, "environmentId", r),
-      serviceName: optionalString(inputs.serviceName, "serviceName", r) ?? "redis",
-      image: optionalString(inputs.image, "image", r) ?? REDIS_IMAGE,
-      mountPath: REDIS_MOUNT_PATH,
-      startCommand: REDIS_START_COMMAND,
+      ...commonSpec(inputs, r),
+      startCommand: requireString(inputs.startCommand, "startCommand", r),
       variables: {
         REDIS_PASSWORD: requireString(inputs.password, "password", r),
-        RAILWAY_DEPLOYMENT_DRAINING_SECONDS: DRAINING_SECONDS,
+        RAILWAY_DEPLOYMENT_DRAINING_SECONDS: String(
+          requireWholeNumber(inputs.drainingSeconds, "drainingSeconds", r),
+        ),
       },
     };
   }
@@ -382,15 +451,15 @@ export class RailwayRedisProvider extends RailwayDatabaseServiceProvider<
   protected outputs(
     _inputs: RailwayRedisInputs,
     spec: DatabaseServiceSpec,
-    ids: { serviceId: string; volumeId: string; privateHost: string },
+    ids: ServiceIds,
   ): RailwayRedisOutputs {
     const password = spec.variables.REDIS_PASSWORD;
     return {
       ...spec,
       ...ids,
-      port: REDIS_PORT,
       password,
-      url: `redis://default:${encodeURIComponent(password)}@${ids.privateHost}:${REDIS_PORT}`,
+      drainingSeconds: Number(spec.variables.RAILWAY_DEPLOYMENT_DRAINING_SECONDS),
+      url: `redis://default:${encodeURIComponent(password)}@${ids.privateHost}:${spec.port}`,
     };
   }
 }

@@ -106,9 +106,16 @@ mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String, $inp
   serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
 }`;
 
-export const SERVICE_INSTANCE_REDEPLOY_MUTATION = `
-mutation ServiceInstanceRedeploy($environmentId: String!, $serviceId: String!) {
-  serviceInstanceRedeploy(environmentId: $environmentId, serviceId: $serviceId)
+// `serviceInstanceDeployV2` (not `serviceInstanceRedeploy`, which answers only a Boolean) returns
+// the new deployment's id, so the provider can wait for exactly that deployment.
+export const SERVICE_INSTANCE_DEPLOY_MUTATION = `
+mutation ServiceInstanceDeploy($environmentId: String!, $serviceId: String!) {
+  serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId)
+}`;
+
+export const DEPLOYMENT_QUERY = `
+query RailwayDeployment($id: String!) {
+  deployment(id: $id) { id status }
 }`;
 
 export const SERVICE_DELETE_MUTATION = `
@@ -199,7 +206,8 @@ export const railwayDocuments = {
   ServiceCreate: SERVICE_CREATE_MUTATION,
   ServiceUpdate: SERVICE_UPDATE_MUTATION,
   ServiceInstanceUpdate: SERVICE_INSTANCE_UPDATE_MUTATION,
-  ServiceInstanceRedeploy: SERVICE_INSTANCE_REDEPLOY_MUTATION,
+  ServiceInstanceDeploy: SERVICE_INSTANCE_DEPLOY_MUTATION,
+  RailwayDeployment: DEPLOYMENT_QUERY,
   ServiceDelete: SERVICE_DELETE_MUTATION,
   EnvironmentVolumeInstances: ENVIRONMENT_VOLUME_INSTANCES_QUERY,
   VolumeCreate: VOLUME_CREATE_MUTATION,

@@ -48,6 +48,27 @@ export interface RailwayTcpProxyRecord {
   readonly environmentId: string;
 }
 
+/** Railway's `DeploymentStatus` enum. */
+export type RailwayDeploymentStatus =
+  | "BUILDING"
+  | "CRASHED"
+  | "DEPLOYING"
+  | "FAILED"
+  | "INITIALIZING"
+  | "NEEDS_APPROVAL"
+  | "QUEUED"
+  | "REMOVED"
+  | "REMOVING"
+  | "SKIPPED"
+  | "SLEEPING"
+  | "SUCCESS"
+  | "WAITING";
+
+export interface RailwayDeploymentRecord {
+  readonly id: string;
+  readonly status: RailwayDeploymentStatus;
+}
+
 export type RailwayVariableMap = Record<string, string>;
 
 interface Connection<T> {
@@ -280,12 +301,25 @@ export class RailwayApi {
     );
   }
 
-  async redeployServiceInstance(environmentId: string, serviceId: string): Promise<void> {
-    await this.client.request(
-      "ServiceInstanceRedeploy",
+  /**
+   * Starts a deployment of the instance's current configuration and returns its id. Not retried
+   * blindly: a lost answer may still have started one, and a second deployment only supersedes
+   * the first, so a retry is harmless but the id waited for is the last one Railway answered.
+   */
+  async deployServiceInstance(environmentId: string, serviceId: string): Promise<string> {
+    const data = await this.client.request<{ serviceInstanceDeployV2: string }>(
+      "ServiceInstanceDeploy",
       { environmentId, serviceId },
       { idempotent: true },
     );
+    return data.serviceInstanceDeployV2;
+  }
+
+  async getDeployment(id: string): Promise<RailwayDeploymentRecord | undefined> {
+    const data = await unlessNotFound(
+      this.client.request<{ deployment: RailwayDeploymentRecord }>("RailwayDeployment", { id }),
+    );
+    return data?.deployment;
   }
 
   async deleteService(id: string): Promise<void> {

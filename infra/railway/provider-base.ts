@@ -15,6 +15,7 @@ import {
   type RailwayRetryPolicy,
 } from "./client";
 import { RailwayApi } from "./operations";
+import type { ReadinessClock } from "./service-readiness";
 
 export interface RailwayProviderOptions {
   /** API token; default: config `railway:token`, then `RAILWAY_TOKEN`. */
@@ -25,6 +26,8 @@ export interface RailwayProviderOptions {
   readonly log?: (message: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** Clock for readiness timeouts (ms since the epoch). Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Pulumi passes this string for a value not known yet (preview). */
@@ -66,6 +69,17 @@ export abstract class RailwayProviderBase {
       this.#api = new RailwayApi(client);
     }
     return this.#api;
+  }
+
+  /** Time and progress for waiting on deployments (see service-readiness.ts). */
+  protected get clock(): ReadinessClock {
+    const options = this.#options;
+    return {
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      now: options.now ?? Date.now,
+      // A dynamic provider's stderr is what Pulumi shows in its log while a step runs.
+      log: options.log ?? ((message) => console.error(message)),
+    };
   }
 
   /** Keeps options (which may hold a token in tests) out of serialised or logged views. */
@@ -126,4 +140,22 @@ export function optionalString(
 ): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   return requireString(value, field, resource);
+}
+
+/** A whole number ≥ 0 (an unknown value during preview passes). */
+export function requireWholeNumber(value: unknown, field: string, resource: string): number {
+  if (value === PULUMI_UNKNOWN) return value as unknown as number;
+  const number = Number(value);
+  if (typeof value === "boolean" || !Number.isInteger(number) || number < 0) {
+    throw new Error(`${resource}: \`${field}\` must be a whole number ≥ 0, got ${String(value)}.`);
+  }
+  return number;
+}
+
+export function requirePort(value: unknown, field: string, resource: string): number {
+  const port = requireWholeNumber(value, field, resource);
+  if ((value as unknown) !== PULUMI_UNKNOWN && (port < 1 || port > 65535)) {
+    throw new Error(`${resource}: \`${field}\` must be a port (1-65535), got ${String(value)}.`);
+  }
+  return port;
 }

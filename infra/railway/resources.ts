@@ -9,6 +9,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serializableRailwayProvider } from "./serializable-provider";
 import type { RailwayProviderKind } from "./providers";
+import type { EndpointProtocol } from "./service-readiness";
+import {
+  DRAINING_SECONDS,
+  POSTGRES_MOUNT_PATH,
+  POSTGRES_PGDATA,
+  POSTGRES_PORT,
+  RAILWAY_POSTGRES_SSL_IMAGE,
+  READY_TIMEOUT_SECONDS,
+  REDIS_IMAGE,
+  REDIS_MOUNT_PATH,
+  REDIS_PORT,
+  REDIS_START_COMMAND,
+} from "./service-defaults";
 
 const MODULE = "railway";
 
@@ -91,29 +104,50 @@ interface DatabaseServiceArgs {
   readonly image?: pulumi.Input<string>;
   /** Pass a `@pulumi/random` `RandomPassword.result` (a secret). */
   readonly password: pulumi.Input<string>;
+  /** Where the volume is mounted; see the defaults on each resource. */
+  readonly mountPath?: pulumi.Input<string>;
+  /** Port the server listens on in the container; see the defaults on each resource. */
+  readonly port?: pulumi.Input<number>;
+  /** Grace before Railway stops the previous deployment. Default 60. */
+  readonly drainingSeconds?: pulumi.Input<number>;
+  /** How long create/update wait for the deployment and the endpoint. Default 600. */
+  readonly readyTimeoutSeconds?: pulumi.Input<number>;
 }
 
 export interface RailwayPostgresArgs extends DatabaseServiceArgs {
-  /** Bootstrap superuser. Default `postgres`. */
+  /** Bootstrap login. Default `postgres`. */
   readonly user?: pulumi.Input<string>;
   /** Database created at first start. Default `railway`. */
   readonly database?: pulumi.Input<string>;
+  /** `PGDATA`, inside the volume. Default `/var/lib/postgresql/data/pgdata`. */
+  readonly dataDirectory?: pulumi.Input<string>;
 }
 
 // Every output must be a key of the props handed to the dynamic resource, or Pulumi does not
 // create the Output property for it; optional inputs are listed here for the same reason.
 const serviceOutputs = {
-  serviceName: undefined,
-  image: undefined,
-  password: undefined,
   serviceId: undefined,
   volumeId: undefined,
-  mountPath: undefined,
   startCommand: undefined,
   variables: undefined,
   privateHost: undefined,
-  port: undefined,
+  deploymentId: undefined,
 };
+
+/** The settings every service has, with the program's defaults filled in (shown by a preview). */
+function serviceSettings(
+  args: DatabaseServiceArgs,
+  defaults: { name: string; image: string; mountPath: string; port: number },
+) {
+  return {
+    serviceName: args.serviceName ?? defaults.name,
+    image: args.image ?? defaults.image,
+    mountPath: args.mountPath ?? defaults.mountPath,
+    port: args.port ?? defaults.port,
+    drainingSeconds: args.drainingSeconds ?? DRAINING_SECONDS,
+    readyTimeoutSeconds: args.readyTimeoutSeconds ?? READY_TIMEOUT_SECONDS,
+  };
+}
 
 /**
  * Postgres 15 on Railway: Railway's SSL Postgres image (`RAILWAY_POSTGRES_SSL_IMAGE`; clients
@@ -137,7 +171,19 @@ export class RailwayPostgres extends pulumi.dynamic.Resource {
     super(
       providerFor("postgres"),
       name,
-      { ...serviceOutputs, user: undefined, database: undefined, ...args },
+      {
+        ...serviceOutputs,
+        ...args,
+        ...serviceSettings(args, {
+          name: "postgres",
+          image: RAILWAY_POSTGRES_SSL_IMAGE,
+          mountPath: POSTGRES_MOUNT_PATH,
+          port: POSTGRES_PORT,
+        }),
+        user: args.user ?? "postgres",
+        database: args.database ?? "railway",
+        dataDirectory: args.dataDirectory ?? POSTGRES_PGDATA,
+      },
       withSecretOutputs(opts, ["password", "variables"]),
       MODULE,
       "RailwayPostgres",
@@ -145,7 +191,10 @@ export class RailwayPostgres extends pulumi.dynamic.Resource {
   }
 }
 
-export type RailwayRedisArgs = DatabaseServiceArgs;
+export interface RailwayRedisArgs extends DatabaseServiceArgs {
+  /** Default `REDIS_START_COMMAND`: password from `$REDIS_PASSWORD`, AOF, `noeviction`. */
+  readonly startCommand?: pulumi.Input<string>;
+}
 
 /**
  * Redis 7 on Railway (`redis:7`): a volume at `/data`, started with `--requirepass` (read from
@@ -168,7 +217,18 @@ export class RailwayRedis extends pulumi.dynamic.Resource {
     super(
       providerFor("redis"),
       name,
-      { ...serviceOutputs, url: undefined, ...args },
+      {
+        ...serviceOutputs,
+        url: undefined,
+        ...args,
+        ...serviceSettings(args, {
+          name: "redis",
+          image: REDIS_IMAGE,
+          mountPath: REDIS_MOUNT_PATH,
+          port: REDIS_PORT,
+        }),
+        startCommand: args.startCommand ?? REDIS_START_COMMAND,
+      },
       withSecretOutputs(opts, ["password", "variables", "url"]),
       MODULE,
       "RailwayRedis",
@@ -183,6 +243,10 @@ export interface RailwayTcpProxyArgs {
   readonly serviceId: pulumi.Input<string>;
   /** Port inside the container, e.g. 5432. */
   readonly applicationPort: pulumi.Input<number>;
+  /** What answers behind the proxy, probed before create returns. Default `tcp`. */
+  readonly protocol?: pulumi.Input<EndpointProtocol>;
+  /** How long create waits for the proxy's deployment and endpoint. Default 600. */
+  readonly readyTimeoutSeconds?: pulumi.Input<number>;
 }
 
 /** A public `domain:proxyPort` in front of a service port (for CI migrations). */
@@ -196,7 +260,15 @@ export class RailwayTcpProxy extends pulumi.dynamic.Resource {
     super(
       providerFor("tcpProxy"),
       name,
-      { proxyId: undefined, domain: undefined, proxyPort: undefined, endpoint: undefined, ...args },
+      {
+        proxyId: undefined,
+        domain: undefined,
+        proxyPort: undefined,
+        endpoint: undefined,
+        ...args,
+        protocol: args.protocol ?? "tcp",
+        readyTimeoutSeconds: args.readyTimeoutSeconds ?? READY_TIMEOUT_SECONDS,
+      },
       opts,
       MODULE,
       "RailwayTcpProxy",

@@ -21,44 +21,12 @@ import {
   type PlannedResource,
 } from "./resource-graph";
 import { readStackConfig } from "./stack-config";
-
-/** The slice of a RegisterResourceRequest (resource_pb) that the plan records. */
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-  getProtect(): boolean | undefined;
-  getDependenciesList(): string[];
-  getPropertydependenciesMap(): {
-    forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void;
-  };
-  getDeletebeforereplace(): boolean;
-  getRetainondelete(): boolean | undefined;
-  getIgnorechangesList(): string[];
-  getReplaceonchangesList(): string[];
-  getAdditionalsecretoutputsList(): string[];
-  getProvider(): string;
-  getDeletedwith(): string;
-  getAliasesList(): { getUrn(): string; getSpec(): { getName(): string } | undefined }[];
-}
-
-/** What a read (a StackReference, `Resource.get`) carries: no options beyond its dependencies. */
-interface ReadRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
-  getDependenciesList(): string[];
-  getProvider(): string;
-  getAdditionalsecretoutputsList(): string[];
-}
-
-interface MonitorLike {
-  registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): unknown;
-  readResource(req: ReadRequest, callback: (...args: unknown[]) => void): unknown;
-}
+import {
+  runUnderMockRuntime,
+  urnFor,
+  type ReadRequest,
+  type RegisterRequest,
+} from "../pulumi/mock-runtime";
 
 function stripProviderId(reference: string): string | null {
   if (reference === "") return null;
@@ -66,22 +34,6 @@ function stripProviderId(reference: string): string | null {
   return separator > reference.indexOf("::pulumi:providers:")
     ? reference.slice(0, separator)
     : reference;
-}
-
-function urnFor(
-  project: string,
-  stack: string,
-  parent: string,
-  type: string,
-  name: string,
-): string {
-  // Same rule as the mock monitor (and the engine): a child's type is qualified by its parent's.
-  let qualifiedType = type;
-  if (parent) {
-    const parentType = parent.split("::")[2].split("$").pop();
-    qualifiedType = `${parentType}$${type}`;
-  }
-  return `urn:pulumi:${stack}::${project}::${qualifiedType}::${name}`;
 }
 
 function recordRequest(project: string, stack: string, req: RegisterRequest): PlannedResource {
@@ -237,77 +189,49 @@ async function runProgram(projectDir: string): Promise<void> {
   );
 }
 
-async function settle(countRecorded: () => number): Promise<void> {
-  // Registrations are chained on promises; wait until the runtime's RPC queue is drained and
-  // nothing new arrived for a few turns of the event loop.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  let quietTurns = 0;
-  let last = -1;
-  while (quietTurns < 5) {
-    await settings.waitForRPCs();
-    await new Promise((resolve) => setImmediate(resolve));
-    const now = countRecorded();
-    quietTurns = now === last ? quietTurns + 1 : 0;
-    last = now;
-  }
-}
-
 export async function buildPlan(options: BuildPlanOptions): Promise<Plan> {
   const projectDir = path.resolve(options.projectDir);
   const config = readStackConfig(projectDir, options.stack);
   const recorded = new Map<string, PlannedResource>();
-  const failures: string[] = [];
 
-  pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => ({
-        id: `${args.name}-id`,
-        state: mockOutputs(args.type, args.name, args.inputs as Record<string, unknown>),
-      }),
-      call: (args) => mockCall(args.token, args.inputs as Record<string, unknown>),
-    },
-    config.project,
-    config.stack,
-    true,
-  );
-  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => {
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: (args) => ({
+      id: `${args.name}-id`,
+      state: mockOutputs(args.type, args.name, args.inputs as Record<string, unknown>),
+    }),
+    call: (args) => mockCall(args.token, args.inputs as Record<string, unknown>),
+  };
+  let run;
+  try {
+    run = await runUnderMockRuntime({
+      project: config.project,
+      stack: config.stack,
+      config: config.values,
+      secretKeys: config.secretKeys,
+      preview: true,
+      mocks,
+      program: () => runProgram(projectDir),
+    });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `the Pulumi program failed for stack "${options.stack}": ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const failures = [...run.failures];
+  for (const registration of run.registrations) {
     try {
-      const resource = recordRequest(config.project, config.stack, req);
-      if (recorded.has(resource.urn)) failures.push(`duplicate resource URN ${resource.urn}`);
+      const resource =
+        registration.kind === "register"
+          ? recordRequest(config.project, config.stack, registration.request)
+          : recordRead(config.project, config.stack, registration.request);
+      if (registration.kind === "register" && recorded.has(resource.urn)) {
+        failures.push(`duplicate resource URN ${resource.urn}`);
+      }
       recorded.set(resource.urn, resource);
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
     }
-    return register(req, callback);
-  };
-  const read = monitor.readResource.bind(monitor);
-  monitor.readResource = (req, callback) => {
-    const resource = recordRead(config.project, config.stack, req);
-    recorded.set(resource.urn, resource);
-    return read(req, callback);
-  };
-
-  // A resource whose construction fails rejects a promise nobody awaits; collect those as errors.
-  const onRejection = (reason: unknown): void => {
-    failures.push(reason instanceof Error ? reason.message : String(reason));
-  };
-  process.on("unhandledRejection", onRejection);
-  try {
-    try {
-      await runProgram(projectDir);
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError(
-        `the Pulumi program failed for stack "${options.stack}": ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    await settle(() => recorded.size);
-  } finally {
-    process.off("unhandledRejection", onRejection);
   }
   if (failures.length > 0) {
     throw new UserError(
