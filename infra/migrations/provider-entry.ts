@@ -1,7 +1,9 @@
 /**
- * What the serialized `SchemaMigrations` provider calls: the provider logic bound to the real
- * migration runner. Loaded at deployment time by absolute path.
+ * What the serialized `SchemaMigrations` provider loads in Pulumi's dynamic-provider host (by its
+ * path relative to the project root, see infra/serializable-provider.ts): the provider logic bound
+ * to the real migration runner. Keep the path and `createMigrationsProvider`: state refers to them.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import {
   checkMigrations,
   createMigrations,
@@ -12,13 +14,22 @@ import {
 } from "./provider-logic";
 import { migrationRunner } from "./runner";
 
-export const check = (
-  olds: Partial<SchemaMigrationsOutputs> | undefined,
-  news: SchemaMigrationsInputs,
-) => checkMigrations(olds, news, migrationRunner(news.migrationsDir));
-export const diff = (olds: SchemaMigrationsOutputs, news: SchemaMigrationsInputs) =>
-  diffMigrations(olds, news);
-export const create = (inputs: SchemaMigrationsInputs) =>
-  createMigrations(inputs, migrationRunner(inputs.migrationsDir));
-export const update = (news: SchemaMigrationsInputs) =>
-  updateMigrations(news, migrationRunner(news.migrationsDir));
+export function createMigrationsProvider(): pulumi.dynamic.ResourceProvider<
+  SchemaMigrationsInputs,
+  SchemaMigrationsOutputs
+> {
+  return {
+    // The engine hands check the old *inputs* (never the outputs).
+    check: (olds, news) =>
+      checkMigrations(
+        olds as Partial<SchemaMigrationsInputs> | undefined,
+        news,
+        migrationRunner(news.migrationsDir),
+      ),
+    diff: async (_id, olds, news) => diffMigrations(olds, news),
+    create: (inputs) => createMigrations(inputs, migrationRunner(inputs.migrationsDir)),
+    update: (_id, _olds, news) => updateMigrations(news, migrationRunner(news.migrationsDir)),
+    // Data is never dropped by Pulumi: removing this resource leaves the schema as it is.
+    delete: async () => undefined,
+  };
+}

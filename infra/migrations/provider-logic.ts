@@ -11,6 +11,7 @@
  *   `AuthDatabase` (protected on staging/prod), and `migrate down` is a deliberate CLI act.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { PULUMI_UNKNOWN_VALUE } from "../pulumi-internals";
 
 /** What the resource needs from the migration runner (src/migrate). */
 export interface MigrationRunner {
@@ -43,8 +44,7 @@ export interface SchemaMigrationsOutputs extends SchemaMigrationsInputs {
   readonly appliedByLastRun: readonly string[];
 }
 
-/** Pulumi's placeholder for a value not known during preview. */
-export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export { PULUMI_UNKNOWN_VALUE as UNKNOWN_VALUE } from "../pulumi-internals";
 
 export class SchemaDriftError extends Error {
   constructor(readonly differences: readonly string[]) {
@@ -56,8 +56,12 @@ export class SchemaDriftError extends Error {
   }
 }
 
+/**
+ * `olds` are the resource's old *inputs* — what the engine passes to check (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go) — never its outputs: there is no `applied` in them.
+ */
 export async function checkMigrations(
-  olds: Partial<SchemaMigrationsOutputs> | undefined,
+  olds: Partial<SchemaMigrationsInputs> | undefined,
   news: SchemaMigrationsInputs,
   runner: MigrationRunner,
 ): Promise<pulumi.dynamic.CheckResult<SchemaMigrationsInputs>> {
@@ -65,18 +69,22 @@ export async function checkMigrations(
 }
 
 async function pendingFor(
-  olds: Partial<SchemaMigrationsOutputs> | undefined,
+  olds: Partial<SchemaMigrationsInputs> | undefined,
   news: SchemaMigrationsInputs,
   runner: MigrationRunner,
 ): Promise<string[]> {
-  if (typeof news.databaseUrl === "string" && news.databaseUrl !== UNKNOWN_VALUE) {
+  if (typeof news.databaseUrl === "string" && news.databaseUrl !== PULUMI_UNKNOWN_VALUE) {
     try {
       return await runner.pending(news.databaseUrl);
     } catch {
-      // Not reachable yet (the database is created in this same update): judge from the files.
+      // Not reachable (a preview from a runner that cannot reach it, or the server is created in
+      // this same update): judge from the files.
     }
   }
-  const applied = new Set(olds?.applied ?? []);
+  // Old inputs are those of the last create/update that succeeded (a failed one leaves the state
+  // as it was), and that one applied every migration it listed: so only names it did not list
+  // are pending. No old inputs: a first deployment, everything is.
+  const applied = new Set(olds?.migrations ?? []);
   return news.migrations.filter((name) => !applied.has(name));
 }
 

@@ -4,11 +4,12 @@
  * migrations (the `pending` input); an edited or new migration file changes `checksum` and so
  * triggers an update; drift found by verify after migrating fails the update. Delete is a no-op.
  *
- * The provider object is serialized by Pulumi into the deployment: it captures only the absolute
- * path of `provider-entry.ts` and loads it (through tsx) at run time, so the closure stays small
- * and the logic lives in ordinary, tested modules.
+ * The provider object is serialized by Pulumi into the deployment: it captures only the path of
+ * `provider-entry.ts` relative to the project root and loads it (through tsx) at run time, so the
+ * closure stays small, is the same for every clone, and the logic lives in ordinary, tested modules.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { serializableProvider } from "../serializable-provider";
 import { migrationFilesSummary } from "./runner";
 import type { SchemaMigrationsInputs, SchemaMigrationsOutputs } from "./provider-logic";
 
@@ -19,28 +20,18 @@ export interface SchemaMigrationsArgs {
   readonly migrationsDir?: string;
 }
 
-/** Absolute path of the module the serialized provider loads. */
-const ENTRY = require.resolve("./provider-entry");
+/** Path of the provider module relative to the Pulumi project root (see serializable-provider). */
+export const MIGRATIONS_PROVIDER_MODULE = "./infra/migrations/provider-entry";
 
 /** Built once per process: serializing it is what Pulumi ships to the provider host. */
-export function schemaMigrationsProvider(entry: string = ENTRY): pulumi.dynamic.ResourceProvider {
-  type Entry = typeof import("./provider-entry");
-  const load = (): Entry => {
-    // The deployment runs plain Node: register tsx so the TypeScript modules load. A run-time
-    // require by path, not an import, keeps the modules out of the serialized closure.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    require("tsx/cjs");
-    return require(entry) as Entry;
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  };
-  return {
-    check: (olds, news) => load().check(olds, news),
-    diff: async (_id, olds, news) => load().diff(olds, news),
-    create: (inputs) => load().create(inputs),
-    update: (_id, _olds, news) => load().update(news),
-    // Data is never dropped by Pulumi: removing this resource leaves the schema as it is.
-    delete: async () => undefined,
-  };
+let shared: pulumi.dynamic.ResourceProvider | undefined;
+export function schemaMigrationsProvider(): pulumi.dynamic.ResourceProvider {
+  shared ??= serializableProvider({
+    module: MIGRATIONS_PROVIDER_MODULE,
+    factory: "createMigrationsProvider",
+    args: [],
+  });
+  return shared;
 }
 
 export class SchemaMigrations extends pulumi.dynamic.Resource {

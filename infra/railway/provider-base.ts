@@ -31,7 +31,8 @@ export interface RailwayProviderOptions {
 }
 
 /** Pulumi passes this string for a value not known yet (preview). */
-export const PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export { PULUMI_UNKNOWN_VALUE as PULUMI_UNKNOWN } from "../pulumi-internals";
+import { PULUMI_UNKNOWN_VALUE as PULUMI_UNKNOWN } from "../pulumi-internals";
 
 export abstract class RailwayProviderBase {
   #options: RailwayProviderOptions;

@@ -7,7 +7,7 @@
  * secret config `railway:token` or `RAILWAY_TOKEN` when it runs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { serializableRailwayProvider } from "./serializable-provider";
+import { serializableProvider } from "../serializable-provider";
 import type { RailwayProviderKind } from "./providers";
 import type { EndpointProtocol } from "./service-readiness";
 import {
@@ -24,6 +24,8 @@ import {
 } from "./service-defaults";
 
 const MODULE = "railway";
+/** Path of `providers.ts` relative to the Pulumi project root, without extension. */
+export const RAILWAY_PROVIDER_MODULE = "./infra/railway/providers";
 
 function withSecretOutputs(
   opts: pulumi.CustomResourceOptions | undefined,
@@ -41,7 +43,12 @@ const providers = new Map<RailwayProviderKind, pulumi.dynamic.ResourceProvider>(
 function providerFor(kind: RailwayProviderKind): pulumi.dynamic.ResourceProvider {
   let provider = providers.get(kind);
   if (!provider) {
-    provider = serializableRailwayProvider(kind);
+    // `providers.ts` keeps this path and export: state written by older deployments loads it.
+    provider = serializableProvider({
+      module: RAILWAY_PROVIDER_MODULE,
+      factory: "createRailwayProvider",
+      args: [kind],
+    });
     providers.set(kind, provider);
   }
   return provider;

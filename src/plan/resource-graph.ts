@@ -3,6 +3,7 @@
  * options, in a form that is plain JSON, deterministic (sorted by URN, keys sorted) and safe to
  * print (secrets are `[secret]`, values only known after deployment are `[unknown]`).
  */
+import { PULUMI_UNKNOWN_VALUE } from "../../infra/pulumi-internals";
 import { stableStringify, type JsonValue } from "./stable-json";
 
 export const SECRET_MARK = "[secret]";
@@ -47,12 +48,12 @@ const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export { PULUMI_UNKNOWN_VALUE as UNKNOWN_VALUE } from "../../infra/pulumi-internals";
 
 /** Turns a serialized (wire-format) property value into printable JSON. */
 export function normalizeWireValue(value: unknown): JsonValue {
   if (value === undefined || value === null) return null;
-  if (value === UNKNOWN_VALUE) return UNKNOWN_MARK;
+  if (value === PULUMI_UNKNOWN_VALUE) return UNKNOWN_MARK;
   if (typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
   if (Array.isArray(value)) return value.map(normalizeWireValue);

@@ -6,7 +6,7 @@
  */
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   SchemaDriftError,
@@ -19,6 +19,7 @@ import {
   type SchemaMigrationsOutputs,
 } from "../../infra/migrations/provider-logic";
 import { migrationFilesSummary, migrationRunner } from "../../infra/migrations/runner";
+import { createMigrationsProvider } from "../../infra/migrations/provider-entry";
 import { schemaMigrationsProvider } from "../../infra/migrations/schema-migrations";
 import { DEFAULT_MIGRATIONS_DIR } from "../../src/migrate";
 import { provisionAuthDatabase, withClient } from "../../src/local/auth-roles";
@@ -64,13 +65,34 @@ describe("SchemaMigrations provider logic on PostgreSQL 15", () => {
     expect(checked.inputs).toEqual({ ...inputs(), pending: repositoryNames });
   });
 
-  it("check judges from the files and the last applied list when the URL is not known yet", async () => {
+  it("check judges from the old inputs' migration list when the URL is not known yet", async () => {
+    // What the engine hands check: the old *inputs* (the last successful update's), no outputs.
     const checked = await checkMigrations(
-      { applied: [repositoryNames[0]] },
+      { ...inputs(), migrations: [repositoryNames[0]], pending: [repositoryNames[0]] },
       { ...inputs(), databaseUrl: UNKNOWN_VALUE },
       runner(),
     );
     expect(checked.inputs?.pending).toEqual(repositoryNames.slice(1));
+  });
+
+  it("a preview that cannot reach a deployed database shows no spurious update", async () => {
+    // Deployed state: inputs as check returned them before the create, outputs after it.
+    const oldInputs = { ...inputs(), pending: repositoryNames };
+    const oldOutputs = {
+      ...inputs(),
+      pending: [],
+      applied: repositoryNames,
+      appliedByLastRun: repositoryNames,
+    };
+    const unreachable = { ...inputs(), databaseUrl: "postgres://m:pw@127.0.0.1:1/synter" };
+    const checked = await checkMigrations(oldInputs, unreachable, runner());
+    expect(checked.inputs?.pending).toEqual([]);
+    expect(
+      diffMigrations(
+        { ...oldOutputs, databaseUrl: unreachable.databaseUrl },
+        checked.inputs as SchemaMigrationsInputs,
+      ),
+    ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
   it("create applies every migration, verifies, and records what it applied", async () => {
@@ -138,7 +160,7 @@ describe("SchemaMigrations provider logic on PostgreSQL 15", () => {
   });
 
   it("delete does nothing: the tables stay", async () => {
-    await schemaMigrationsProvider().delete!("schema-migrations", state);
+    await createMigrationsProvider().delete!("schema-migrations", state);
     const tables = await withClient({ connectionString: server().url("synter") }, (c) =>
       c.query(
         "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'",
@@ -149,11 +171,15 @@ describe("SchemaMigrations provider logic on PostgreSQL 15", () => {
 });
 
 describe("the serialized SchemaMigrations provider", () => {
-  it("is small and loads the logic by path at run time", async () => {
-    const provider = schemaMigrationsProvider("/opt/synter/infra/migrations/provider-entry.ts");
+  it("is small, holds no path of the checkout and no comment, and loads the logic at run time", async () => {
+    const provider = schemaMigrationsProvider();
     const serialized = await pulumi.runtime.serializeFunction(() => provider);
-    expect(serialized.text).toContain('"/opt/synter/infra/migrations/provider-entry.ts"');
-    expect(serialized.text).toContain('require("tsx/cjs")');
+    expect(serialized.text).toContain('"./infra/migrations/provider-entry"');
+    expect(serialized.text).toContain('"createMigrationsProvider"');
+    expect(serialized.text).not.toContain(resolve(__dirname, "../.."));
+    // A comment inside a serialized function is part of its text: an edit would change state.
+    // (Pulumi marks each function with its name, `/*loadProvider*/`: that is no comment of ours.)
+    expect(serialized.text.replace(/\/\*[A-Za-z_$][\w$]*\*\//g, "")).not.toMatch(/\/\/|\/\*/);
     // The runner, pg and schema/ stay out of the closure: they are loaded from disk.
     expect(serialized.text).not.toContain("pg_advisory");
     expect(serialized.text.length).toBeLessThan(8_000);
