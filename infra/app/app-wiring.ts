@@ -9,9 +9,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppService } from "../credentials/app-credentials";
 import type { AppConfig } from "../hosting/config-schema";
+import { nodePgConnectionUrl } from "../postgres/connection-url";
 
 export interface AppEnvironmentInputs {
-  /** The app role's URL (AuthDatabase.appUrl). */
+  /** The app role's URL (AuthDatabase.appUrl), libpq form; POSTGRES_URL gets its node-pg form. */
   readonly postgresUrl: pulumi.Input<string>;
   readonly redisUrl: pulumi.Input<string>;
   /** Only for a Redis whose certificate a public CA did not sign (Memorystore). */
@@ -32,7 +33,8 @@ export function renderAppEnvironment(
   credentials: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const env: Record<string, string> = {
-    POSTGRES_URL: inputs.postgresUrl,
+    // The app hands it to node-pg's default parser: the form in which `require` means libpq's.
+    POSTGRES_URL: nodePgConnectionUrl(inputs.postgresUrl),
     REDIS_URL: inputs.redisUrl,
     BIGQUERY_PROJECT_ID: inputs.bigqueryProjectId,
     BIGQUERY_DATASET: inputs.bigqueryDataset,

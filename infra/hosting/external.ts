@@ -26,7 +26,12 @@ export function parsePostgresUrl(url: string): ParsedPostgresUrl {
     throw new Error("the Postgres admin URL is not a URL");
   }
   const sslMode = parsed.searchParams.get("sslmode") ?? "require";
-  if (sslMode !== "disable" && sslMode !== "require" && sslMode !== "verify-full") {
+  if (
+    sslMode !== "disable" &&
+    sslMode !== "require" &&
+    sslMode !== "verify-ca" &&
+    sslMode !== "verify-full"
+  ) {
     throw new Error("the Postgres admin URL has an unsupported sslmode");
   }
   return {

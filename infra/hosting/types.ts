@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-export type PostgresSslMode = "disable" | "require" | "verify-full";
+export type PostgresSslMode = "disable" | "require" | "verify-ca" | "verify-full";
 
 export interface PostgresServer {
   /** Host and port that Pulumi (and CI) reach for roles and migrations. */

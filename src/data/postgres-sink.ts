@@ -11,8 +11,9 @@
  *
  * `DELETE` + re-`COPY` would be simpler but would cascade into child tables (sessions of a user).
  */
-import { Client } from "pg";
+import type { Client } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { connectPostgresClient } from "../migrate/postgres-tls";
 import type { KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
 
@@ -27,8 +28,7 @@ function rangeCondition(column: string, range: KeyRange, alias = ""): string {
 }
 
 export async function connectPostgres(url: string): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: "synter-data-migrate" });
-  await client.connect();
+  const client = await connectPostgresClient(url, { application_name: "synter-data-migrate" });
   // Migrated values carry explicit offsets; UTC keeps any text we print unambiguous too.
   await client.query("SET TIME ZONE 'UTC'");
   return client;

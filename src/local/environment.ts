@@ -9,6 +9,7 @@ import { join, relative } from "node:path";
 import { AUTH_DATABASE, authRoleNames, type AuthRoleKind } from "../../schema/roles";
 import { postgresConnectionUrl } from "../../infra/postgres/connection-url";
 import { provisionAuthDatabase, withClient } from "./auth-roles";
+import { postgresClientConfig } from "../migrate/postgres-tls";
 import { loadOrCreateCredentials } from "./credentials";
 import {
   LOCAL_BIGQUERY,
@@ -145,7 +146,7 @@ export async function startLocalEnvironment(
     log("verify: the database matches schema/");
 
     if (options.sampleData) {
-      const added = await withClient({ connectionString: roleUrls.app }, loadSampleData);
+      const added = await withClient(postgresClientConfig(roleUrls.app), loadSampleData);
       log(
         added.users + added.sessions + added.campaignPolicies === 0
           ? "sample data: already loaded"

@@ -38,6 +38,8 @@ export function libpqEnvironment(url: string): Record<string, string> {
   if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
   const sslmode = parsed.searchParams.get("sslmode");
   if (sslmode) env.PGSSLMODE = sslmode;
+  const sslrootcert = parsed.searchParams.get("sslrootcert");
+  if (sslrootcert) env.PGSSLROOTCERT = sslrootcert;
   return env;
 }
 

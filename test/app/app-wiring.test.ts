@@ -75,6 +75,22 @@ describe("renderAppEnvironment", () => {
     });
   });
 
+  it("gives POSTGRES_URL the node-pg form, in which sslmode=require means libpq's", () => {
+    const env = renderAppEnvironment(
+      {
+        postgresUrl:
+          "postgresql://synter_app:pw@postgres.railway.internal:5432/synter?sslmode=require",
+        redisUrl: "redis",
+        bigqueryProjectId: "proj",
+        bigqueryDataset: "ds",
+      },
+      {},
+    );
+    expect(env.POSTGRES_URL).toBe(
+      "postgresql://synter_app:pw@postgres.railway.internal:5432/synter?sslmode=require&uselibpqcompat=true",
+    );
+  });
+
   it("refuses key material in GOOGLE_APPLICATION_CREDENTIALS", () => {
     expect(() =>
       renderAppEnvironment(

@@ -33,7 +33,10 @@ interface RunFlags extends ConnectionFlags {
 
 function withConnection(command: Command): Command {
   return command
-    .option("--database-url <url>", `Postgres connection URL (default: $${DATABASE_URL_VARIABLE})`)
+    .option(
+      "--database-url <url>",
+      `Postgres connection URL, as psql reads it: sslmode=require encrypts without verifying; verify-ca checks the certificate against sslrootcert=<CA file>, verify-full also the host name (default: $${DATABASE_URL_VARIABLE})`,
+    )
     .addOption(new Option("--migrations-dir <dir>", "migrations folder").hideHelp());
 }
 
