@@ -54,6 +54,14 @@ export function isConfigSecret(fullKey: string): boolean {
   return runtimeConfig.isConfigSecret?.(fullKey) ?? false;
 }
 
+/**
+ * An Output's value, rejecting when the Output failed. Public `apply` never calls back for a
+ * failed Output, so awaiting a stack's outputs through it would wait for ever.
+ */
+export function outputValue<T>(output: import("@pulumi/pulumi").Output<T>): Promise<T> {
+  return (output as unknown as { promise(withUnknowns?: boolean): Promise<T> }).promise(true);
+}
+
 /** Path of the SDK's dynamic-provider host, the program `pulumi up` runs dynamic resources in. */
 export function dynamicProviderHostPath(): string {
   return require.resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js");

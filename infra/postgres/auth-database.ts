@@ -100,6 +100,16 @@ export class AuthDatabase extends pulumi.ComponentResource {
       );
     }
 
+    // The admin login is no superuser (Cloud SQL's never is; the rehearsal plays Railway's the
+    // same way). Once PUBLIC loses CONNECT on the database, the provider — which connects *into*
+    // the database for schema and table grants — could no longer get in, nor change default
+    // privileges for the owner. Membership of the owner role gives it both, for every later `up`.
+    const adminMembership = new postgresql.GrantRole(
+      `${name}-admin-in-${OWNER_ROLE}`,
+      { role: server.adminUser, grantRole: roles[OWNER_ROLE].name },
+      { ...childOptions, protect },
+    );
+
     const databaseResource = new postgresql.Database(
       `${name}-database`,
       {
@@ -109,7 +119,11 @@ export class AuthDatabase extends pulumi.ComponentResource {
         template: authDatabaseSettings.template,
       },
       // All three roles, not only the owner: on destroy the database must go before any role.
-      { ...childOptions, dependsOn: AUTH_ROLE_KINDS.map((kind) => roles[kind]), protect },
+      {
+        ...childOptions,
+        dependsOn: [...AUTH_ROLE_KINDS.map((kind) => roles[kind]), adminMembership],
+        protect,
+      },
     );
     this.databaseName = databaseResource.name;
 

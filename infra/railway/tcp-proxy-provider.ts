@@ -123,7 +123,12 @@ export class RailwayTcpProxyProvider
         (await api.listTcpProxies(desired.environmentId, desired.serviceId)).find(
           (p) => p.applicationPort === desired.applicationPort,
         ),
-      () => api.createTcpProxy(desired),
+      () =>
+        api.createTcpProxy({
+          environmentId: desired.environmentId,
+          serviceId: desired.serviceId,
+          applicationPort: desired.applicationPort,
+        }),
     );
     const wait = {
       ...this.clock,

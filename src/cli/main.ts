@@ -25,6 +25,9 @@ const AREAS: Record<string, () => Register> = {
     (require("./commands/teardown") as typeof import("./commands/teardown"))
       .registerTeardownCommands,
   data: () => (require("./commands/data") as typeof import("./commands/data")).registerDataCommands,
+  rehearse: () =>
+    (require("./commands/rehearse") as typeof import("./commands/rehearse"))
+      .registerRehearseCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -120,6 +120,11 @@ export function mockOutputs(
       const project = typeof inputs.project === "string" ? inputs.project : "plan-project";
       return { ...inputs, email: `${String(inputs.accountId)}@${project}.iam.gserviceaccount.com` };
     }
+    case "gcp:serviceaccount/key:Key": {
+      // A key file's shape (base64 of the JSON), so what the program derives from it can run.
+      const keyFile = { type: "service_account", private_key_id: placeholder, private_key: "" };
+      return { ...inputs, privateKey: Buffer.from(JSON.stringify(keyFile)).toString("base64") };
+    }
     case "gcp:organizations/project:Project":
       return { ...inputs, number: "000000000000" };
     case "pulumi:pulumi:StackReference":
@@ -130,7 +135,7 @@ export function mockOutputs(
   }
 }
 
-function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "gcp:organizations/getProject:getProject":
       return { ...inputs, projectId: inputs.projectId ?? "plan-project", number: "000000000000" };
@@ -166,7 +171,11 @@ function resolveModule(projectDir: string, relative: string): string | null {
   return null;
 }
 
-async function runProgram(projectDir: string): Promise<void> {
+/**
+ * Enters the program as `index.ts` does and returns what `createPlatform` returned (or, for a
+ * program that registers on load, its entry module's exports).
+ */
+export async function enterProgram(projectDir: string): Promise<unknown> {
   const configFile = resolveModule(projectDir, "infra/config");
   const platformFile = resolveModule(projectDir, "infra/platform");
   if (configFile && platformFile) {
@@ -174,16 +183,12 @@ async function runProgram(projectDir: string): Promise<void> {
     const createPlatform = requireProgramModule(platformFile).createPlatform;
     if (typeof loadConfig === "function" && typeof createPlatform === "function") {
       const cfg: unknown = await (loadConfig as () => unknown)();
-      await (createPlatform as (c: unknown) => unknown)(cfg);
-      return;
+      return await (createPlatform as (c: unknown) => unknown)(cfg);
     }
   }
   // Older or simpler programs: the entry point registers everything when loaded.
   const entry = resolveModule(projectDir, "index");
-  if (entry) {
-    requireProgramModule(entry);
-    return;
-  }
+  if (entry) return requireProgramModule(entry);
   throw new UserError(
     `no Pulumi program in ${projectDir}: expected infra/config.ts (loadConfig) and infra/platform.ts (createPlatform), or index.ts`,
   );
@@ -210,7 +215,7 @@ export async function buildPlan(options: BuildPlanOptions): Promise<Plan> {
       secretKeys: config.secretKeys,
       preview: true,
       mocks,
-      program: () => runProgram(projectDir),
+      program: () => enterProgram(projectDir),
     });
   } catch (error) {
     if (error instanceof UserError) throw error;

@@ -1,0 +1,65 @@
+/**
+ * `synter-infra rehearse --stack <s>`: a stack's first `pulumi up` played through Pulumi's own
+ * dynamic-provider host against stand-ins that fail as the cloud does, then the app's contract, a
+ * no-change `up`, a changed setting and a destroy (src/rehearse/rehearsal.ts). Prints each step
+ * with its timing and one summary line per stack; exits 1 when the deploy would fail.
+ */
+import type { Command } from "commander";
+import {
+  RehearsalFailure,
+  rehearseStack,
+  summaryLine,
+  type StackReport,
+} from "../../rehearse/rehearsal";
+import { UserError } from "../errors";
+
+interface RehearseOptions {
+  stack: string[];
+  json?: boolean;
+  projectDir: string;
+}
+
+const STACK_NAME = /^(dev|staging|prod|pr-[1-9]\d*)$/;
+
+export function registerRehearseCommands(program: Command): void {
+  program
+    .command("rehearse")
+    .description(
+      "Play a stack's first `pulumi up` here: dynamic resources through Pulumi's provider host, " +
+        "against a Railway stand-in running real Postgres (TLS) and Redis; then the app's contract, " +
+        "a no-change up, a changed setting and a destroy. GCP resources are simulated.",
+    )
+    .requiredOption(
+      "-s, --stack <stack>",
+      "stack to rehearse (dev, staging, prod, pr-<n>); repeat for several",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option("--json", "print the reports as one JSON line at the end")
+    .option("--project-dir <dir>", "directory holding Pulumi.yaml and the program", process.cwd())
+    .action(async (options: RehearseOptions) => {
+      const invalid = options.stack.filter((stack) => !STACK_NAME.test(stack));
+      if (invalid.length > 0) {
+        throw new UserError(
+          `cannot rehearse ${invalid.join(", ")}: a stack is dev, staging, prod or pr-<n> (n ≥ 1)`,
+          2,
+        );
+      }
+      const reports: StackReport[] = [];
+      for (const stack of options.stack) {
+        try {
+          reports.push(
+            await rehearseStack({
+              projectDir: options.projectDir,
+              stack,
+              log: (line) => process.stderr.write(`${line}\n`),
+            }),
+          );
+        } catch (error) {
+          if (error instanceof RehearsalFailure) throw new UserError(error.message, 1);
+          throw error;
+        }
+      }
+      for (const report of reports) process.stdout.write(`${summaryLine(report)}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+    });
+}
