@@ -4,19 +4,33 @@
  * problem at once, each line naming its key as `synter-platform:<section>.<path>`.
  *
  * The environment comes from the stack name (`dev`, `staging`, `prod`, `pr-<n>`, `local`) and sets
- * the safety defaults: protection, the dataset of a PR stack, its table expiration, and what config
- * may not loosen (a prod stack cannot be made destroyable by config).
+ * the safety defaults: protection, the dataset of a PR stack, and what config may not loosen (a
+ * prod stack cannot be made destroyable by config). Every setting that depends on the environment
+ * (protection, Cloud SQL tier and backups, Memorystore tier and network) is resolved here, once:
+ * components receive the resolved values and never look at the stack's kind.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { analyticsTables } from "../schema/analytics";
 import {
+  POSTGRES_SSL_MODES,
   hostingConfigShape,
   type AppConfig,
+  type CloudSqlConfig,
   type CredentialsConfig,
+  type MemorystoreConfig,
   type PostgresConfig,
   type RedisConfig,
 } from "./hosting/config-schema";
+import type { DevStackSettings } from "./hosting/dev-stack";
+import { isConfigSecret } from "./pulumi-internals";
+import type {
+  CloudSqlSettings,
+  MemorystoreNetwork,
+  MemorystoreSettings,
+  PostgresSettings,
+  RedisSettings,
+} from "./hosting/settings";
 
 /** Pulumi project name (`name:` in Pulumi.yaml) and so the namespace of every key. */
 export const PROJECT_NAME = "synter-platform";
@@ -39,7 +53,11 @@ export interface CreateProjectConfig {
 
 export interface PlatformConfig {
   readonly environment: Environment;
-  /** Pulumi `protect` plus the providers' deletion protection (BigQuery tables, Cloud SQL). */
+  /**
+   * Pulumi `protect` plus the providers' deletion protection on every data resource: BigQuery,
+   * the auth database and roles, and the Postgres and Redis servers wherever they run.
+   * Default true in staging and prod, false elsewhere.
+   */
   readonly protect: boolean;
   readonly gcp: {
     readonly projectId: string;
@@ -51,16 +69,16 @@ export interface PlatformConfig {
     readonly datasetId: string;
     readonly location: string;
     readonly description: string;
-    /** Only when configured; PR stacks default to a few days. */
-    readonly defaultTableExpirationDays?: number;
     readonly requirePartitionFilter: readonly AnalyticsTableId[];
   };
   /** Labels for every labelled resource: the derived ones plus `labels` from config. */
   readonly labels: Readonly<Record<string, string>>;
-  /** PR stacks: the dev stack whose Postgres server and Redis they reuse (`org/project/stack`). */
-  readonly devStack?: string;
-  readonly postgres: PostgresConfig;
-  readonly redis: RedisConfig;
+  /** PR stacks: the dev stack whose Postgres server and Redis they reuse, and how to reach them. */
+  readonly devStack?: DevStackSettings;
+  /** With the environment's defaults resolved (Cloud SQL tier, backups, availability, region). */
+  readonly postgres: PostgresSettings;
+  /** With the environment's defaults resolved (Memorystore tier, region, network). */
+  readonly redis: RedisSettings;
   readonly credentials: CredentialsConfig;
   readonly app: AppConfig;
   /** Config keys (unqualified, e.g. `postgres`) whose values are Pulumi secrets. */
@@ -70,10 +88,9 @@ export interface PlatformConfig {
 export type AnalyticsTableId = keyof typeof analyticsTables;
 
 export const DEFAULT_DATASET_ID = "synter_analytics";
-export const DEFAULT_PR_TABLE_EXPIRATION_DAYS = 3;
-/** A PR dataset is disposable; a longer expiration suggests it was meant for another stack. */
-export const MAX_PR_TABLE_EXPIRATION_DAYS = 30;
 export const DEFAULT_DEV_STACK = `organization/${PROJECT_NAME}/dev`;
+/** The dev stack's default hosting (Railway) serves Postgres with a self-signed certificate. */
+export const DEFAULT_DEV_STACK_SSL_MODE = "require";
 
 /** Labels the program sets itself; config may not override them. */
 export const DERIVED_LABEL_KEYS = ["app", "environment", "stack", "managed-by"] as const;
@@ -168,7 +185,9 @@ const bigquerySchema = z
       .regex(BIGQUERY_LOCATION, "must be US, EU or a region such as europe-west2")
       .default("US"),
     description: z.string().max(16384).optional(),
-    defaultTableExpirationDays: z.number().int().min(1).max(3650).optional(),
+    // Refused in every stack (see environmentProblems); known here so the message says why rather
+    // than "unknown key".
+    defaultTableExpirationDays: z.unknown().optional(),
     requirePartitionFilter: z
       .array(z.enum(tableIds, { message: `must be one of ${tableIds.join(", ")}` }))
       .default([]),
@@ -189,6 +208,11 @@ const rawConfigSchema = z
     devStack: z
       .string()
       .regex(STACK_REFERENCE, "must be <organization>/<project>/<stack>")
+      .optional(),
+    devStackPostgresSslMode: z
+      .enum(POSTGRES_SSL_MODES, {
+        message: `must be one of ${POSTGRES_SSL_MODES.join(", ")} (what the dev stack exports as postgresSslMode)`,
+      })
       .optional(),
     ...hostingConfigShape,
   })
@@ -239,18 +263,20 @@ export function environmentProblems(
   const problems: string[] = [];
   const key = (...path: string[]) => configKeyName(path);
   const bigquery = section(raw, "bigquery");
-  const expiration = bigquery.defaultTableExpirationDays;
+  // A dataset's default table expiration is stamped on each table at its creation: BigQuery then
+  // deletes the tables Pulumi manages while the state still lists them, and no later update
+  // recreates them (a PR open longer than the expiration lost its tables).
+  if (bigquery.defaultTableExpirationDays !== undefined) {
+    problems.push(
+      `${key("bigquery", "defaultTableExpirationDays")}: not supported: BigQuery would delete tables that Pulumi still holds in state once they expire, and no later update recreates them; remove it (a pr stack's dataset goes when the PR environment is destroyed)`,
+    );
+  }
   switch (environment.kind) {
     case "staging":
     case "prod":
       if (raw.protect === false) {
         problems.push(
           `${key("protect")}: must stay true in ${environment.kind} (it holds real data; teardown unprotects explicitly)`,
-        );
-      }
-      if (typeof expiration === "number") {
-        problems.push(
-          `${key("bigquery", "defaultTableExpirationDays")}: not allowed in ${environment.kind}: BigQuery would delete every table after ${expiration} days`,
         );
       }
       break;
@@ -264,11 +290,6 @@ export function environmentProblems(
       if (typeof bigquery.datasetId === "string" && bigquery.datasetId !== expected) {
         problems.push(
           `${key("bigquery", "datasetId")}: must be ${expected} in stack ${environment.stack} (a PR stack deletes its dataset's contents on destroy, so it never shares a dataset)`,
-        );
-      }
-      if (typeof expiration === "number" && expiration > MAX_PR_TABLE_EXPIRATION_DAYS) {
-        problems.push(
-          `${key("bigquery", "defaultTableExpirationDays")}: at most ${MAX_PR_TABLE_EXPIRATION_DAYS} in a pr stack`,
         );
       }
       if (section(raw, "gcp").createProject !== undefined) {
@@ -293,6 +314,11 @@ export function environmentProblems(
       const unknown: never = environment.kind;
       throw new Error(`unknown environment ${String(unknown)}`);
     }
+  }
+  if (environment.kind !== "pr" && raw.devStackPostgresSslMode !== undefined) {
+    problems.push(
+      `${key("devStackPostgresSslMode")}: only pr stacks read it (the sslmode of the dev stack's Postgres they reuse)`,
+    );
   }
   if (environment.kind === "local" && raw.gcp !== undefined && section(raw, "gcp").createProject) {
     problems.push(`${key("gcp", "createProject")}: the local environment has no cloud project`);
@@ -337,16 +363,18 @@ export function parseConfig(
   if (typeof environment !== "string") {
     problems.push(...environmentProblems(raw, environment, secretKeys));
   }
-  if (problems.length > 0 || !parsed.success || typeof environment === "string") {
+  const hosting =
+    parsed.success && typeof environment !== "string"
+      ? resolveHostingSettings(parsed.data, environment)
+      : undefined;
+  if (hosting) problems.push(...hosting.problems);
+  if (problems.length > 0 || !parsed.success || typeof environment === "string" || !hosting) {
     throw new ConfigError(stackName, problems);
   }
   const values = parsed.data;
   const isPr = environment.kind === "pr";
   const protect = values.protect ?? (environment.kind === "staging" || environment.kind === "prod");
   const { createProject } = values.gcp;
-  const expirationDays =
-    values.bigquery.defaultTableExpirationDays ??
-    (isPr ? DEFAULT_PR_TABLE_EXPIRATION_DAYS : undefined);
   return {
     environment,
     protect,
@@ -370,7 +398,6 @@ export function parseConfig(
       description:
         values.bigquery.description ??
         `Synter analytics (${environment.stack}): events, ad metrics, conversions, touchpoints, agent runs and attribution views.`,
-      ...(expirationDays !== undefined && { defaultTableExpirationDays: expirationDays }),
       requirePartitionFilter: values.bigquery.requirePartitionFilter,
     },
     labels: {
@@ -380,12 +407,164 @@ export function parseConfig(
       stack: environment.stack,
       "managed-by": "pulumi",
     },
-    ...(isPr && { devStack: values.devStack ?? DEFAULT_DEV_STACK }),
-    postgres: values.postgres,
-    redis: values.redis,
+    ...(isPr && {
+      devStack: {
+        name: values.devStack ?? DEFAULT_DEV_STACK,
+        postgresSslMode: values.devStackPostgresSslMode ?? DEFAULT_DEV_STACK_SSL_MODE,
+        // Dev's Redis on Railway's private network speaks plain RESP.
+        redisTls: false,
+      },
+    }),
+    postgres: hosting.postgres,
+    redis: hosting.redis,
     credentials: values.credentials,
     app: values.app,
     secretKeys: [...secretKeys].sort(),
+  };
+}
+
+/** Cloud SQL machine tiers: shared-core outside prod (ENTERPRISE edition only), 2 vCPU in prod. */
+export function defaultCloudSqlTier(kind: EnvironmentKind): string {
+  switch (kind) {
+    case "prod":
+      return "db-custom-2-7680";
+    case "staging":
+      return "db-g1-small";
+    case "dev":
+    case "pr":
+    case "local":
+      return "db-f1-micro";
+    default: {
+      const unknown: never = kind;
+      throw new Error(`unknown environment ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * Cloud SQL with the environment's defaults: backups in staging and prod, point-in-time recovery
+ * and REGIONAL (HA) availability in prod. `problems` name their keys; a prod instance without
+ * point-in-time recovery is one.
+ */
+export function resolveCloudSqlSettings(
+  config: CloudSqlConfig,
+  kind: EnvironmentKind,
+  defaultRegion: string,
+): { readonly settings: CloudSqlSettings; readonly problems: string[] } {
+  const key = (...path: string[]) => configKeyName(["postgres", "cloudsql", ...path]);
+  const prod = kind === "prod";
+  const enabled = config.backups.enabled ?? (prod || kind === "staging");
+  const pointInTimeRecovery = config.backups.pointInTimeRecovery ?? (prod && enabled);
+  const availability = config.availability ?? (prod && pointInTimeRecovery ? "REGIONAL" : "ZONAL");
+  const tier = config.tier ?? defaultCloudSqlTier(kind);
+  const problems: string[] = [];
+  if (pointInTimeRecovery && !enabled) {
+    problems.push(`${key("backups", "pointInTimeRecovery")}: needs backups.enabled`);
+  }
+  if (availability === "REGIONAL" && !pointInTimeRecovery) {
+    problems.push(`${key("availability")}: REGIONAL needs backups.pointInTimeRecovery`);
+  }
+  if (prod && !pointInTimeRecovery) {
+    problems.push(
+      `${key("backups", "pointInTimeRecovery")}: prod keeps backups and point-in-time recovery`,
+    );
+  }
+  if (config.edition === "ENTERPRISE_PLUS" && !tier.startsWith("db-perf-optimized-")) {
+    problems.push(`${key("tier")}: ENTERPRISE_PLUS supports only db-perf-optimized-* tiers`);
+  }
+  const { backups } = config;
+  return {
+    settings: {
+      tier,
+      edition: config.edition,
+      region: config.region ?? defaultRegion,
+      availability,
+      ...(config.diskSizeGb !== undefined && { diskSizeGb: config.diskSizeGb }),
+      authorizedNetworks: config.authorizedNetworks,
+      backups: {
+        enabled,
+        pointInTimeRecovery,
+        retainedBackups: backups.retainedBackups,
+        transactionLogRetentionDays: backups.transactionLogRetentionDays,
+        startTime: backups.startTime,
+      },
+      ...(config.adminHost !== undefined && { adminHost: config.adminHost }),
+      ...(config.adminPort !== undefined && { adminPort: config.adminPort }),
+    },
+    problems,
+  };
+}
+
+/**
+ * Memorystore with the environment's defaults: STANDARD_HA in prod, BASIC elsewhere; and the
+ * network it peers with. A project the stack creates has no `default` network, so it gets one of
+ * its own (`synter-<stack>-redis`), unless config names one; private services access needs a
+ * network with it set up, which is not created here, so there config must name it.
+ */
+export function resolveMemorystoreSettings(
+  config: MemorystoreConfig,
+  environment: Environment,
+  gcp: { readonly region: string; readonly createsProject: boolean },
+): { readonly settings: MemorystoreSettings; readonly problems: string[] } {
+  const problems: string[] = [];
+  let network: MemorystoreNetwork;
+  if (config.authorizedNetwork !== undefined) {
+    network = { kind: "configured", name: config.authorizedNetwork };
+  } else if (!gcp.createsProject) {
+    network = { kind: "default" };
+  } else {
+    network = { kind: "create", name: `synter-${environment.stack}-redis` };
+    if (config.connectMode === "PRIVATE_SERVICE_ACCESS") {
+      problems.push(
+        `${configKeyName(["redis", "memorystore", "authorizedNetwork"])}: required with connectMode PRIVATE_SERVICE_ACCESS when the stack creates its project (gcp.createProject): name a network that has private services access set up`,
+      );
+    }
+  }
+  return {
+    settings: {
+      region: config.region ?? gcp.region,
+      tier: config.tier ?? (environment.kind === "prod" ? "STANDARD_HA" : "BASIC"),
+      memorySizeGb: config.memorySizeGb,
+      connectMode: config.connectMode,
+      snapshotPeriod: config.snapshotPeriod,
+      network,
+    },
+    problems,
+  };
+}
+
+/**
+ * Both hosting sections with the environment's defaults resolved. Problems of a section count
+ * only where it is chosen (`postgres.hosting: cloudsql`, `redis.hosting: memorystore`).
+ */
+export function resolveHostingSettings(
+  values: {
+    readonly gcp: { readonly region: string; readonly createProject?: unknown };
+    readonly postgres: PostgresConfig;
+    readonly redis: RedisConfig;
+  },
+  environment: Environment,
+): {
+  readonly postgres: PostgresSettings;
+  readonly redis: RedisSettings;
+  readonly problems: string[];
+} {
+  const cloudsql = resolveCloudSqlSettings(
+    values.postgres.cloudsql,
+    environment.kind,
+    values.gcp.region,
+  );
+  const memorystore = resolveMemorystoreSettings(values.redis.memorystore, environment, {
+    region: values.gcp.region,
+    createsProject: values.gcp.createProject !== undefined,
+  });
+  return {
+    postgres: { ...values.postgres, cloudsql: cloudsql.settings },
+    redis: { ...values.redis, memorystore: memorystore.settings },
+    problems: [
+      ...(values.postgres.hosting === "cloudsql" ? cloudsql.problems : []),
+      ...(values.redis.hosting === "memorystore" ? memorystore.problems : []),
+    ],
   };
 }
 
@@ -397,19 +576,6 @@ export function decodeConfigValue(key: string, text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/**
- * Whether a key was set with `--secret`. The SDK's `isConfigSecret` is marked internal (its public
- * route, `getSecret` + `isSecret`, is asynchronous); without it no key counts as secret, which
- * makes `parseConfig` demand secrets rather than silently accept plain text.
- */
-function isConfigSecret(fullKey: string): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
-    isConfigSecret?: (key: string) => boolean;
-  };
-  return runtimeConfig.isConfigSecret?.(fullKey) ?? false;
 }
 
 /** Reads the project's config once and validates it (see `parseConfig`). */

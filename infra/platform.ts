@@ -9,7 +9,7 @@ import { prAuthDatabaseName } from "../schema/roles";
 import { analyticsViewOrder, analyticsViews, renderViewSql } from "../schema/views";
 import { createAppCredentials, createAppWiring } from "./app";
 import { Warehouse, type WarehouseView } from "./bigquery";
-import { DEFAULT_DEV_STACK, type PlatformConfig } from "./config";
+import { configKeyName, type PlatformConfig } from "./config";
 import { createHosting, type HostingEnvironment } from "./hosting";
 import { devStackServerExports, serversFromDevStack } from "./hosting/dev-stack";
 import { ServiceAccounts } from "./identity";
@@ -50,6 +50,19 @@ export function warehouseViews(projectId: string, datasetId: string): WarehouseV
   }));
 }
 
+/** A PR stack's servers: the dev stack's, through a StackReference (DESIGN §3). */
+function devStackServers(cfg: PlatformConfig): ReturnType<typeof serversFromDevStack> {
+  const dev = cfg.devStack;
+  if (dev === undefined) {
+    throw new Error(`stack ${cfg.environment.stack} is a pr stack without devStack settings`);
+  }
+  return serversFromDevStack(
+    new pulumi.StackReference("dev-stack", { name: dev.name }),
+    dev,
+    configKeyName(["devStackPostgresSslMode"]),
+  );
+}
+
 export function createPlatform(
   cfg: PlatformConfig,
   options: PlatformOptions = {},
@@ -74,9 +87,6 @@ export function createPlatform(
     location: cfg.bigquery.location,
     description: cfg.bigquery.description,
     labels: cfg.labels,
-    ...(cfg.bigquery.defaultTableExpirationDays !== undefined && {
-      defaultTableExpirationDays: cfg.bigquery.defaultTableExpirationDays,
-    }),
     tables: analyticsTableList,
     views: warehouseViews(cfg.gcp.projectId, cfg.bigquery.datasetId),
     requirePartitionFilter: cfg.bigquery.requirePartitionFilter,
@@ -96,22 +106,16 @@ export function createPlatform(
   const kind = environment.kind;
   const hostingEnv: HostingEnvironment = {
     stack: environment.stack,
-    kind,
-    projectId: cfg.gcp.projectId,
-    region: cfg.gcp.region,
+    // The output, not the configured id: Cloud SQL and Memorystore wait for a created project.
+    projectId: project.projectId,
     labels: cfg.labels,
+    protect: cfg.protect,
   };
   // A PR stack creates no servers: it gets its own database on the dev stack's Postgres and
   // shares dev's Redis (DESIGN §3).
   const servers =
     kind === "pr"
-      ? serversFromDevStack(
-          new pulumi.StackReference("dev-stack", { name: cfg.devStack ?? DEFAULT_DEV_STACK }),
-          {
-            sslMode: "require",
-            redisTls: false,
-          },
-        )
+      ? devStackServers(cfg)
       : createHosting(
           "data",
           { postgres: cfg.postgres, redis: cfg.redis, app: cfg.app },

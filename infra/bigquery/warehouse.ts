@@ -9,13 +9,14 @@
  * - `useLegacySql` unset means legacy SQL, so every view sets it to `false`.
  * - The dataset's inline `accesses` are never set: IAM is granted with additive members
  *   (infra/identity), and mixing the two makes them fight.
+ * - Nothing Pulumi manages expires: no dataset default table (or partition) expiration. BigQuery
+ *   stamps a dataset's default on each table it creates and later deletes the table while the
+ *   state still lists it; no update recreates it. A PR stack's tables go with its destroy.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { BigQueryTable } from "../../schema/dsl/bigquery";
 import { bigQuerySchemaJson } from "../../schema/generate/bigquery-schema";
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface WarehouseView {
   readonly name: string;
@@ -34,8 +35,6 @@ export interface WarehouseArgs {
   readonly location: string;
   readonly description: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Default expiration of new tables; none when unset (PR stacks set a few days). */
-  readonly defaultTableExpirationDays?: number;
   readonly tables: readonly BigQueryTable[];
   /** In creation order: a view after every view it reads. */
   readonly views: readonly WarehouseView[];
@@ -52,10 +51,6 @@ export function validateWarehouseArgs(args: WarehouseArgs): string[] {
   const problems: string[] = [];
   if (!/^[A-Za-z0-9_]{1,1024}$/.test(args.datasetId)) {
     problems.push(`dataset id "${args.datasetId}" must be letters, digits and underscores`);
-  }
-  const days = args.defaultTableExpirationDays;
-  if (days !== undefined && (!Number.isInteger(days) || days < 1)) {
-    problems.push(`default table expiration ${days} must be a whole number of days ≥ 1`);
   }
   const ids = new Set<string>();
   for (const id of [...args.tables.map((t) => t.name), ...args.views.map((v) => v.name)]) {
@@ -123,9 +118,6 @@ export class Warehouse extends pulumi.ComponentResource {
         location: args.location,
         description: args.description,
         labels,
-        ...(args.defaultTableExpirationDays !== undefined && {
-          defaultTableExpirationMs: args.defaultTableExpirationDays * DAY_MS,
-        }),
         // Only a destroyable stack may drop a dataset that still holds tables.
         deleteContentsOnDestroy: !protect,
       },

@@ -4,10 +4,12 @@
  * account / workload identity is used, and nothing long-lived can leak.
  *
  * Rotation without a gap. Time is cut into periods of `rotationDays` from `rotationAnchor`; each
- * service account has two key slots, `a` and `b`, each replaced every second period, offset by
- * one. So at the start of every period one slot gets a fresh key (that is the one exported) while
- * the other slot still holds the previous period's key, which stays valid a whole period more:
- * the app running with the old value keeps working until it is redeployed with the new one.
+ * service account has two key slots, `a` and `b`. The first `up` of a new period renews the slot
+ * that does not hold the newest key and exports the new key; the other slot keeps the key the app
+ * was running with, valid until the next renewal, so the app keeps working until it is
+ * redeployed with the new value. Which slot is newest is state, kept by `KeyRotation`
+ * (./key-rotation.ts, which explains why no schedule computed from the time alone can do this):
+ * one update renews at most one slot whether the previous `up` was a day or a year ago.
  * A slot is replaced through its `keepers`, create-before-delete (`deleteBeforeReplace: false`).
  * Two keys per account also stay far under GCP's limit of ten.
  *
@@ -19,6 +21,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsConfig } from "../hosting/config-schema";
+import { KeyRotation } from "./key-rotation";
 
 export const APP_SERVICES = ["api", "workers"] as const;
 export type AppService = (typeof APP_SERVICES)[number];
@@ -29,6 +32,11 @@ export const CREDENTIALS_JSON_VARIABLE = "GOOGLE_CREDENTIALS_JSON";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The fixed even/odd schedule this program used before `KeyRotation` kept state: now only the
+ * initial slots of a stack without rotation state (so a stack that used it keeps its keys), and
+ * the period `now` falls in.
+ */
 export interface KeyRotationPlan {
   /** Index of the period `now` falls in (0 = the period starting at the anchor). */
   readonly period: number;
@@ -36,13 +44,15 @@ export interface KeyRotationPlan {
   readonly keepers: Readonly<Record<KeySlot, string>>;
   /** The slot whose key is newest: the one to export. */
   readonly current: KeySlot;
+  /** The first day (UTC, YYYY-MM-DD) of the period `now` falls in. */
+  readonly periodStart: string;
 }
 
 function periodStartDay(anchorMs: number, period: number, rotationDays: number): string {
   return new Date(anchorMs + period * rotationDays * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Pure: which key each slot should hold at `now`. */
+/** Pure: which key each slot holds at `now` on the fixed schedule (slot a from even periods). */
 export function keyRotationPlan(
   now: Date,
   rotationAnchor: string,
@@ -61,6 +71,7 @@ export function keyRotationPlan(
       b: periodStartDay(anchorMs, startB, rotationDays),
     },
     current: startA === period ? "a" : "b",
+    periodStart: periodStartDay(anchorMs, period, rotationDays),
   };
 }
 
@@ -84,13 +95,14 @@ export class AppCredentials extends pulumi.ComponentResource {
   readonly env: Readonly<Record<AppService, pulumi.Output<Record<string, string>>>>;
   /** Key resources by service and slot; empty on GCP. */
   readonly keys: Readonly<Record<AppService, Partial<Record<KeySlot, gcp.serviceaccount.Key>>>>;
-  readonly plan: KeyRotationPlan | undefined;
+  /** Present outside GCP: which slot holds the newest key (state; see KeyRotation). */
+  readonly rotation: KeyRotation | undefined;
 
   constructor(name: string, args: AppCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("synter:credentials:AppCredentials", name, {}, opts);
     const { config } = args;
     if (!config.appOutsideGcp) {
-      this.plan = undefined;
+      this.rotation = undefined;
       this.keys = { api: {}, workers: {} };
       const none = (): pulumi.Output<Record<string, string>> =>
         pulumi.secret(pulumi.output<Record<string, string>>({}));
@@ -99,18 +111,26 @@ export class AppCredentials extends pulumi.ComponentResource {
       return;
     }
     const plan = keyRotationPlan(args.now, config.rotationAnchor, config.rotationDays);
-    this.plan = plan;
+    // One rotation for both accounts: their keys are renewed in the same updates.
+    const rotation = new KeyRotation(
+      `${name}-rotation`,
+      { periodStart: plan.periodStart, initial: { current: plan.current, ...plan.keepers } },
+      { parent: this },
+    );
+    this.rotation = rotation;
+    const keepers: Record<KeySlot, pulumi.Output<string>> = { a: rotation.a, b: rotation.b };
     const keys: Record<AppService, Partial<Record<KeySlot, gcp.serviceaccount.Key>>> = {
       api: {},
       workers: {},
     };
     const credentialsEnv = (service: AppService): pulumi.Output<Record<string, string>> => {
+      const slots = {} as Record<KeySlot, gcp.serviceaccount.Key>;
       for (const slot of KEY_SLOTS) {
-        keys[service][slot] = new gcp.serviceaccount.Key(
+        slots[slot] = new gcp.serviceaccount.Key(
           `${name}-${service}-key-${slot}`,
           {
             serviceAccountId: args.serviceAccounts[service],
-            keepers: { period: plan.keepers[slot] },
+            keepers: { period: keepers[slot] },
           },
           {
             parent: this,
@@ -120,10 +140,12 @@ export class AppCredentials extends pulumi.ComponentResource {
           },
         );
       }
-      const current = keys[service][plan.current];
-      if (current === undefined) throw new Error(`no ${plan.current} key for ${service}`);
+      keys[service] = slots;
+      const privateKey = pulumi
+        .all([rotation.current, slots.a.privateKey, slots.b.privateKey])
+        .apply(([current, a, b]) => (current === "a" ? a : b));
       return pulumi.secret(
-        decodeKeyFile(current.privateKey).apply((json): Record<string, string> => ({
+        decodeKeyFile(privateKey).apply((json): Record<string, string> => ({
           [CREDENTIALS_JSON_VARIABLE]: json,
         })),
       );

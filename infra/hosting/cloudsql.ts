@@ -9,8 +9,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { CloudSqlConfig } from "./config-schema";
-import { isProtected, type HostingEnvironment, type StackKind } from "./environment";
+import type { CloudSqlSettings } from "./settings";
 import type { PostgresServer } from "./types";
 
 export const CLOUD_SQL_DATABASE_VERSION = "POSTGRES_15";
@@ -18,77 +17,17 @@ export const CLOUD_SQL_DATABASE_VERSION = "POSTGRES_15";
 export const CLOUD_SQL_ADMIN_USER = "synter_admin";
 export const CLOUD_SQL_PASSWORD_LENGTH = 32;
 
-/** Default tiers: shared-core outside prod (ENTERPRISE edition only), 2 vCPU / 7.5 GB in prod. */
-export function defaultCloudSqlTier(kind: StackKind): string {
-  switch (kind) {
-    case "prod":
-      return "db-custom-2-7680";
-    case "staging":
-      return "db-g1-small";
-    case "dev":
-    case "pr":
-      return "db-f1-micro";
-    default: {
-      const unknown: never = kind;
-      throw new Error(`unknown stack kind ${String(unknown)}`);
-    }
-  }
-}
-
-export interface CloudSqlSettings {
-  readonly tier: string;
-  readonly edition: CloudSqlConfig["edition"];
-  readonly region: string;
-  readonly availability: "ZONAL" | "REGIONAL";
-  readonly backupsEnabled: boolean;
-  readonly pointInTimeRecovery: boolean;
-  readonly protect: boolean;
-}
-
-/** The config merged with the stack's defaults; throws once with every conflict. */
-export function resolveCloudSqlSettings(
-  config: CloudSqlConfig,
-  env: HostingEnvironment,
-): CloudSqlSettings {
-  const prod = env.kind === "prod";
-  const backupsEnabled = config.backups.enabled ?? (prod || env.kind === "staging");
-  const pointInTimeRecovery = config.backups.pointInTimeRecovery ?? (prod && backupsEnabled);
-  const availability = config.availability ?? (prod && pointInTimeRecovery ? "REGIONAL" : "ZONAL");
-  const problems: string[] = [];
-  if (pointInTimeRecovery && !backupsEnabled) {
-    problems.push("postgres.cloudsql.backups.pointInTimeRecovery: needs backups.enabled");
-  }
-  if (availability === "REGIONAL" && !pointInTimeRecovery) {
-    problems.push("postgres.cloudsql.availability: REGIONAL needs backups.pointInTimeRecovery");
-  }
-  if (prod && !pointInTimeRecovery) {
-    problems.push(
-      "postgres.cloudsql.backups.pointInTimeRecovery: prod keeps backups and point-in-time recovery",
-    );
-  }
-  const tier = config.tier ?? defaultCloudSqlTier(env.kind);
-  if (config.edition === "ENTERPRISE_PLUS" && !tier.startsWith("db-perf-optimized-")) {
-    problems.push(
-      "postgres.cloudsql.tier: ENTERPRISE_PLUS supports only db-perf-optimized-* tiers",
-    );
-  }
-  if (problems.length > 0) {
-    throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
-  }
-  return {
-    tier,
-    edition: config.edition,
-    region: config.region ?? env.region,
-    availability,
-    backupsEnabled,
-    pointInTimeRecovery,
-    protect: isProtected(env.kind),
-  };
-}
-
-export interface CloudSqlPostgresArgs {
-  readonly config: CloudSqlConfig;
-  readonly env: HostingEnvironment;
+/** The instance settings (resolved by infra/config.ts) plus where it goes and how it is kept. */
+export interface CloudSqlPostgresArgs extends CloudSqlSettings {
+  /**
+   * The project, as GcpProject's output: the API, the instance and its user wait for a project the
+   * stack creates.
+   */
+  readonly projectId: pulumi.Input<string>;
+  /** `userLabels` of the instance. Default none. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Pulumi `protect` and Cloud SQL deletion protection on the instance and its user. Default false. */
+  readonly protect?: boolean;
 }
 
 export class CloudSqlPostgres extends pulumi.ComponentResource implements PostgresServer {
@@ -106,56 +45,55 @@ export class CloudSqlPostgres extends pulumi.ComponentResource implements Postgr
 
   constructor(name: string, args: CloudSqlPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("synter:hosting:CloudSqlPostgres", name, {}, opts);
-    const { config, env } = args;
-    const settings = resolveCloudSqlSettings(config, env);
+    const protect = args.protect ?? false;
 
     // Enabling an API is eventually consistent: the instance waits for it. Never disabled on
     // destroy, since other stacks in the project may use it.
     const api = new gcp.projects.Service(
       `${name}-sqladmin`,
-      { project: env.projectId, service: "sqladmin.googleapis.com", disableOnDestroy: false },
+      { project: args.projectId, service: "sqladmin.googleapis.com", disableOnDestroy: false },
       { parent: this },
     );
 
     this.instance = new gcp.sql.DatabaseInstance(
       name,
       {
-        project: env.projectId,
-        region: settings.region,
+        project: args.projectId,
+        region: args.region,
         databaseVersion: CLOUD_SQL_DATABASE_VERSION,
-        deletionProtection: settings.protect,
+        deletionProtection: protect,
         settings: {
-          tier: settings.tier,
-          // Explicit: the API picks ENTERPRISE_PLUS for newer versions, which rejects these tiers.
-          edition: settings.edition,
-          availabilityType: settings.availability,
-          deletionProtectionEnabled: settings.protect,
+          tier: args.tier,
+          edition: args.edition,
+          availabilityType: args.availability,
+          deletionProtectionEnabled: protect,
           diskAutoresize: true,
-          ...(config.diskSizeGb === undefined ? {} : { diskSize: config.diskSizeGb }),
+          ...(args.diskSizeGb === undefined ? {} : { diskSize: args.diskSizeGb }),
           backupConfiguration: {
-            enabled: settings.backupsEnabled,
-            pointInTimeRecoveryEnabled: settings.pointInTimeRecovery,
-            startTime: config.backups.startTime,
-            ...(settings.pointInTimeRecovery
-              ? { transactionLogRetentionDays: config.backups.transactionLogRetentionDays }
+            enabled: args.backups.enabled,
+            pointInTimeRecoveryEnabled: args.backups.pointInTimeRecovery,
+            startTime: args.backups.startTime,
+            ...(args.backups.pointInTimeRecovery
+              ? { transactionLogRetentionDays: args.backups.transactionLogRetentionDays }
               : {}),
             backupRetentionSettings: {
-              retainedBackups: config.backups.retainedBackups,
+              retainedBackups: args.backups.retainedBackups,
               retentionUnit: "COUNT",
             },
           },
+          // Public IP only, so no VPC is needed, even in a project the stack creates.
           ipConfiguration: {
             ipv4Enabled: true,
             sslMode: "ENCRYPTED_ONLY",
-            authorizedNetworks: config.authorizedNetworks.map((network) => ({
+            authorizedNetworks: args.authorizedNetworks.map((network) => ({
               name: network.name,
               value: network.cidr,
             })),
           },
-          userLabels: { ...env.labels },
+          userLabels: { ...args.labels },
         },
       },
-      { parent: this, dependsOn: [api], protect: settings.protect },
+      { parent: this, dependsOn: [api], protect },
     );
 
     const password = new random.RandomPassword(
@@ -166,20 +104,18 @@ export class CloudSqlPostgres extends pulumi.ComponentResource implements Postgr
     const user = new gcp.sql.User(
       `${name}-admin`,
       {
-        project: env.projectId,
+        project: args.projectId,
         instance: this.instance.name,
         name: CLOUD_SQL_ADMIN_USER,
         password: password.result,
       },
-      { parent: this, protect: settings.protect },
+      { parent: this, protect },
     );
 
     this.connectionName = this.instance.connectionName;
     this.adminHost =
-      config.adminHost === undefined
-        ? this.instance.publicIpAddress
-        : pulumi.output(config.adminHost);
-    this.adminPort = pulumi.output(config.adminPort ?? 5432);
+      args.adminHost === undefined ? this.instance.publicIpAddress : pulumi.output(args.adminHost);
+    this.adminPort = pulumi.output(args.adminPort ?? 5432);
     this.adminUser = user.name;
     this.adminPassword = pulumi.secret(password.result);
     this.appHost = this.instance.publicIpAddress;

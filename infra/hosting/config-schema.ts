@@ -13,7 +13,7 @@ import { z } from "zod";
 
 export const POSTGRES_HOSTINGS = ["railway", "cloudsql", "external"] as const;
 export const REDIS_HOSTINGS = ["railway", "memorystore", "external"] as const;
-export const POSTGRES_SSL_MODES = ["disable", "require", "verify-full"] as const;
+export const POSTGRES_SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -231,7 +231,10 @@ export const redisConfigSchema = z
         /** Default STANDARD_HA in prod, BASIC elsewhere. */
         tier: z.enum(["BASIC", "STANDARD_HA"]).optional(),
         region: z.string().min(1).optional(),
-        /** VPC the instance peers with; default the project's `default` network. */
+        /**
+         * VPC the instance peers with; default the project's `default` network, or, in a project
+         * the stack creates (which has none), a network created for it.
+         */
         authorizedNetwork: z.string().min(1).optional(),
         connectMode: z.enum(["DIRECT_PEERING", "PRIVATE_SERVICE_ACCESS"]).default("DIRECT_PEERING"),
         snapshotPeriod: z.enum(REDIS_SNAPSHOT_PERIODS).default("TWELVE_HOURS"),

@@ -1,31 +1,22 @@
 /**
- * The facts about a stack that the hosting, credentials and app factories need, as plain values
- * (infra/platform.ts derives them from the validated config).
+ * The facts about a stack that the hosting factories need, as plain values resolved once by
+ * infra/config.ts (protection included) and handed over by infra/platform.ts. Nothing here names
+ * the stack's kind: no component derives a setting from it.
  */
-export type StackKind = "dev" | "staging" | "prod" | "pr";
+import type * as pulumi from "@pulumi/pulumi";
 
 export interface HostingEnvironment {
-  /** Stack name, e.g. `dev`, `prod`, `pr-42`: part of resource names in the cloud. */
+  /** Stack name, e.g. `dev`, `prod`: part of resource names in the cloud (`synter-<stack>`). */
   readonly stack: string;
-  readonly kind: StackKind;
-  readonly projectId: string;
-  /** Default region for Cloud SQL and Memorystore. */
-  readonly region: string;
+  /**
+   * The GCP project, as GcpProject's output: every GCP resource that takes it waits for a project
+   * the stack creates.
+   */
+  readonly projectId: pulumi.Input<string>;
   readonly labels: Readonly<Record<string, string>>;
-}
-
-/** Staging and prod keep their data: Pulumi `protect` plus the provider's deletion protection. */
-export function isProtected(kind: StackKind): boolean {
-  switch (kind) {
-    case "staging":
-    case "prod":
-      return true;
-    case "dev":
-    case "pr":
-      return false;
-    default: {
-      const unknown: never = kind;
-      throw new Error(`unknown stack kind ${String(unknown)}`);
-    }
-  }
+  /**
+   * Pulumi `protect` plus the providers' deletion protection on the servers and their data: the
+   * config's `protect`, never re-derived from the stack.
+   */
+  readonly protect: boolean;
 }

@@ -8,11 +8,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { RailwayProject } from "../railway";
 import { CloudSqlPostgres } from "./cloudsql";
-import type { AppConfig, PostgresConfig, RedisConfig } from "./config-schema";
+import type { AppConfig } from "./config-schema";
 import type { HostingEnvironment } from "./environment";
 import { externalPostgresServer, externalRedisServer } from "./external";
 import { MemorystoreRedis } from "./memorystore";
 import { RailwayPostgresServer, RailwayRedisServer, createRailwayProject } from "./railway";
+import type { PostgresSettings, RedisSettings } from "./settings";
 import type { PostgresServer, RedisServer } from "./types";
 
 export interface HostingOptions {
@@ -30,7 +31,7 @@ function requireRailwayProject(options: HostingOptions, key: string): RailwayPro
 
 export function createPostgresServer(
   name: string,
-  config: PostgresConfig,
+  config: PostgresSettings,
   env: HostingEnvironment,
   options: HostingOptions = {},
 ): PostgresServer {
@@ -40,13 +41,17 @@ export function createPostgresServer(
         name,
         {
           config: config.railway,
-          env,
           project: requireRailwayProject(options, "postgres.hosting"),
+          protect: env.protect,
         },
         options.opts,
       );
     case "cloudsql":
-      return new CloudSqlPostgres(name, { config: config.cloudsql, env }, options.opts);
+      return new CloudSqlPostgres(
+        name,
+        { ...config.cloudsql, projectId: env.projectId, labels: env.labels, protect: env.protect },
+        options.opts,
+      );
     case "external":
       return externalPostgresServer(config.external);
     default: {
@@ -58,7 +63,7 @@ export function createPostgresServer(
 
 export function createRedisServer(
   name: string,
-  config: RedisConfig,
+  config: RedisSettings,
   env: HostingEnvironment,
   options: HostingOptions = {},
 ): RedisServer {
@@ -66,11 +71,24 @@ export function createRedisServer(
     case "railway":
       return new RailwayRedisServer(
         name,
-        { config: config.railway, env, project: requireRailwayProject(options, "redis.hosting") },
+        {
+          config: config.railway,
+          project: requireRailwayProject(options, "redis.hosting"),
+          protect: env.protect,
+        },
         options.opts,
       );
     case "memorystore":
-      return new MemorystoreRedis(name, { config: config.memorystore, env }, options.opts);
+      return new MemorystoreRedis(
+        name,
+        {
+          ...config.memorystore,
+          projectId: env.projectId,
+          labels: env.labels,
+          protect: env.protect,
+        },
+        options.opts,
+      );
     case "external":
       return externalRedisServer(config.external);
     default: {
@@ -94,8 +112,8 @@ export interface Hosting {
 export function createHosting(
   name: string,
   config: {
-    readonly postgres: PostgresConfig;
-    readonly redis: RedisConfig;
+    readonly postgres: PostgresSettings;
+    readonly redis: RedisSettings;
     readonly app: AppConfig;
   },
   env: HostingEnvironment,
@@ -113,10 +131,11 @@ export function createHosting(
   };
 }
 
-export { CloudSqlPostgres, resolveCloudSqlSettings, defaultCloudSqlTier } from "./cloudsql";
-export { MemorystoreRedis, memorystoreTier } from "./memorystore";
+export { CloudSqlPostgres, type CloudSqlPostgresArgs } from "./cloudsql";
+export { MemorystoreRedis, type MemorystoreRedisArgs } from "./memorystore";
 export { externalPostgresServer, externalRedisServer, parsePostgresUrl } from "./external";
 export { RailwayPostgresServer, RailwayRedisServer, createRailwayProject } from "./railway";
-export { isProtected, type HostingEnvironment, type StackKind } from "./environment";
+export type { HostingEnvironment } from "./environment";
+export type * from "./settings";
 export type { PostgresServer, RedisServer, PostgresSslMode } from "./types";
 export * from "./config-schema";

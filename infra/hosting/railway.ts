@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RailwayPostgres, RailwayProject, RailwayRedis, RailwayTcpProxy } from "../railway";
 import type { AppConfig, PostgresConfig, RedisConfig } from "./config-schema";
-import { isProtected, type HostingEnvironment } from "./environment";
+import type { HostingEnvironment } from "./environment";
 import type { PostgresServer, RedisServer } from "./types";
 
 export const RAILWAY_PASSWORD_LENGTH = 32;
@@ -23,7 +23,7 @@ export const RAILWAY_POSTGRES_ADMIN_USER = "postgres";
 export function createRailwayProject(
   name: string,
   app: AppConfig,
-  env: HostingEnvironment,
+  env: Pick<HostingEnvironment, "stack" | "protect">,
   opts?: pulumi.CustomResourceOptions,
 ): RailwayProject {
   const existing = app.railway;
@@ -32,14 +32,15 @@ export function createRailwayProject(
     existing?.projectId !== undefined && existing.environmentId !== undefined
       ? { existingProjectId: existing.projectId, existingEnvironmentId: existing.environmentId }
       : { name: `synter-${env.stack}`, environmentName: env.stack },
-    { ...opts, protect: isProtected(env.kind) },
+    { ...opts, protect: env.protect },
   );
 }
 
 export interface RailwayPostgresServerArgs {
   readonly config: PostgresConfig["railway"];
-  readonly env: HostingEnvironment;
   readonly project: RailwayProject;
+  /** Pulumi `protect` on the service, whose volume holds the data. Default false. */
+  readonly protect?: boolean;
 }
 
 export class RailwayPostgresServer extends pulumi.ComponentResource implements PostgresServer {
@@ -61,7 +62,7 @@ export class RailwayPostgresServer extends pulumi.ComponentResource implements P
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("synter:hosting:RailwayPostgresServer", name, {}, opts);
-    const protect = isProtected(args.env.kind);
+    const protect = args.protect ?? false;
     const password = new random.RandomPassword(
       `${name}-password`,
       { length: RAILWAY_PASSWORD_LENGTH, special: false },
@@ -86,6 +87,9 @@ export class RailwayPostgresServer extends pulumi.ComponentResource implements P
         environmentId: args.project.environmentId,
         serviceId: this.service.serviceId,
         applicationPort: this.service.port,
+        // Create returns once Postgres itself answers through the proxy: the postgresql provider
+        // that comes next connects once, without retry.
+        protocol: "postgres",
       },
       { parent: this },
     );
@@ -102,8 +106,9 @@ export class RailwayPostgresServer extends pulumi.ComponentResource implements P
 
 export interface RailwayRedisServerArgs {
   readonly config: RedisConfig["railway"];
-  readonly env: HostingEnvironment;
   readonly project: RailwayProject;
+  /** Pulumi `protect` on the service. Default false. */
+  readonly protect?: boolean;
 }
 
 export class RailwayRedisServer extends pulumi.ComponentResource implements RedisServer {
@@ -129,7 +134,7 @@ export class RailwayRedisServer extends pulumi.ComponentResource implements Redi
         serviceName: args.config.serviceName,
         password: pulumi.secret(password.result),
       },
-      { parent: this, protect: isProtected(args.env.kind) },
+      { parent: this, protect: args.protect ?? false },
     );
     this.url = pulumi.secret(this.service.url);
     this.host = this.service.privateHost;

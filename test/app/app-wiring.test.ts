@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   fakeKeyFile,
+  installHostingMocks,
   isSecretInput,
   recorded,
   resetRecorded,
@@ -17,6 +18,8 @@ import {
   type RailwayVariablesWriter,
 } from "../../infra/app/app-wiring";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
+
+beforeAll(installHostingMocks);
 
 const common = {
   postgresUrl: pulumi.secret("postgresql://synter_app:pw@postgres.railway.internal:5432/synter"),

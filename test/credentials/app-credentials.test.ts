@@ -7,6 +7,7 @@ import {
   captureOptions,
   fakeKeyFile,
   inputsOf,
+  installHostingMocks,
   resetRecorded,
   settle,
   summary,
@@ -15,6 +16,8 @@ import {
 } from "../hosting/pulumi-mocks";
 import { AppCredentials, keyRotationPlan } from "../../infra/credentials";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
+
+beforeAll(installHostingMocks);
 
 const KEY = "gcp:serviceaccount/key:Key";
 const accounts = {
@@ -42,25 +45,29 @@ describe("keyRotationPlan", () => {
       period: 0,
       keepers: { a: "2026-01-01", b: "2025-12-02" },
       current: "a",
+      periodStart: "2026-01-01",
     });
     expect(keyRotationPlan(new Date("2026-01-30T23:59:59Z"), "2026-01-01", 30)).toEqual({
       period: 0,
       keepers: { a: "2026-01-01", b: "2025-12-02" },
       current: "a",
+      periodStart: "2026-01-01",
     });
     expect(keyRotationPlan(new Date("2026-01-31T00:00:00Z"), "2026-01-01", 30)).toEqual({
       period: 1,
       keepers: { a: "2026-01-01", b: "2026-01-31" },
       current: "b",
+      periodStart: "2026-01-31",
     });
     expect(keyRotationPlan(new Date("2026-03-02T12:00:00Z"), "2026-01-01", 30)).toEqual({
       period: 2,
       keepers: { a: "2026-03-02", b: "2026-01-31" },
       current: "a",
+      periodStart: "2026-03-02",
     });
   });
 
-  it("never replaces both slots at one period boundary", () => {
+  it("on a daily up, the fixed schedule renews one slot at each period boundary", () => {
     const anchor = "2026-01-01";
     let previous = keyRotationPlan(new Date("2025-06-01T00:00:00Z"), anchor, 7);
     for (let day = 1; day < 400; day += 1) {
@@ -87,18 +94,27 @@ describe("AppCredentials", () => {
     expect(summary()).toEqual(["synter:credentials:AppCredentials app"]);
     expect(await valueOf(credentials.env.api)).toEqual({});
     expect(await valueOf(credentials.env.workers)).toEqual({});
-    expect(credentials.plan).toBeUndefined();
+    expect(credentials.rotation).toBeUndefined();
   });
 
-  it("creates two create-before-delete keys per account outside GCP", async () => {
+  it("creates two create-before-delete keys per account outside GCP, and their rotation", async () => {
     const { options } = await build({ rotationDays: 30 }, new Date("2026-01-31T08:00:00Z"));
     expect(summary()).toEqual([
       `${KEY} app-api-key-a`,
       `${KEY} app-api-key-b`,
       `${KEY} app-workers-key-a`,
       `${KEY} app-workers-key-b`,
+      "pulumi-nodejs:dynamic/synter:KeyRotation app-rotation",
       "synter:credentials:AppCredentials app",
     ]);
+    // A first creation starts from the fixed schedule at `now` (so a stack that used it keeps its
+    // keys); later updates advance it from the state (test/credentials/key-rotation-gaps.test.ts).
+    expect(inputsOf("pulumi-nodejs:dynamic/synter:KeyRotation", "app-rotation")).toEqual({
+      periodStart: "2026-01-31",
+      current: "b",
+      a: "2026-01-01",
+      b: "2026-01-31",
+    });
     expect(inputsOf(KEY, "app-api-key-a")).toEqual({
       serviceAccountId: accounts.api,
       keepers: { period: "2026-01-01" },
@@ -136,13 +152,13 @@ describe("AppCredentials", () => {
     });
   });
 
-  it("rotates by changing only the renewed slot's keepers on the next period", async () => {
+  it("without rotation state, starts from the fixed schedule at now and exports its newest slot", async () => {
     await build({ rotationDays: 30 }, new Date("2026-01-31T08:00:00Z"));
     const before = ["app-api-key-a", "app-api-key-b"].map((name) => inputsOf(KEY, name).keepers);
     const { credentials } = await build({ rotationDays: 30 }, new Date("2026-03-02T08:00:00Z"));
     const after = ["app-api-key-a", "app-api-key-b"].map((name) => inputsOf(KEY, name).keepers);
     expect(before).toEqual([{ period: "2026-01-01" }, { period: "2026-01-31" }]);
-    // Slot a is replaced (a new key, created before the old is deleted); slot b is untouched.
+    // The mocks keep no state: each build is a first creation, at two different times.
     expect(after).toEqual([{ period: "2026-03-02" }, { period: "2026-01-31" }]);
     expect(await valueOf(credentials.env.api)).toEqual({
       GOOGLE_CREDENTIALS_JSON: fakeKeyFile("app-api-key-a"),

@@ -124,7 +124,7 @@ describe("hosting config errors", () => {
     expect(problems).toEqual([
       "postgres.external.adminUrl: must start with postgresql:// or postgres://",
       "postgres.external.adminUrl: has no user",
-      "postgres.external.adminUrl: has sslmode=prefer; use one of disable, require, verify-full",
+      "postgres.external.adminUrl: has sslmode=prefer; use one of disable, require, verify-ca, verify-full",
       "redis.external.url: must start with redis:// or rediss://",
       "redis.external.url: has no host",
       "redis.external.url: has no password (BullMQ's Redis must require AUTH)",

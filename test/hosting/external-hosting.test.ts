@@ -2,9 +2,11 @@
  * Bring-your-own servers: no resources, every part of the URL a secret output.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { resetRecorded, settle, summary, valueOf } from "./pulumi-mocks";
+import { installHostingMocks, resetRecorded, settle, summary, valueOf } from "./pulumi-mocks";
 import { externalPostgresServer, externalRedisServer } from "../../infra/hosting/external";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
+
+beforeAll(installHostingMocks);
 
 const ADMIN_URL = "postgresql://postgres:p%40ss%3Aword@roundhouse.proxy.rlwy.net:41234/railway";
 

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   captureOptions,
   inputsOf,
+  installHostingMocks,
   isSecretInput,
   resetRecorded,
   settle,
@@ -13,19 +14,36 @@ import {
   valueOf,
   type CapturedOptions,
 } from "./pulumi-mocks";
-import { CloudSqlPostgres, resolveCloudSqlSettings } from "../../infra/hosting/cloudsql";
+import {
+  environmentOf,
+  parseConfig,
+  resolveCloudSqlSettings,
+  resolveMemorystoreSettings,
+  type Environment,
+  type EnvironmentKind,
+} from "../../infra/config";
+import { CloudSqlPostgres } from "../../infra/hosting/cloudsql";
 import { MemorystoreRedis } from "../../infra/hosting/memorystore";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
-import type { HostingEnvironment, StackKind } from "../../infra/hosting/environment";
 
-function environment(kind: StackKind): HostingEnvironment {
-  const stack = kind === "pr" ? "pr-7" : kind;
+beforeAll(installHostingMocks);
+
+type StackKind = Exclude<EnvironmentKind, "local">;
+
+function environment(kind: StackKind): Environment {
+  const environment = environmentOf(kind === "pr" ? "pr-7" : kind);
+  if (typeof environment === "string") throw new Error(environment);
+  return environment;
+}
+
+/** Where the component goes and how it is kept, as infra/platform.ts hands them over. */
+function placement(kind: StackKind) {
+  const { stack } = environment(kind);
   return {
-    stack,
-    kind,
     projectId: `synter-${kind}`,
-    region: "us-central1",
     labels: { app: "synter", stack },
+    // The config's default for the stack (staging and prod: true).
+    protect: parseConfig({ gcp: { projectId: "synter-dev" } }, stack).protect,
   };
 }
 
@@ -36,9 +54,11 @@ async function buildCloudSql(kind: StackKind, raw: Record<string, unknown> = {})
   resetRecorded();
   const options = new Map<string, CapturedOptions>();
   const config = parseHostingConfig({ postgres: { hosting: "cloudsql", cloudsql: raw } });
+  const resolved = resolveCloudSqlSettings(config.postgres.cloudsql, kind, "us-central1");
+  expect(resolved.problems).toEqual([]);
   const server = new CloudSqlPostgres(
     "pg",
-    { config: config.postgres.cloudsql, env: environment(kind) },
+    { ...resolved.settings, ...placement(kind) },
     { transformations: [captureOptions(options)] },
   );
   await settle(server.adminHost, server.adminPassword, server.appHost, server.adminUser);
@@ -151,16 +171,33 @@ describe("Cloud SQL settings from config", () => {
     const config = parseHostingConfig({
       postgres: { cloudsql: { backups: { pointInTimeRecovery: false }, availability: "ZONAL" } },
     });
-    expect(() => resolveCloudSqlSettings(config.postgres.cloudsql, environment("prod"))).toThrow(
-      "invalid configuration:\n  postgres.cloudsql.backups.pointInTimeRecovery: prod keeps backups and point-in-time recovery",
-    );
+    expect(
+      resolveCloudSqlSettings(config.postgres.cloudsql, "prod", "us-central1").problems,
+    ).toEqual([
+      "synter-platform:postgres.cloudsql.backups.pointInTimeRecovery: prod keeps backups and point-in-time recovery",
+    ]);
   });
 
   it("refuses REGIONAL where the stack default leaves point-in-time recovery off", () => {
     const config = parseHostingConfig({ postgres: { cloudsql: { availability: "REGIONAL" } } });
-    expect(() => resolveCloudSqlSettings(config.postgres.cloudsql, environment("staging"))).toThrow(
-      "invalid configuration:\n  postgres.cloudsql.availability: REGIONAL needs backups.pointInTimeRecovery",
+    expect(
+      resolveCloudSqlSettings(config.postgres.cloudsql, "staging", "us-central1").problems,
+    ).toEqual([
+      "synter-platform:postgres.cloudsql.availability: REGIONAL needs backups.pointInTimeRecovery",
+    ]);
+  });
+
+  it("reports these with the rest of the config, only where Cloud SQL is chosen", () => {
+    const raw = {
+      gcp: { projectId: "synter-prod" },
+      postgres: { hosting: "cloudsql", cloudsql: { backups: { enabled: false } } },
+    };
+    expect(() => parseConfig(raw, "prod")).toThrow(
+      "invalid configuration for stack prod:\n  - synter-platform:postgres.cloudsql.backups.pointInTimeRecovery: prod keeps backups and point-in-time recovery",
     );
+    expect(() =>
+      parseConfig({ ...raw, postgres: { ...raw.postgres, hosting: "railway" } }, "prod"),
+    ).not.toThrow();
   });
 });
 
@@ -168,9 +205,13 @@ async function buildMemorystore(kind: StackKind, raw: Record<string, unknown> = 
   resetRecorded();
   const options = new Map<string, CapturedOptions>();
   const config = parseHostingConfig({ redis: { hosting: "memorystore", memorystore: raw } });
+  const resolved = resolveMemorystoreSettings(config.redis.memorystore, environment(kind), {
+    region: "us-central1",
+    createsProject: false,
+  });
   const redis = new MemorystoreRedis(
     "cache",
-    { config: config.redis.memorystore, env: environment(kind) },
+    { ...resolved.settings, ...placement(kind) },
     { transformations: [captureOptions(options)] },
   );
   await settle(redis.url, redis.caCertificate);

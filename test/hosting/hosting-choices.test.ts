@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   captureOptions,
   inputsOf,
+  installHostingMocks,
   isSecretInput,
   resetRecorded,
   settle,
@@ -13,8 +14,10 @@ import {
   valueOf,
   type CapturedOptions,
 } from "./pulumi-mocks";
+import { environmentOf, resolveHostingSettings } from "../../infra/config";
 import { createHosting, parseHostingConfig, type HostingEnvironment } from "../../infra/hosting";
-import type { StackKind } from "../../infra/hosting/environment";
+
+beforeAll(installHostingMocks);
 
 const PROJECT = "pulumi-nodejs:dynamic/railway:RailwayProject";
 const PG = "pulumi-nodejs:dynamic/railway:RailwayPostgres";
@@ -24,17 +27,30 @@ const PASSWORD = "random:index/randomPassword:RandomPassword";
 
 const STACKS = ["dev", "staging", "prod"] as const;
 
+type StackKind = (typeof STACKS)[number];
+
+/** As infra/platform.ts hands it over: `protect` is the config's (here its staging/prod default). */
 function environment(kind: StackKind): HostingEnvironment {
-  return { stack: kind, kind, projectId: `synter-${kind}`, region: "us-central1", labels: {} };
+  return { stack: kind, projectId: `synter-${kind}`, labels: {}, protect: kind !== "dev" };
 }
 
 async function build(kind: StackKind, raw: Record<string, unknown>) {
   resetRecorded();
   const options = new Map<string, CapturedOptions>();
   const config = parseHostingConfig(raw);
-  const hosting = createHosting("data", config, environment(kind), {
-    transformations: [captureOptions(options)],
-  });
+  const stackEnvironment = environmentOf(kind);
+  if (typeof stackEnvironment === "string") throw new Error(stackEnvironment);
+  const settings = resolveHostingSettings(
+    { gcp: { region: "us-central1" }, postgres: config.postgres, redis: config.redis },
+    stackEnvironment,
+  );
+  expect(settings.problems).toEqual([]);
+  const hosting = createHosting(
+    "data",
+    { postgres: settings.postgres, redis: settings.redis, app: config.app },
+    environment(kind),
+    { transformations: [captureOptions(options)] },
+  );
   await settle(
     hosting.postgres.adminHost,
     hosting.postgres.adminPassword,
@@ -78,6 +94,8 @@ describe.each(STACKS)("Railway hosting in %s", (kind) => {
       environmentId: "environment-data-railway",
       serviceId: "service-data-postgres",
       applicationPort: 5432,
+      protocol: "postgres",
+      readyTimeoutSeconds: 600,
     });
     for (const name of ["data-postgres", "data-redis"]) {
       expect([name, options.get(name)?.protect]).toEqual([name, protect]);

@@ -1,9 +1,11 @@
 /**
  * Pulumi's mock runtime for the hosting, credentials and app tests: records every resource the
  * program registers (type, name, inputs) and answers with the outputs the real providers compute
- * (addresses, the Redis AUTH string, a key file), using obviously fake values.
+ * (addresses, the Redis AUTH string, a key file), using obviously fake values. Nothing happens at
+ * import: a suite installs the mocks with `beforeAll(installHostingMocks)`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { installMocks } from "../../src/pulumi/mock-runtime";
 import { fakeKeyFile, isSecretInput, providerOutputs } from "../support/fake-provider-outputs";
 
 export { fakeKeyFile, isSecretInput };
@@ -16,23 +18,23 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      // Dynamic resources carry their serialised provider as an input: not what tests compare.
-      const { __provider: _provider, ...inputs } = args.inputs as Record<string, unknown>;
-      recorded.push({ type: args.type, name: args.name, inputs });
-      return {
-        id: `${args.name}-id`,
-        state: { ...args.inputs, ...providerOutputs(args.type, args.name, args.inputs) },
-      };
-    },
-    call: (args) => args.inputs,
+const hostingMocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    // Dynamic resources carry their serialised provider as an input: not what tests compare.
+    const { __provider: _provider, ...inputs } = args.inputs as Record<string, unknown>;
+    recorded.push({ type: args.type, name: args.name, inputs });
+    return {
+      id: `${args.name}-id`,
+      state: { ...args.inputs, ...providerOutputs(args.type, args.name, args.inputs) },
+    };
   },
-  "synter",
-  "test",
-  false,
-);
+  call: (args) => args.inputs,
+};
+
+/** Points the runtime at these mocks for the rest of the test file (call it in `beforeAll`). */
+export function installHostingMocks(): Promise<void> {
+  return installMocks({ project: "synter", stack: "test", preview: false, mocks: hostingMocks });
+}
 
 export function resetRecorded(): void {
   recorded.length = 0;

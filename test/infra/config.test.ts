@@ -68,16 +68,23 @@ describe("stack files", () => {
     expect(staging.bigquery.requirePartitionFilter).toEqual([]);
     expect(prod.bigquery.requirePartitionFilter).toEqual(["events"]);
     expect(prod.gcp.projectId).toBe("synter-prod");
-    expect(prod.bigquery.defaultTableExpirationDays).toBeUndefined();
   });
 
   test("a PR stack from the template", () => {
     const cfg = parseConfig(rawOf("pr-123"), "pr-123");
     expect(cfg.environment).toEqual({ kind: "pr", stack: "pr-123", prNumber: 123 });
     expect(cfg.protect).toBe(false);
-    expect(cfg.bigquery.datasetId).toBe("synter_analytics_pr_123");
-    expect(cfg.bigquery.defaultTableExpirationDays).toBe(3);
-    expect(cfg.devStack).toBe("organization/synter-platform/dev");
+    expect(cfg.bigquery).toEqual({
+      datasetId: "synter_analytics_pr_123",
+      location: "US",
+      description: expect.stringContaining("(pr-123)"),
+      requirePartitionFilter: [],
+    });
+    expect(cfg.devStack).toEqual({
+      name: "organization/synter-platform/dev",
+      postgresSslMode: "require",
+      redisTls: false,
+    });
     expect(cfg.labels).toEqual({
       team: "data-platform",
       "cost-center": "synter-dev",
@@ -92,8 +99,12 @@ describe("stack files", () => {
   test("PR defaults derive from the stack name when the keys are absent", () => {
     const cfg = parseConfig(minimal(), "pr-9");
     expect(cfg.bigquery.datasetId).toBe("synter_analytics_pr_9");
-    expect(cfg.bigquery.defaultTableExpirationDays).toBe(3);
-    expect(cfg.devStack).toBe("organization/synter-platform/dev");
+    expect(cfg.bigquery).not.toHaveProperty("defaultTableExpirationDays");
+    expect(cfg.devStack).toEqual({
+      name: "organization/synter-platform/dev",
+      postgresSslMode: "require",
+      redisTls: false,
+    });
     expect(cfg.protect).toBe(false);
   });
 
@@ -190,12 +201,6 @@ describe("bad config: each invalid value names its key", () => {
       "synter-platform:bigquery.datasetId: must be letters, digits and underscores",
     ],
     [
-      "expiration type",
-      "dev",
-      minimal({ bigquery: { defaultTableExpirationDays: "3" } }),
-      "synter-platform:bigquery.defaultTableExpirationDays: Expected number, received string",
-    ],
-    [
       "partition filter table",
       "dev",
       minimal({ bigquery: { requirePartitionFilter: ["event"] } }),
@@ -249,12 +254,6 @@ describe("bad config: each invalid value names its key", () => {
       "synter-platform:protect: must stay true in prod (it holds real data; teardown unprotects explicitly)",
     ],
     [
-      "expiring staging tables",
-      "staging",
-      minimal({ bigquery: { defaultTableExpirationDays: 30 } }),
-      "synter-platform:bigquery.defaultTableExpirationDays: not allowed in staging: BigQuery would delete every table after 30 days",
-    ],
-    [
       "protected PR stack",
       "pr-4",
       minimal({ protect: true }),
@@ -265,12 +264,6 @@ describe("bad config: each invalid value names its key", () => {
       "pr-4",
       minimal({ bigquery: { datasetId: "synter_analytics" } }),
       "synter-platform:bigquery.datasetId: must be synter_analytics_pr_4 in stack pr-4 (a PR stack deletes its dataset's contents on destroy, so it never shares a dataset)",
-    ],
-    [
-      "long PR expiration",
-      "pr-4",
-      minimal({ bigquery: { defaultTableExpirationDays: 90 } }),
-      "synter-platform:bigquery.defaultTableExpirationDays: at most 30 in a pr stack",
     ],
     [
       "PR stack with its own server",
@@ -339,7 +332,7 @@ describe("bad config: each invalid value names its key", () => {
         "synter-platform:typo: unknown key",
         "synter-platform:protect: must be false in a pr stack (it is destroyed when the PR closes)",
         "synter-platform:bigquery.datasetId: must be synter_analytics_pr_12 in stack pr-12 (a PR stack deletes its dataset's contents on destroy, so it never shares a dataset)",
-        "synter-platform:bigquery.defaultTableExpirationDays: at most 30 in a pr stack",
+        "synter-platform:bigquery.defaultTableExpirationDays: not supported: BigQuery would delete tables that Pulumi still holds in state once they expire, and no later update recreates them; remove it (a pr stack's dataset goes when the PR environment is destroyed)",
         "synter-platform:labels.stack: set by the program; remove it from config",
       ].sort(),
     );

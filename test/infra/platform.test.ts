@@ -26,7 +26,6 @@ interface Expected {
   readonly projectId: string;
   readonly datasetId: string;
   readonly protect: boolean;
-  readonly expirationMs?: number;
   readonly partitionFiltered: readonly string[];
   readonly accountSuffix: string;
   readonly environment: string;
@@ -61,7 +60,6 @@ const expectations: Record<string, Expected> = {
     projectId: "synter-dev",
     datasetId: "synter_analytics_pr_42",
     protect: false,
-    expirationMs: 3 * 24 * 60 * 60 * 1000,
     partitionFiltered: [],
     accountSuffix: "-pr-42",
     environment: "pr",
@@ -96,6 +94,8 @@ function expectedResourceNames(stack: string): string[] {
   names.push(
     "synter:postgres:AuthDatabase auth",
     "pulumi:providers:postgresql auth-admin",
+    // The admin joins the migrator role, so its grants hold on the migrator's objects.
+    "postgresql:index/grantRole:GrantRole auth-admin-in-migrator",
     "postgresql:index/database:Database auth-database",
     ...["app", "migrator", "readonly"].flatMap((role) => [
       `postgresql:index/role:Role auth-${role}`,
@@ -116,6 +116,7 @@ function expectedResourceNames(stack: string): string[] {
     "pulumi-nodejs:dynamic/synter:SchemaMigrations auth-migrations",
     // The app runs outside GCP by default: two rotating key slots per service account.
     "synter:credentials:AppCredentials app-credentials",
+    "pulumi-nodejs:dynamic/synter:KeyRotation app-credentials-rotation",
     ...["api", "workers"].flatMap((sa) =>
       ["a", "b"].map((slot) => `gcp:serviceaccount/key:Key app-credentials-${sa}-key-${slot}`),
     ),
@@ -190,7 +191,8 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
       postgresUrl,
       redisUrl,
       appEnv: {
-        POSTGRES_URL: postgresUrl,
+        // The app hands it to node-pg's parser: the node-pg form (infra/postgres/connection-url.ts).
+        POSTGRES_URL: `${postgresUrl}&uselibpqcompat=true`,
         REDIS_URL: redisUrl,
         BIGQUERY_PROJECT_ID: expected.projectId,
         BIGQUERY_DATASET: expected.datasetId,
@@ -227,7 +229,7 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
     }
   });
 
-  test("dataset: location, labels, expiration only where configured, destroyable only outside staging/prod", () => {
+  test("dataset: location, labels, no table expiration, destroyable only outside staging/prod", () => {
     const dataset = get(T.dataset, "warehouse-dataset");
     const inputs = { ...dataset.inputs };
     expect(inputs).toEqual({
@@ -245,9 +247,6 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
         ...(stack.startsWith("pr-") && { "pull-request": "42" }),
       },
       deleteContentsOnDestroy: !expected.protect,
-      ...(expected.expirationMs !== undefined && {
-        defaultTableExpirationMs: expected.expirationMs,
-      }),
     });
     expect(inputs).not.toHaveProperty("accesses");
     expect(dataset.protect).toBe(expected.protect);
@@ -379,6 +378,7 @@ describe.each(Object.keys(expectations))("stack %s", (stack) => {
             ...[...TABLES, ...VIEWS].map((id) => `warehouse-${id}`),
             // Postgres: the database and its roles; Railway: the project and both data services.
             "auth-database",
+            "auth-admin-in-migrator",
             "auth-app",
             "auth-migrator",
             "auth-readonly",

@@ -27,7 +27,6 @@ test("every problem at once", () => {
     validateWarehouseArgs({
       ...base,
       datasetId: "bad-id",
-      defaultTableExpirationDays: 0,
       requirePartitionFilter: ["touchpoints", "nope"],
       views: [
         { ...second, name: "events" },
@@ -37,7 +36,6 @@ test("every problem at once", () => {
     }),
   ).toEqual([
     'dataset id "bad-id" must be letters, digits and underscores',
-    "default table expiration 0 must be a whole number of days ≥ 1",
     '"events" is defined twice (tables and views share one namespace)',
     "requirePartitionFilter names unknown table nope",
     "view events reads touchpoints, which requires a partition filter the view does not apply",
