@@ -15,7 +15,7 @@ import {
   type RailwayRetryPolicy,
 } from "./client";
 import { RailwayApi } from "./operations";
-import type { ReadinessClock } from "./service-readiness";
+import { probeEndpoint, type ReadinessClock } from "./service-readiness";
 
 export interface RailwayProviderOptions {
   /** API token; default: config `railway:token`, then `RAILWAY_TOKEN`. */
@@ -28,6 +28,8 @@ export interface RailwayProviderOptions {
   readonly random?: () => number;
   /** Clock for readiness timeouts (ms since the epoch). Default `Date.now`. */
   readonly now?: () => number;
+  /** One readiness probe of an endpoint; default `probeEndpoint` (the protocol's handshake). */
+  readonly probe?: ReadinessClock["probe"];
 }
 
 /** Pulumi passes this string for a value not known yet (preview). */
@@ -80,6 +82,7 @@ export abstract class RailwayProviderBase {
       now: options.now ?? Date.now,
       // A dynamic provider's stderr is what Pulumi shows in its log while a step runs.
       log: options.log ?? ((message) => console.error(message)),
+      probe: options.probe ?? probeEndpoint,
     };
   }
 

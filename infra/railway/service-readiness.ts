@@ -9,11 +9,12 @@
 import * as net from "node:net";
 import type { RailwayApi, RailwayDeploymentStatus } from "./operations";
 
-/** How a resource waits; `sleep` and `now` are injectable so tests control time. */
+/** How a resource waits; `sleep`, `now` and `probe` are injectable so tests control them. */
 export interface ReadinessClock {
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
   readonly log: (message: string) => void;
+  readonly probe: (host: string, port: number, protocol: EndpointProtocol) => Promise<boolean>;
 }
 
 export interface WaitOptions extends ReadinessClock {
@@ -178,7 +179,7 @@ export async function waitForEndpoint(
   let attempts = 0;
   for (;;) {
     attempts += 1;
-    if (await probeEndpoint(host, port, protocol)) {
+    if (await options.probe(host, port, protocol)) {
       options.log(
         `${options.subject}: ${host}:${port} answers ${protocol} after ${Math.round((options.now() - started) / 1000)} s`,
       );

@@ -5,13 +5,18 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  POSTGRES_MOUNT_PATH,
   POSTGRES_PGDATA,
   RAILWAY_POSTGRES_SSL_IMAGE,
+  REDIS_IMAGE,
+  REDIS_MOUNT_PATH,
   REDIS_START_COMMAND,
   RailwayPostgresProvider,
   RailwayRedisProvider,
   railwayPrivateHost,
+  type RailwayPostgresInputs,
   type RailwayPostgresOutputs,
+  type RailwayRedisInputs,
 } from "../../infra/railway/database-service-provider";
 import { RailwayApiError } from "../../infra/railway/client";
 import { RailwayProjectProvider } from "../../infra/railway/project-provider";
@@ -30,17 +35,68 @@ beforeEach(() => {
   server.reset();
   server.pageSizeCap = 100;
   logs.length = 0;
+  probes.length = 0;
+  probeAnswers = [];
 });
+
+/** Endpoints probed by the providers, answered by `probeAnswers` (true: up). */
+const probes: string[] = [];
+let probeAnswers: boolean[] = [];
 
 function options(): RailwayProviderOptions {
   return {
     token,
     endpoint: server.url,
     retry: { maxAttempts: 3 },
-    sleep: async () => undefined,
+    // Deployments take real time on the stand-in: poll often, but do not spin.
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))),
     random: () => 0,
     log: (line) => logs.push(line),
+    probe: async (host, port, protocol) => {
+      probes.push(`${protocol} ${host}:${port}`);
+      return probeAnswers.shift() ?? true;
+    },
   };
+}
+
+/** Every setting as the program's defaults fill them in (infra/railway/resources.ts). */
+function postgresInputs(
+  overrides: Partial<RailwayPostgresInputs> & { projectId: string; environmentId: string },
+): RailwayPostgresInputs {
+  return {
+    serviceName: "postgres",
+    image: RAILWAY_POSTGRES_SSL_IMAGE,
+    mountPath: POSTGRES_MOUNT_PATH,
+    port: 5432,
+    drainingSeconds: 60,
+    readyTimeoutSeconds: 30,
+    user: "postgres",
+    password: "pw",
+    database: "railway",
+    dataDirectory: POSTGRES_PGDATA,
+    ...overrides,
+  };
+}
+
+function redisInputs(
+  overrides: Partial<RailwayRedisInputs> & { projectId: string; environmentId: string },
+): RailwayRedisInputs {
+  return {
+    serviceName: "redis",
+    image: REDIS_IMAGE,
+    mountPath: REDIS_MOUNT_PATH,
+    port: 6379,
+    drainingSeconds: 60,
+    readyTimeoutSeconds: 30,
+    startCommand: REDIS_START_COMMAND,
+    password: "pw",
+    ...overrides,
+  };
+}
+
+/** Operations sent, without the deployment polls (their number depends on timing). */
+function operationsWithoutPolls(): string[] {
+  return server.operations().filter((operation) => operation !== "RailwayDeployment");
 }
 
 function servicesNamed(projectId: string, name: string) {
@@ -215,7 +271,11 @@ describe("RailwayPostgresProvider", () => {
   it("runs the full lifecycle: create, read, diff, update in place, replace, delete", async () => {
     const { project, environment } = server.seedProject("pg-lifecycle");
     const provider = new RailwayPostgresProvider(options());
-    const inputs = { projectId: project.id, environmentId: environment.id, password: "pw-1" };
+    const inputs = postgresInputs({
+      projectId: project.id,
+      environmentId: environment.id,
+      password: "pw-1",
+    });
     const created = await provider.create(inputs);
     const serviceId = created.id;
 
@@ -253,13 +313,20 @@ describe("RailwayPostgresProvider", () => {
       user: "postgres",
       password: "pw-1",
       database: "railway",
+      dataDirectory: POSTGRES_PGDATA,
+      drainingSeconds: 60,
+      readyTimeoutSeconds: 30,
+      deploymentId: created.outs.deploymentId,
     });
-    expect(server.operations()).toEqual([
+    // Create returns once its own deployment succeeded (Railway answers the deploy at once).
+    expect(server.state.deployments.get(created.outs.deploymentId)?.status).toBe("SUCCESS");
+    expect(operationsWithoutPolls()).toEqual([
       "ProjectServices",
       "ServiceCreate",
       "EnvironmentVolumeInstances",
       "VolumeCreate",
-      "ServiceInstanceRedeploy",
+      "ServiceInstanceDeploy",
+      "TcpProxies",
     ]);
 
     expect(await provider.read(serviceId, created.outs)).toEqual({
@@ -292,11 +359,14 @@ describe("RailwayPostgresProvider", () => {
     expect(server.instanceOf(environment.id, serviceId)!.image).toBe(
       "ghcr.io/railwayapp-templates/postgres-ssl:15.8",
     );
-    expect(server.operations()).toEqual([
+    expect(operationsWithoutPolls()).toEqual([
       "ServiceInstanceUpdate",
       "VariableCollectionUpsert",
-      "ServiceInstanceRedeploy",
+      "ServiceInstanceDeploy",
+      "TcpProxies",
     ]);
+    expect(server.state.deployments.get(updated.outs.deploymentId)?.status).toBe("SUCCESS");
+    expect(updated.outs.deploymentId).not.toBe(created.outs.deploymentId);
     // Only the changed variables are sent, without a deploy of their own.
     expect(server.requests[1].variables).toEqual({
       input: {
@@ -342,7 +412,7 @@ describe("RailwayPostgresProvider", () => {
   it("sees drift on read: a variable changed in Railway's UI shows up as a diff", async () => {
     const { project, environment } = server.seedProject("pg-drift");
     const provider = new RailwayPostgresProvider(options());
-    const inputs = { projectId: project.id, environmentId: environment.id, password: "pw" };
+    const inputs = postgresInputs({ projectId: project.id, environmentId: environment.id });
     const created = await provider.create(inputs);
     server.setVariable(
       project.id,
@@ -366,7 +436,7 @@ describe("RailwayPostgresProvider", () => {
   it("adopts the service an interrupted run left (no volume yet) without a duplicate", async () => {
     const { project, environment } = server.seedProject("pg-partial");
     const provider = new RailwayPostgresProvider(options());
-    const inputs = { projectId: project.id, environmentId: environment.id, password: "pw" };
+    const inputs = postgresInputs({ projectId: project.id, environmentId: environment.id });
     // The run dies at the volume: Railway keeps failing until the retries are spent.
     server.inject({ operation: "VolumeCreate", status: 500, times: 3 });
     const failure = await provider.create(inputs).catch((error: unknown) => error);
@@ -395,11 +465,9 @@ describe("RailwayPostgresProvider", () => {
     const { project, environment } = server.seedProject("pg-lost");
     server.inject({ operation: "ServiceCreate", status: 502, afterExecute: true });
     const provider = new RailwayPostgresProvider(options());
-    const created = await provider.create({
-      projectId: project.id,
-      environmentId: environment.id,
-      password: "pw",
-    });
+    const created = await provider.create(
+      postgresInputs({ projectId: project.id, environmentId: environment.id, password: "pw" }),
+    );
     expect(servicesNamed(project.id, "postgres").map((s) => s.id)).toEqual([created.id]);
     expect(server.count("ServiceCreate")).toBe(1);
     expect(volumesOf(environment.id, created.id)).toHaveLength(1);
@@ -411,11 +479,9 @@ describe("RailwayPostgresProvider", () => {
     const existing = server.seedService(project.id, "postgres", RAILWAY_POSTGRES_SSL_IMAGE);
     server.pageSizeCap = 2;
     const provider = new RailwayPostgresProvider(options());
-    const created = await provider.create({
-      projectId: project.id,
-      environmentId: environment.id,
-      password: "pw",
-    });
+    const created = await provider.create(
+      postgresInputs({ projectId: project.id, environmentId: environment.id, password: "pw" }),
+    );
     expect(created.id).toBe(existing.id);
     expect(server.count("ProjectServices")).toBe(3);
     expect(server.count("ServiceCreate")).toBe(0);
@@ -424,22 +490,22 @@ describe("RailwayPostgresProvider", () => {
   it("shares one service between two environments and deletes it only with the last volume", async () => {
     const { project, environment: production } = server.seedProject("pg-shared");
     const provider = new RailwayPostgresProvider(options());
-    const prod = await provider.create({
-      projectId: project.id,
-      environmentId: production.id,
-      password: "prod-pw",
-    });
+    const prod = await provider.create(
+      postgresInputs({ projectId: project.id, environmentId: production.id, password: "prod-pw" }),
+    );
     const staging = (
       await new RailwayProjectProvider(options()).create({
         existingProjectId: project.id,
         environmentName: "staging",
       })
     ).outs;
-    const stage = await provider.create({
-      projectId: project.id,
-      environmentId: staging.environmentId,
-      password: "stage-pw",
-    });
+    const stage = await provider.create(
+      postgresInputs({
+        projectId: project.id,
+        environmentId: staging.environmentId,
+        password: "stage-pw",
+      }),
+    );
     expect(stage.id).toBe(prod.id);
     expect(servicesNamed(project.id, "postgres")).toHaveLength(1);
     expect(server.variablesOf(project.id, staging.environmentId, prod.id).POSTGRES_PASSWORD).toBe(
@@ -465,7 +531,7 @@ describe("RailwayPostgresProvider", () => {
   it("rejects inputs without a password", async () => {
     const provider = new RailwayPostgresProvider(options());
     await expect(
-      provider.create({ projectId: "p", environmentId: "e", password: "" }),
+      provider.create(postgresInputs({ projectId: "p", environmentId: "e", password: "" })),
     ).rejects.toThrow("RailwayPostgres: `password` must be a non-empty string.");
     expect(server.requests).toEqual([]);
   });
@@ -475,7 +541,11 @@ describe("RailwayRedisProvider", () => {
   it("runs the full lifecycle with AOF, noeviction and the password kept out of the start command", async () => {
     const { project, environment } = server.seedProject("redis-lifecycle");
     const provider = new RailwayRedisProvider(options());
-    const inputs = { projectId: project.id, environmentId: environment.id, password: "s3cret/+" };
+    const inputs = redisInputs({
+      projectId: project.id,
+      environmentId: environment.id,
+      password: "s3cret/+",
+    });
     const created = await provider.create(inputs);
     const serviceId = created.id;
     const instance = server.instanceOf(environment.id, serviceId)!;
@@ -532,12 +602,20 @@ describe("RailwayRedisProvider", () => {
 });
 
 describe("RailwayTcpProxyProvider", () => {
-  it("creates a proxy, redeploys, reads it back, replaces on port change, deletes", async () => {
+  it("creates a proxy, waits for the deploy that enables it and for the endpoint, replaces on port change, deletes", async () => {
     const { project, environment } = server.seedProject("proxy-lifecycle");
     const service = server.seedService(project.id, "postgres", RAILWAY_POSTGRES_SSL_IMAGE);
     const provider = new RailwayTcpProxyProvider(options());
-    const inputs = { environmentId: environment.id, serviceId: service.id, applicationPort: 5432 };
+    const inputs = {
+      environmentId: environment.id,
+      serviceId: service.id,
+      applicationPort: 5432,
+      protocol: "postgres" as const,
+      readyTimeoutSeconds: 30,
+    };
     const deploysBefore = server.state.deploys.length;
+    // The proxy's endpoint refuses twice (the service is still restarting), then answers.
+    probeAnswers = [false, false, true];
     const created = await provider.create(inputs);
     const proxy = server.state.tcpProxies.get(created.id)!;
     expect(created.outs).toEqual({
@@ -548,8 +626,12 @@ describe("RailwayTcpProxyProvider", () => {
       domain: proxy.domain,
       proxyPort: proxy.proxyPort,
       endpoint: `${proxy.domain}:${proxy.proxyPort}`,
+      protocol: "postgres",
+      readyTimeoutSeconds: 30,
     });
     expect(server.state.deploys.slice(deploysBefore)).toEqual([`${environment.id}/${service.id}`]);
+    expect(server.deploymentsOf(environment.id, service.id).at(-1)?.status).toBe("SUCCESS");
+    expect(probes).toEqual(Array(3).fill(`postgres ${proxy.domain}:${proxy.proxyPort}`));
 
     expect(await provider.read(created.id, created.outs)).toEqual({
       id: created.id,
@@ -567,7 +649,19 @@ describe("RailwayTcpProxyProvider", () => {
       replaces: ["applicationPort"],
       deleteBeforeReplace: true,
     });
-    await expect(provider.update()).rejects.toThrow("cannot be updated in place");
+    // How the provider waits is a setting like any other: changed in place, nothing on Railway.
+    const patient = { ...inputs, readyTimeoutSeconds: 900 };
+    expect(await provider.diff(created.id, created.outs, patient)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    server.reset();
+    expect((await provider.update(created.id, created.outs, patient)).outs).toEqual({
+      ...created.outs,
+      readyTimeoutSeconds: 900,
+    });
+    expect(server.operations()).toEqual([]);
 
     // Re-running create (state lost after Railway made the proxy) adopts the same proxy.
     const again = await provider.create(inputs);
@@ -579,13 +673,105 @@ describe("RailwayTcpProxyProvider", () => {
     expect(await provider.read(created.id, created.outs)).toEqual({});
   });
 
-  it("rejects a port out of range", async () => {
+  it("rejects a port out of range and an unknown protocol", async () => {
     const provider = new RailwayTcpProxyProvider(options());
-    await expect(
-      provider.create({ environmentId: "e", serviceId: "s", applicationPort: 70000 }),
-    ).rejects.toThrow(
+    const inputs = {
+      environmentId: "e",
+      serviceId: "s",
+      applicationPort: 5432,
+      protocol: "postgres" as const,
+      readyTimeoutSeconds: 30,
+    };
+    await expect(provider.create({ ...inputs, applicationPort: 70000 })).rejects.toThrow(
       "RailwayTcpProxy: `applicationPort` must be an integer port (1-65535), got 70000.",
     );
+    await expect(
+      provider.create({ ...inputs, protocol: "mysql" as unknown as "tcp" }),
+    ).rejects.toThrow(
+      "RailwayTcpProxy: `protocol` must be one of postgres, redis, tcp, got mysql.",
+    );
+    expect(server.requests).toEqual([]);
+  });
+});
+
+describe("waiting for Railway's deployments", () => {
+  it("a deployment that fails fails the create, naming the service, the deployment and its status", async () => {
+    const { project, environment } = server.seedProject("pg-failed-deploy");
+    server.injectDeploymentFault({ service: "postgres", outcome: "FAILED", times: 5 });
+    const provider = new RailwayPostgresProvider(options());
+    const failure = (await provider
+      .create(postgresInputs({ projectId: project.id, environmentId: environment.id }))
+      .catch((error: unknown) => error)) as Error;
+    const [service] = servicesNamed(project.id, "postgres");
+    const deployment = server.deploymentsOf(environment.id, service.id).at(-1)!;
+    expect(deployment.status).toBe("FAILED");
+    expect(failure.message).toBe(
+      `RailwayPostgres "postgres": deployment ${deployment.id} ended FAILED; read its logs in ` +
+        `Railway (railway logs --deployment ${deployment.id}), then run \`pulumi up\` again`,
+    );
+  });
+
+  it("a deployment that never finishes times out after readyTimeoutSeconds, naming its last status", async () => {
+    const { project, environment } = server.seedProject("redis-hung-deploy");
+    server.injectDeploymentFault({ service: "redis", outcome: "HANG", times: 5 });
+    // A clock that advances 5 s per poll: the 30 s budget is spent in six polls, 100 ms apart in
+    // real time — longer than the stand-in takes to reach DEPLOYING.
+    let clock = 0;
+    const provider = new RailwayRedisProvider({
+      ...options(),
+      now: () => clock,
+      sleep: async () => {
+        clock += 5_000;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    });
+    const failure = (await provider
+      .create(redisInputs({ projectId: project.id, environmentId: environment.id }))
+      .catch((error: unknown) => error)) as Error;
+    const [service] = servicesNamed(project.id, "redis");
+    const deployment = server.deploymentsOf(environment.id, service.id).at(-1)!;
+    expect(failure.message).toBe(
+      `RailwayRedis "redis": deployment ${deployment.id} not ready after 30 s (last status ` +
+        "DEPLOYING); look at it in Railway, then run `pulumi up` again (raise readyTimeoutSeconds " +
+        "if it is only slow)",
+    );
+    expect(
+      logs.some((line) =>
+        line.startsWith(`RailwayRedis "redis": deployment ${deployment.id} DEPLOYING`),
+      ),
+    ).toBe(true);
+  });
+
+  it("an update that redeploys waits too, and probes the service's TCP proxy in its protocol", async () => {
+    const { project, environment } = server.seedProject("pg-update-waits");
+    const provider = new RailwayPostgresProvider(options());
+    const inputs = postgresInputs({ projectId: project.id, environmentId: environment.id });
+    const created = await provider.create(inputs);
+    const proxyProvider = new RailwayTcpProxyProvider(options());
+    const proxy = await proxyProvider.create({
+      environmentId: environment.id,
+      serviceId: created.id,
+      applicationPort: 5432,
+      protocol: "postgres",
+      readyTimeoutSeconds: 30,
+    });
+    probes.length = 0;
+    probeAnswers = [false, true];
+    const updated = await provider.update(created.id, created.outs, {
+      ...inputs,
+      image: "ghcr.io/railwayapp-templates/postgres-ssl:15.9",
+    });
+    expect(server.state.deployments.get(updated.outs.deploymentId)?.status).toBe("SUCCESS");
+    expect(probes).toEqual(Array(2).fill(`postgres ${proxy.outs.domain}:${proxy.outs.proxyPort}`));
+    // A new timeout alone changes how the provider waits, not the service: no deployment.
+    server.reset();
+    const patient = await provider.update(created.id, updated.outs, {
+      ...inputs,
+      image: "ghcr.io/railwayapp-templates/postgres-ssl:15.9",
+      readyTimeoutSeconds: 900,
+    });
+    expect(server.operations()).toEqual([]);
+    expect(patient.outs.readyTimeoutSeconds).toBe(900);
   });
 });
 

@@ -154,11 +154,45 @@ describe("Railway resources under the mock runtime", () => {
       ["pulumi-nodejs:dynamic/railway:RailwayTcpProxy", "postgres-proxy"],
       ["pulumi-nodejs:dynamic/railway:RailwayVariables", "api-env"],
     ]);
+    // Every setting the providers apply is an input with the program's default filled in, so a
+    // preview shows it and a change to it is a diff like any other.
+    const inputsOf = (name: string) => {
+      const {
+        __provider: _provider,
+        password: _password,
+        ...rest
+      } = registered.find((r) => r.name === name)!.inputs;
+      return rest;
+    };
+    expect(inputsOf("redis")).toMatchObject({
+      serviceName: "redis",
+      image: "redis:7",
+      mountPath: "/data",
+      port: 6379,
+      drainingSeconds: 60,
+      readyTimeoutSeconds: 600,
+      startCommand:
+        '/bin/sh -c \'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes ' +
+        "--appendfsync everysec --maxmemory-policy noeviction --dir /data'",
+    });
+    expect(inputsOf("postgres")).toMatchObject({
+      serviceName: "postgres",
+      image: "ghcr.io/railwayapp-templates/postgres-ssl:15",
+      mountPath: "/var/lib/postgresql/data",
+      dataDirectory: "/var/lib/postgresql/data/pgdata",
+      port: 5432,
+      user: "postgres",
+      database: "railway",
+      drainingSeconds: 60,
+      readyTimeoutSeconds: 600,
+    });
     const proxyInputs = registered.find((r) => r.name === "postgres-proxy")!.inputs;
     expect(proxyInputs).toMatchObject({
       environmentId: "env-railway",
       serviceId: "svc-postgres",
       applicationPort: 5432,
+      protocol: "tcp",
+      readyTimeoutSeconds: 600,
     });
 
     // The token is not an input of anything, and the serialised provider holds neither the
