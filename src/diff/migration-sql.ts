@@ -8,8 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import MigrationBuilder from "node-pg-migrate/dist/migrationBuilder";
-import { getActions } from "node-pg-migrate/dist/sqlMigration";
+import { getActions, MigrationBuilder } from "../migrate/node-pg-migrate-internals";
 import type { MigrationInput } from "./migration-risks";
 import { splitSqlStatements } from "./sql-statements";
 

@@ -7,10 +7,14 @@
  */
 import { createRequire } from "node:module";
 import type { Client, ClientBase, QueryConfig } from "pg";
-import { Migration } from "node-pg-migrate/dist/migration";
-import createDb from "node-pg-migrate/dist/db";
-import { getActions } from "node-pg-migrate/dist/sqlMigration";
-import type { Logger, MigrationBuilderActions, RunnerOption } from "node-pg-migrate/dist/types";
+import {
+  createDb,
+  getActions,
+  Migration,
+  type Logger,
+  type MigrationBuilderActions,
+  type RunnerOption,
+} from "./node-pg-migrate-internals";
 import { UserError } from "../cli/errors";
 import { connect, resolveDatabaseUrl, type DatabaseTarget } from "./connection";
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles, type MigrationFile } from "./files";

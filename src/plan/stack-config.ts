@@ -4,9 +4,10 @@
  * the project (`foo` → `<project>:foo`). Values that are not strings are passed as JSON, as the CLI
  * does for structured config.
  *
- * Secure values (`{ secure: "v1:…" }`) cannot be decrypted here — there is no passphrase or KMS key in
- * a fork's pull request — so each is replaced by a placeholder and marked secret: the program sees
- * a secret of the right kind, and the plan only ever prints `[secret]`.
+ * Secure values (`{ secure: "v1:…" }`, at the top or inside a structured value) cannot be
+ * decrypted here — there is no passphrase or KMS key in a fork's pull request — so each is replaced
+ * by a placeholder and its key marked secret: the program sees a secret of the right kind, and the
+ * plan only ever prints `[secret]`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,7 +74,35 @@ export function placeholderSecret(key: string): string {
   return `plan-placeholder-secret-${bare}`;
 }
 
-export function readStackConfig(projectDir: string, stack: string): StackConfig {
+/**
+ * A structured value with its `secure` leaves (set with `--path --secret`) replaced by placeholders:
+ * one such leaf makes the whole key secret, as in the CLI. `key` names the placeholder's shape.
+ */
+function withPlaceholderSecrets(value: unknown, key: string): { value: unknown; secret: boolean } {
+  if (isSecure(value)) return { value: placeholderSecret(key), secret: true };
+  if (typeof value !== "object" || value === null) return { value, secret: false };
+  let secret = false;
+  const entries = Object.entries(value).map(([field, inner]) => {
+    const replaced = withPlaceholderSecrets(inner, Array.isArray(value) ? key : field);
+    secret ||= replaced.secret;
+    return [field, replaced.value] as const;
+  });
+  return {
+    value: Array.isArray(value) ? entries.map(([, inner]) => inner) : Object.fromEntries(entries),
+    secret,
+  };
+}
+
+export interface ReadStackConfigOptions {
+  /** The stack file's text, instead of reading `Pulumi.<stack>.yaml` (tests, a rendered file). */
+  readonly stackFileText?: string;
+}
+
+export function readStackConfig(
+  projectDir: string,
+  stack: string,
+  options: ReadStackConfigOptions = {},
+): StackConfig {
   const projectFile = projectFilePath(projectDir);
   if (!fs.existsSync(projectFile)) {
     throw new UserError(`no Pulumi project here: ${projectFile} does not exist`);
@@ -84,10 +113,10 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
     throw new UserError(`${projectFile}: "name" (the project name) is missing`);
   }
   let stackFile = stackFilePath(projectDir, stack);
-  let stackText: string | undefined;
+  let stackText = options.stackFileText;
   const pr = /^pr-(\d+)$/.exec(stack);
   const template = path.join(projectDir, "Pulumi.pr.template.yaml");
-  if (!fs.existsSync(stackFile) && pr && fs.existsSync(template)) {
+  if (stackText === undefined && !fs.existsSync(stackFile) && pr && fs.existsSync(template)) {
     // A PR stack not created yet: plan it from the template, as the PR workflow will create it.
     stackText = renderPrStackConfig(fs.readFileSync(template, "utf8"), Number(pr[1]));
     stackFile = template;
@@ -126,12 +155,9 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
   if (stackConfig && typeof stackConfig === "object" && !Array.isArray(stackConfig)) {
     for (const [key, value] of Object.entries(stackConfig as Record<string, unknown>)) {
       const qualified = qualify(project, key);
-      if (isSecure(value)) {
-        values[qualified] = placeholderSecret(qualified);
-        secretKeys.add(qualified);
-      } else {
-        values[qualified] = asConfigString(value);
-      }
+      const { value: plain, secret } = withPlaceholderSecrets(value, qualified);
+      values[qualified] = asConfigString(plain);
+      if (secret) secretKeys.add(qualified);
     }
   }
   return { project, stack, values, secretKeys: [...secretKeys].sort() };

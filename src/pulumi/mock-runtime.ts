@@ -2,7 +2,8 @@
  * The one way this repository runs a Pulumi program without an engine: the SDK's mock runtime
  * (`pulumi.runtime.setMocks`), with every registration recorded as the engine would receive it —
  * inputs *and* resource options (parent, dependsOn, protect…), which the public mock callback
- * never sees. `plan`, `rehearse` and the tests all go through here.
+ * never sees. `plan`, `rehearse` and the tests all go through here (`installMocks` for test files
+ * that construct resources outside a program run).
  *
  * The runtime is process-global: one program at a time per process (runs may follow each other).
  */
@@ -102,11 +103,27 @@ async function settle(count: () => number): Promise<void> {
   }
 }
 
+export type MockInstallOptions = Omit<MockRunOptions<unknown>, "program" | "config"> & {
+  /** When given, replaces the runtime's whole config; otherwise the config is left as it is. */
+  readonly config?: Readonly<Record<string, string>>;
+};
+
+/**
+ * Points the runtime at `mocks` until the next install, with no recording: for a test file whose
+ * cases construct resources directly rather than run a program. Call it from the suite
+ * (`beforeAll`), never at import time.
+ */
+export async function installMocks(options: MockInstallOptions): Promise<void> {
+  if (options.config !== undefined) {
+    pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
+  }
+  await pulumi.runtime.setMocks(options.mocks, options.project, options.stack, options.preview);
+}
+
 export async function runUnderMockRuntime<T>(options: MockRunOptions<T>): Promise<MockRun<T>> {
   const registrations: Registration[] = [];
   const failures: string[] = [];
-  pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
-  await pulumi.runtime.setMocks(options.mocks, options.project, options.stack, options.preview);
+  await installMocks(options);
   const monitor = resourceMonitor() as MonitorLike;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {

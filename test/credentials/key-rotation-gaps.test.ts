@@ -17,6 +17,7 @@ import {
   keyRotationProvider,
 } from "../../infra/credentials";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
+import { installMocks } from "../../src/pulumi/mock-runtime";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => {
@@ -81,36 +82,38 @@ async function registerDynamic(
   return { id: stored.id, state: stored.outputs };
 }
 
-pulumi.runtime.setMocks(
-  {
-    async newResource(args) {
-      const key = `${args.type}::${args.name}`;
-      engine.registered.add(key);
-      const inputs = args.inputs as Record<string, unknown>;
-      if (args.type.startsWith("pulumi-nodejs:dynamic/")) return registerDynamic(key, inputs);
-      const old = engine.state.get(key);
-      if (args.type === KEY) {
-        // `keepers` and the account force a new key; create-before-delete keeps the old one until
-        // the new one exists, and then deletes it.
-        const replace =
-          old === undefined ||
-          !isDeepStrictEqual(old.inputs.keepers, inputs.keepers) ||
-          old.inputs.serviceAccountId !== inputs.serviceAccountId;
-        if (replace && old !== undefined) engine.replaced.push(old.id);
-        const id = replace ? `${args.name}#${(engine.generation += 1)}` : old.id;
-        const stored = { id, inputs, outputs: { ...inputs, privateKey: keyFile(id) } };
+beforeAll(() =>
+  installMocks({
+    project: "synter",
+    stack: "test",
+    preview: false,
+    mocks: {
+      async newResource(args) {
+        const key = `${args.type}::${args.name}`;
+        engine.registered.add(key);
+        const inputs = args.inputs as Record<string, unknown>;
+        if (args.type.startsWith("pulumi-nodejs:dynamic/")) return registerDynamic(key, inputs);
+        const old = engine.state.get(key);
+        if (args.type === KEY) {
+          // `keepers` and the account force a new key; create-before-delete keeps the old one until
+          // the new one exists, and then deletes it.
+          const replace =
+            old === undefined ||
+            !isDeepStrictEqual(old.inputs.keepers, inputs.keepers) ||
+            old.inputs.serviceAccountId !== inputs.serviceAccountId;
+          if (replace && old !== undefined) engine.replaced.push(old.id);
+          const id = replace ? `${args.name}#${(engine.generation += 1)}` : old.id;
+          const stored = { id, inputs, outputs: { ...inputs, privateKey: keyFile(id) } };
+          engine.state.set(key, stored);
+          return { id, state: stored.outputs };
+        }
+        const stored = { id: `${args.name}-id`, inputs, outputs: inputs };
         engine.state.set(key, stored);
-        return { id, state: stored.outputs };
-      }
-      const stored = { id: `${args.name}-id`, inputs, outputs: inputs };
-      engine.state.set(key, stored);
-      return { id: stored.id, state: stored.outputs };
+        return { id: stored.id, state: stored.outputs };
+      },
+      call: (args) => args.inputs,
     },
-    call: (args) => args.inputs,
-  },
-  "synter",
-  "test",
-  false,
+  }),
 );
 
 const accounts = {

@@ -2,19 +2,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SchemaMigrations } from "../../infra/migrations/schema-migrations";
 import { migrationsChecksum, readMigrationFiles } from "../../src/migrate";
+import { installMocks } from "../../src/pulumi/mock-runtime";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: args.inputs };
+beforeAll(() =>
+  installMocks({
+    project: "synter",
+    stack: "test",
+    preview: false,
+    mocks: {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
     },
-    call: (args) => args.inputs,
-  },
-  "synter",
-  "test",
-  false,
+  }),
 );
 
 const SECRET_SIGNATURE = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };

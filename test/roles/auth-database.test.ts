@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthDatabase } from "../../infra/postgres";
 import type { PostgresServer } from "../../infra/hosting/types";
 import { authGrantKey, authGrants } from "../../schema/roles";
+import { installMocks } from "../../src/pulumi/mock-runtime";
 
 interface Created {
   readonly type: string;
@@ -14,21 +15,23 @@ interface Created {
 }
 const created: Created[] = [];
 
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      created.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state =
-        args.type === "random:index/randomPassword:RandomPassword"
-          ? { ...args.inputs, result: `Pw${args.name.replace(/[^a-z]/g, "")}` }
-          : args.inputs;
-      return { id: `${args.name}-id`, state };
+beforeAll(() =>
+  installMocks({
+    project: "synter",
+    stack: "test",
+    preview: false,
+    mocks: {
+      newResource(args) {
+        created.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state =
+          args.type === "random:index/randomPassword:RandomPassword"
+            ? { ...args.inputs, result: `Pw${args.name.replace(/[^a-z]/g, "")}` }
+            : args.inputs;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
     },
-    call: (args) => args.inputs,
-  },
-  "synter",
-  "test",
-  false,
+  }),
 );
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -112,11 +115,22 @@ describe("AuthDatabase", () => {
         ["postgresql:index/role:Role", "auth-app"],
         ["random:index/randomPassword:RandomPassword", "auth-readonly-password"],
         ["postgresql:index/role:Role", "auth-readonly"],
+        // The admin is no superuser: membership of the owner keeps it able to enter the database
+        // once PUBLIC loses CONNECT (found by the deploy rehearsal).
+        ["postgresql:index/grantRole:GrantRole", "auth-admin-in-migrator"],
         ["postgresql:index/database:Database", "auth-database"],
         ...expectedGrants,
       ]),
     );
     expect(expectedGrants).toHaveLength(13);
+  });
+
+  it("makes the admin a member of the migrator role, nothing more", async () => {
+    await build();
+    expect(byName("auth-admin-in-migrator")).toEqual({
+      role: "postgres",
+      grantRole: "synter_migrator",
+    });
   });
 
   it("logs in as the server's admin, without assuming a true superuser", async () => {
@@ -219,6 +233,7 @@ describe("AuthDatabase", () => {
       "auth-migrator",
       "auth-app",
       "auth-readonly",
+      "auth-admin-in-migrator",
     ]);
     expect(await dependencyNames(dependsOn, grantNames[0])).toEqual(["auth-database"]);
     for (let i = 1; i < grantNames.length; i++) {
