@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { prAuthDatabaseName } from "../../schema/roles";
+import { ToolError } from "../errors/tool-error";
 import { connectPostgresClient } from "../migrate/postgres-tls";
 import {
   checkPostgresContract,
@@ -54,15 +55,19 @@ export interface StackReport {
   readonly ms: number;
 }
 
-/** The deploy would fail (or leave something wrong): one line, naming the phase and the cause. */
-export class RehearsalFailure extends Error {
-  override readonly name = "RehearsalFailure";
+/**
+ * The deploy would fail, or leave something wrong: one line naming the stack, the phase and the
+ * cause. Kind `mismatch`: the program and what the (stand-in) cloud does disagree; `interrupted`
+ * when a signal stopped the rehearsal.
+ */
+export class RehearsalFailure extends ToolError {
   constructor(
     readonly stack: string,
     readonly phase: string,
     message: string,
+    kind: "mismatch" | "interrupted" = "mismatch",
   ) {
-    super(`rehearse ${stack}, ${phase}: ${message}`);
+    super(kind, `rehearse ${stack}, ${phase}: ${message}`);
   }
 }
 
@@ -122,6 +127,18 @@ export async function rehearseStack(options: RehearsalOptions): Promise<StackRep
   // failure is reported once, by the step.
   const ignoreLateRejection = () => undefined;
   process.on("unhandledRejection", ignoreLateRejection);
+  // Ctrl-C or a CI timeout: stop the servers the stand-in runs before leaving (the runtime's
+  // reaper only covers a parent that dies without a chance to clean up).
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    log(`${stack}: ${signal}, stopping the stand-in's servers`);
+    void Promise.allSettled([railway.stop(), runtime.stopAll()]).then(() => {
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    });
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   await railway.start();
   const phases: PhaseReport[] = [];
   const contract: ContractCheck[] = [];
@@ -256,12 +273,22 @@ export async function rehearseStack(options: RehearsalOptions): Promise<StackRep
       );
     }
   } catch (error) {
+    if (interruptedBy) {
+      throw new RehearsalFailure(
+        stack,
+        phase,
+        `interrupted by ${interruptedBy}; the stand-in's servers are stopped, nothing is left running`,
+        "interrupted",
+      );
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw new RehearsalFailure(stack, phase, message);
   } finally {
     await railway.stop();
     await runtime.stopAll();
     process.off("unhandledRejection", ignoreLateRejection);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
   return { stack, phases, contract, ms: Date.now() - started };
 }

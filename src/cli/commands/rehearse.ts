@@ -55,7 +55,9 @@ export function registerRehearseCommands(program: Command): void {
             }),
           );
         } catch (error) {
-          if (error instanceof RehearsalFailure) throw new UserError(error.message, 1);
+          if (error instanceof RehearsalFailure) {
+            throw new UserError(error.message, error.kind === "interrupted" ? 130 : 1);
+          }
           throw error;
         }
       }
