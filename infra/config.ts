@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { analyticsTables } from "../schema/analytics";
+import { ToolError } from "../src/errors/tool-error";
 import {
   POSTGRES_SSL_MODES,
   hostingConfigShape,
@@ -95,13 +96,12 @@ export const DEFAULT_DEV_STACK_SSL_MODE = "require";
 /** Labels the program sets itself; config may not override them. */
 export const DERIVED_LABEL_KEYS = ["app", "environment", "stack", "managed-by"] as const;
 
-export class ConfigError extends Error {
+export class ConfigError extends ToolError {
   constructor(
     readonly stack: string,
     readonly problems: readonly string[],
   ) {
-    super(`invalid configuration for stack ${stack}:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
+    super("config", `invalid configuration for stack ${stack}:\n  - ${problems.join("\n  - ")}`);
   }
 }
 

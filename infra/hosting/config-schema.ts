@@ -10,6 +10,7 @@
  * before anything else touches them, and no message below ever quotes them.
  */
 import { z } from "zod";
+import { ToolError } from "../../src/errors/tool-error";
 
 export const POSTGRES_HOSTINGS = ["railway", "cloudsql", "external"] as const;
 export const REDIS_HOSTINGS = ["railway", "memorystore", "external"] as const;
@@ -351,10 +352,9 @@ export function formatConfigIssues(error: z.ZodError): string[] {
   });
 }
 
-export class HostingConfigError extends Error {
+export class HostingConfigError extends ToolError {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
-    this.name = "HostingConfigError";
+    super("config", `invalid configuration:\n  ${problems.join("\n  ")}`);
   }
 }
 

@@ -7,7 +7,14 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UserError } from "../cli/errors";
+import { ToolError } from "../errors/tool-error";
+
+/** `diff` was run outside a git repository, or its `--base` names no commit. */
+export class GitRefError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
 
 function git(cwd: string, args: string[]): string {
   return execFileSync("git", args, {
@@ -21,7 +28,7 @@ export function repositoryRoot(cwd: string): string {
   try {
     return git(cwd, ["rev-parse", "--show-toplevel"]);
   } catch {
-    throw new UserError(`${cwd} is not inside a git repository; diff compares against a git ref`);
+    throw new GitRefError(`${cwd} is not inside a git repository; diff compares against a git ref`);
   }
 }
 
@@ -29,7 +36,7 @@ export function resolveRef(root: string, ref: string): string {
   try {
     return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   } catch {
-    throw new UserError(
+    throw new GitRefError(
       `git ref "${ref}" does not exist here (in CI, fetch the base branch first, e.g. actions/checkout with fetch-depth: 0)`,
     );
   }

@@ -1,7 +1,7 @@
 /**
  * `diff`: the plan and schema of a base git ref against the working tree. Each checkout is
  * snapshotted in its own process; migrations are compared file by file; the result is one report
- * that renders as a pull-request comment or JSON and decides the exit code.
+ * that renders as a pull-request comment or JSON, and the failure it amounts to (if any).
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { ToolError } from "../errors/tool-error";
 import { classifyTableChange, type BigQueryTableChange } from "./bigquery-change-rules";
 import { checkoutRef, repositoryRoot } from "./git-checkout";
 import { analyseMigrations, type MigrationInput, type MigrationRisk } from "./migration-risks";
@@ -201,11 +202,31 @@ export function compareCheckouts(input: CompareInput): DiffReport {
   };
 }
 
-/** 1 for errors (edited/deleted migrations, a failing program), 2 for data loss, else 0. */
-export function exitCodeFor(report: DiffReport, allowDataLoss: boolean): number {
-  if (report.errors.length > 0) return 1;
-  if (report.dataLoss && !allowDataLoss) return 2;
-  return 0;
+/** The change is broken: a merged migration edited or deleted, a program or schema/ that fails. */
+export class DiffErrorsFound extends ToolError {
+  constructor(readonly errors: readonly string[]) {
+    super(
+      "config",
+      `the diff found ${errors.length} error${errors.length === 1 ? "" : "s"} (see the report): ${errors[0]}`,
+    );
+  }
+}
+
+/** The change deletes data and `--allow-data-loss` was not given. */
+export class DataLossRefused extends ToolError {
+  constructor() {
+    super(
+      "refused",
+      "the change deletes data (see the report); pass --allow-data-loss if that is intended",
+    );
+  }
+}
+
+/** What the report amounts to: errors first, then data loss not allowed; undefined when fine. */
+export function diffFailure(report: DiffReport, allowDataLoss: boolean): ToolError | undefined {
+  if (report.errors.length > 0) return new DiffErrorsFound(report.errors);
+  if (report.dataLoss && !allowDataLoss) return new DataLossRefused();
+  return undefined;
 }
 
 function snapshotInSubprocess(projectDir: string, stack: string): CheckoutSnapshot {

@@ -26,7 +26,7 @@ import {
   type LocalRedis,
 } from "./redis-server";
 import { loadSampleData } from "./sample-data";
-import { UserError } from "../cli/errors";
+import { LocalSchemaDriftError } from "./local-errors";
 
 /** What the local environment needs from the migration runner (src/migrate). */
 export interface SchemaMigrations {
@@ -139,7 +139,7 @@ export async function startLocalEnvironment(
     );
     const drift = await options.migrations.verify(roleUrls.migrator);
     if (drift.length > 0) {
-      throw new UserError(
+      throw new LocalSchemaDriftError(
         `verify: the local database differs from schema/ (run with --reset to rebuild it):\n  ${drift.join("\n  ")}`,
       );
     }

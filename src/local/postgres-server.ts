@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import type { ClientConfig } from "pg";
-import { UserError } from "../cli/errors";
+import { LocalServerStartError, LocalSetupError } from "./local-errors";
 
 export const POSTGRES_MAJOR_VERSION = "15";
 export const LOCAL_POSTGRES_SUPERUSER = "postgres";
@@ -47,7 +47,7 @@ export function embeddedPostgresBinDir(): string {
   try {
     entry = require.resolve(packageName);
   } catch {
-    throw new UserError(
+    throw new LocalSetupError(
       `${packageName} is not installed: run npm ci (its install script must be allowed)`,
     );
   }
@@ -60,7 +60,7 @@ function runAsIds(): RunAs {
   const id = (flag: string) => {
     const out = spawnSync("id", [flag, "postgres"], { encoding: "utf8" });
     if (out.status !== 0) {
-      throw new UserError(
+      throw new LocalSetupError(
         "running as root needs a `postgres` system user for Postgres (useradd --system postgres)",
       );
     }
@@ -80,7 +80,7 @@ function assertReachable(dir: string, runAs: RunAs): void {
   if (runAs.uid === undefined) return;
   const probe = spawnSync("test", ["-w", dir, "-a", "-x", dir], { uid: runAs.uid, gid: runAs.gid });
   if (probe.status !== 0) {
-    throw new UserError(
+    throw new LocalSetupError(
       `the postgres user cannot reach ${dir}: a parent directory is not searchable by other users ` +
         `(chmod o+x on it, or keep the project outside /root)`,
     );
@@ -101,7 +101,9 @@ function initCluster(dataDir: string, runAs: RunAs): void {
     { ...runAs, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } },
   );
   if (result.status !== 0) {
-    throw new UserError(`initdb failed: ${(result.stderr || result.error?.message || "").trim()}`);
+    throw new LocalServerStartError(
+      `initdb failed: ${(result.stderr || result.error?.message || "").trim()}`,
+    );
   }
 }
 
@@ -114,7 +116,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   if (existsSync(versionFile)) {
     const version = readFileSync(versionFile, "utf8").trim();
     if (version !== POSTGRES_MAJOR_VERSION) {
-      throw new UserError(
+      throw new LocalSetupError(
         `${dataDir} holds a Postgres ${version} cluster, not ${POSTGRES_MAJOR_VERSION}: run with --reset to recreate it`,
       );
     }
@@ -206,7 +208,7 @@ function waitUntilReady(child: ChildProcess, onLog?: (line: string) => void): Pr
         : log.includes("postmaster.pid")
           ? "another server seems to be running on the same data directory"
           : `it exited with ${code ?? signal}`;
-      reject(new UserError(`Postgres did not start: ${reason}\n${log.trim()}`));
+      reject(new LocalServerStartError(`Postgres did not start: ${reason}\n${log.trim()}`));
     });
   });
 }

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { UserError } from "../cli/errors";
+import { LocalServerStartError } from "./local-errors";
 import { findExecutable } from "./executables";
 
 export const REDIS_INSTALL_HINT =
@@ -89,7 +89,7 @@ export async function startLocalRedis(
         const reason = log.includes("Address already in use")
           ? `port ${options.port} is in use: pass --redis-port`
           : log.trim();
-        throw new UserError(`redis-server did not start: ${reason}`);
+        throw new LocalServerStartError(`redis-server did not start: ${reason}`);
       }
       return log.includes("Ready to accept connections");
     }, 15_000);
@@ -125,7 +125,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline)
-      throw new UserError(`redis-server was not ready after ${timeoutMs / 1000} s`);
+      throw new LocalServerStartError(`redis-server was not ready after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

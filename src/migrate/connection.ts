@@ -5,15 +5,32 @@
  */
 import type { Client } from "pg";
 import type { PeerCertificate } from "node:tls";
-import { UserError } from "../cli/errors";
-import {
-  connectPostgresClient,
-  libpqTlsParameters,
-  PostgresUrlError,
-  type LibpqTlsParameters,
-} from "./postgres-tls";
+import { ToolError } from "../errors/tool-error";
+import { connectPostgresClient, libpqTlsParameters, type LibpqTlsParameters } from "./postgres-tls";
 
 export const DATABASE_URL_VARIABLE = "DATABASE_URL";
+
+/** No database URL was given, or it is not a postgres:// URL. */
+export class DatabaseUrlError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
+/**
+ * Connecting failed for a reason a user can act on: the server did not answer (`unreachable`), it
+ * refused the login or the certificate did not verify (`auth`), or the URL names a database or a
+ * TLS setting the server does not have (`config`).
+ */
+export class DatabaseConnectionError extends ToolError {
+  constructor(
+    kind: "unreachable" | "auth" | "config",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(kind, message, options);
+  }
+}
 
 /** How the API is told where the database is: a URL, or a client the caller connected already. */
 export interface DatabaseTarget {
@@ -32,18 +49,16 @@ export interface DatabaseTarget {
 export function resolveDatabaseUrl(databaseUrl: string | undefined): string {
   const url = databaseUrl ?? process.env[DATABASE_URL_VARIABLE];
   if (!url) {
-    throw new UserError(
+    throw new DatabaseUrlError(
       `no database given: pass --database-url URL or set ${DATABASE_URL_VARIABLE}`,
-      2,
     );
   }
   try {
     const parsed = new URL(url);
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error("scheme");
   } catch {
-    throw new UserError(
+    throw new DatabaseUrlError(
       `invalid database URL ${redactUrl(url)}: expected postgres://user:password@host:port/database`,
-      2,
     );
   }
   return url;
@@ -101,36 +116,45 @@ function certificateNames(cert: PeerCertificate | undefined): string {
   return cn ? `CN=${cn} only (no subject alternative names)` : "no names";
 }
 
-function tlsError(e: PgLikeError, where: string, url: string): UserError | undefined {
+function tlsError(e: PgLikeError, where: string, url: string): ToolError | undefined {
   const tls = tlsParametersOf(url);
   const mode = describeMode(tls);
   const unverified =
     tls?.sslMode === "require"
       ? "drop sslrootcert to encrypt without verifying"
       : "use sslmode=require to encrypt without verifying";
+  const fail = (kind: "auth" | "config", message: string) =>
+    new DatabaseConnectionError(kind, message, { cause: e });
   if (e.code !== undefined && UNTRUSTED_CERTIFICATE.has(e.code)) {
-    return new UserError(
+    return fail(
+      "auth",
       `cannot verify the certificate of the database at ${where} (${mode}): ${e.message}; pass sslrootcert=<file of the CA that signed it> (for a self-signed certificate, the certificate itself), or ${unverified}`,
     );
   }
   if (e.code !== undefined && OUT_OF_DATE_CERTIFICATE.has(e.code)) {
-    return new UserError(
+    return fail(
+      "auth",
       `cannot verify the certificate of the database at ${where} (${mode}): ${e.message}; renew the server's certificate (or check this machine's clock), or ${unverified}`,
     );
   }
   if (e.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     const host = where.slice(0, where.lastIndexOf(":"));
-    return new UserError(
+    return fail(
+      "auth",
       `the certificate of the database at ${where} does not name ${host} (${mode}): it is for ${certificateNames(e.cert)}; connect by a host name the certificate lists, or use sslmode=verify-ca to verify the CA without the host name`,
     );
   }
   if (e.message === "The server does not support SSL connections") {
-    return new UserError(
+    return fail(
+      "config",
       `the database at ${where} does not accept TLS connections (${mode}); turn ssl on in the server, or use sslmode=prefer or disable to connect unencrypted`,
     );
   }
   if (e.message === "There was an error establishing an SSL connection") {
-    return new UserError(`the database at ${where} refused to start TLS (${mode})`);
+    return fail(
+      "config",
+      `the database at ${where} refused to start TLS (${mode}); check the server's ssl settings, or use sslmode=prefer or disable`,
+    );
   }
   return undefined;
 }
@@ -145,7 +169,7 @@ function pgHbaError(
   user: string,
   database: string,
   url: string,
-): UserError | undefined {
+): ToolError | undefined {
   const match =
     /^no pg_hba\.conf entry for .*, (no encryption|SSL (?:encryption|on|off)|GSS encryption)$/.exec(
       e.message ?? "",
@@ -153,10 +177,12 @@ function pgHbaError(
   if (!match) return undefined;
   const unencrypted = match[1] === "no encryption" || match[1] === "SSL off";
   const mode = describeMode(tlsParametersOf(url));
-  return new UserError(
+  return new DatabaseConnectionError(
+    "auth",
     unencrypted
       ? `the database at ${where} has no pg_hba.conf entry for user "${user}" on database "${database}" from this host without encryption (${mode}); use sslmode=require if the server accepts it encrypted`
       : `the database at ${where} has no pg_hba.conf entry for user "${user}" on database "${database}" from this host with encryption (${mode}); ask for one for this login`,
+    { cause: e },
   );
 }
 
@@ -169,46 +195,89 @@ function describeTarget(url: string): { where: string; user: string; database: s
   };
 }
 
+/**
+ * node-pg's errors when the server asks for a password and the URL has none: SCRAM's, and the
+ * TypeError of md5 / cleartext authentication with a null password.
+ */
+const NO_PASSWORD_MESSAGES = [/client password must be a string/i, /^Password must be a string/];
+
 /** Maps a connect failure to a message naming what to fix; other errors pass through. */
 export function connectionError(error: unknown, url: string): Error {
-  if (error instanceof PostgresUrlError) return new UserError(error.message, 2);
+  if (error instanceof ToolError) return error;
   const e = (error ?? {}) as PgLikeError;
   const { where, user, database } = describeTarget(url);
   const tls = tlsError(e, where, url);
   if (tls) return tls;
+  const fail = (kind: "unreachable" | "auth" | "config", message: string) =>
+    new DatabaseConnectionError(kind, message, { cause: error });
+  if (NO_PASSWORD_MESSAGES.some((pattern) => pattern.test(e.message ?? ""))) {
+    return fail(
+      "auth",
+      `the database at ${where} asks user "${user}" for a password and the URL has none; put it in the URL (postgres://${user}:PASSWORD@${where}/…)`,
+    );
+  }
   switch (e.code) {
     case "ECONNREFUSED":
-      return new UserError(
+      return fail(
+        "unreachable",
         `cannot reach the database at ${where}: connection refused (is Postgres running?)`,
       );
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new UserError(`cannot reach the database at ${where}: unknown host`);
+      return fail(
+        "unreachable",
+        `cannot reach the database at ${where}: unknown host (check the host name in the URL)`,
+      );
     case "ETIMEDOUT":
     case "EHOSTUNREACH":
     case "ENETUNREACH":
-      return new UserError(`cannot reach the database at ${where}: ${e.code}`);
+      return fail(
+        "unreachable",
+        `cannot reach the database at ${where}: ${e.code} (check the host, the port and the network path)`,
+      );
     case "28000":
       return (
         pgHbaError(e, where, user, database, url) ??
-        new UserError(
-          `the database at ${where} rejected the credentials of user "${user}" (${e.message})`,
+        fail(
+          "auth",
+          `the database at ${where} rejected the credentials of user "${user}" (${e.message}); check the user and password in the URL`,
         )
       );
     case "28P01":
-      return new UserError(
-        `the database at ${where} rejected the credentials of user "${user}" (${e.message})`,
+      return fail(
+        "auth",
+        `the database at ${where} rejected the credentials of user "${user}" (${e.message}); check the user and password in the URL`,
+      );
+    case "42501":
+      return fail(
+        "auth",
+        `the database at ${where} refused user "${user}" (${e.message}); it lacks a privilege, e.g. CONNECT on database "${database}"`,
       );
     case "3D000":
-      return new UserError(`database "${database}" does not exist on ${where}`);
+      return fail(
+        "config",
+        `database "${database}" does not exist on ${where}; create it, or fix the database name in the URL`,
+      );
     case "57P03":
-      return new UserError(`the database at ${where} is starting up or shutting down; try again`);
+      return fail(
+        "unreachable",
+        `the database at ${where} is starting up or shutting down; try again`,
+      );
     default:
       if (
         e.message?.includes("timeout expired") ||
         e.message?.includes("Connection terminated due to connection timeout")
       ) {
-        return new UserError(`cannot reach the database at ${where}: connection timed out`);
+        return fail(
+          "unreachable",
+          `cannot reach the database at ${where}: connection timed out (check the host, the port and the network path)`,
+        );
+      }
+      if (e.message?.includes("Connection terminated unexpectedly")) {
+        return fail(
+          "unreachable",
+          `the database at ${where} closed the connection while it was being opened; is it a Postgres server, and is it up?`,
+        );
       }
       return error instanceof Error ? error : new Error(String(error));
   }
@@ -222,7 +291,7 @@ export interface ConnectOptions {
 
 /**
  * Connects a new client (TLS as libpq reads the URL, idle 'error' events ignored), turning
- * connect failures into UserErrors.
+ * connect failures into `DatabaseConnectionError`s.
  */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<Client> {
   try {

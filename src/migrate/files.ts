@@ -5,13 +5,27 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
-import { UserError } from "../cli/errors";
+import { ToolError } from "../errors/tool-error";
 
 /** `migrations/` at the repository root, independent of the current directory. */
 export const DEFAULT_MIGRATIONS_DIR = resolve(__dirname, "..", "..", "migrations");
 
 /** `<13-digit ms timestamp>_<kebab-name>.sql|.js` — what `create` writes and the runner accepts. */
 const MIGRATION_FILE_PATTERN = /^(\d{13})_([a-z0-9]+(?:-[a-z0-9]+)*)\.(sql|js)$/;
+
+/** The migrations directory is missing or holds files the runner cannot order or would not run. */
+export class MigrationFilesError extends ToolError {
+  constructor(message: string) {
+    super("config", message);
+  }
+}
+
+/** `migrate create` was given a name that is not kebab-case. */
+export class MigrationNameError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
 
 export interface MigrationFile {
   /** File name without extension: the name node-pg-migrate records in `pgmigrations`. */
@@ -35,13 +49,13 @@ export function sha256(data: string | Buffer): string {
  * with a dot) but whose names do not follow the pattern are an error, since they would run too.
  */
 export function readMigrationFiles(dir: string = DEFAULT_MIGRATIONS_DIR): MigrationFile[] {
-  if (!existsSync(dir)) throw new UserError(`migrations directory not found: ${dir}`);
+  if (!existsSync(dir)) throw new MigrationFilesError(`migrations directory not found: ${dir}`);
   const names = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && !entry.name.startsWith("."))
     .map((entry) => entry.name);
   const bad = names.filter((n) => !MIGRATION_FILE_PATTERN.test(n));
   if (bad.length > 0) {
-    throw new UserError(
+    throw new MigrationFilesError(
       `unexpected files in ${dir} (migrations are named <13-digit timestamp>_<kebab-name>.sql|.js): ${bad.join(", ")}`,
     );
   }
@@ -65,7 +79,7 @@ export function readMigrationFiles(dir: string = DEFAULT_MIGRATIONS_DIR): Migrat
   for (const f of files) {
     const other = seen.get(f.timestamp);
     if (other) {
-      throw new UserError(
+      throw new MigrationFilesError(
         `migrations ${other} and ${f.fileName} share the timestamp ${f.timestamp}`,
       );
     }
@@ -106,7 +120,7 @@ export interface CreateMigrationOptions {
 export function createMigration(name: string, options: CreateMigrationOptions = {}): string {
   const dir = options.dir ?? DEFAULT_MIGRATIONS_DIR;
   if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(name)) {
-    throw new UserError(
+    throw new MigrationNameError(
       `invalid migration name "${name}": use lower-case words joined by hyphens, e.g. add-user-locale`,
     );
   }

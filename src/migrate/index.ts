@@ -4,12 +4,16 @@
  */
 export {
   DATABASE_URL_VARIABLE,
+  DatabaseConnectionError,
+  DatabaseUrlError,
   redactUrl,
   resolveDatabaseUrl,
   type DatabaseTarget,
 } from "./connection";
 export {
   DEFAULT_MIGRATIONS_DIR,
+  MigrationFilesError,
+  MigrationNameError,
   createMigration,
   migrationsChecksum,
   readMigrationFiles,
@@ -25,12 +29,12 @@ export {
 export {
   DEFAULT_LOCK_TIMEOUT,
   DEFAULT_STATEMENT_TIMEOUT,
-  EXIT_HISTORY_MISMATCH,
-  EXIT_MIGRATION_FAILED,
   LOCK_TIMEOUT_VARIABLE,
   MIGRATION_LOCK_KEY,
   MigrationFailedError,
   MigrationHistoryError,
+  MigrationInterruptedError,
+  MigrationOptionError,
   STATEMENT_TIMEOUT_VARIABLE,
   runMigrations,
   type MigrationDirection,
@@ -48,7 +52,7 @@ export {
   type PendingMigrationStatus,
 } from "./status";
 export {
-  EXIT_DRIFT,
+  SchemaDriftError,
   compareShapes,
   desiredShape,
   verifySchema,

@@ -26,6 +26,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Client, type ClientConfig } from "pg";
+import { ToolError } from "../errors/tool-error";
 
 export const LIBPQ_SSL_MODES = [
   "disable",
@@ -37,12 +38,10 @@ export const LIBPQ_SSL_MODES = [
 ] as const;
 export type LibpqSslMode = (typeof LIBPQ_SSL_MODES)[number];
 
-/** A URL whose TLS parameters libpq would refuse too (kind: usage). */
-export class PostgresUrlError extends Error {
-  readonly kind = "usage";
+/** A URL whose TLS parameters libpq would refuse too. */
+export class PostgresUrlError extends ToolError {
   constructor(message: string) {
-    super(message);
-    this.name = "PostgresUrlError";
+    super("usage", message);
   }
 }
 

@@ -4,6 +4,8 @@
  * in that same transaction, and a refusal to run when applied files were edited, removed or
  * reordered. node-pg-migrate's `Migration` class executes each file (so `.sql` and `.js` files
  * behave exactly as under its CLI); the transaction, lock and bookkeeping around it are ours.
+ * Stopped through its AbortSignal (Ctrl-C in the CLI), it cancels the running statement on the
+ * server before it lets go of the lock, so the next runner never waits behind an orphan.
  */
 import { createRequire } from "node:module";
 import type { Client, ClientBase, QueryConfig } from "pg";
@@ -15,7 +17,7 @@ import {
   type MigrationBuilderActions,
   type RunnerOption,
 } from "./node-pg-migrate-internals";
-import { UserError } from "../cli/errors";
+import { ToolError, type ErrorKind } from "../errors/tool-error";
 import { connect, resolveDatabaseUrl, type DatabaseTarget } from "./connection";
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles, type MigrationFile } from "./files";
 import {
@@ -39,10 +41,6 @@ export const DEFAULT_STATEMENT_TIMEOUT = "5min";
 export const LOCK_TIMEOUT_VARIABLE = "SYNTER_MIGRATE_LOCK_TIMEOUT";
 export const STATEMENT_TIMEOUT_VARIABLE = "SYNTER_MIGRATE_STATEMENT_TIMEOUT";
 
-/** Exit codes the CLI uses for the runner's failures (1 is any other user error). */
-export const EXIT_MIGRATION_FAILED = 3;
-export const EXIT_HISTORY_MISMATCH = 4;
-
 export type MigrationDirection = "up" | "down";
 
 export interface RunMigrationsOptions extends DatabaseTarget {
@@ -62,6 +60,13 @@ export interface RunMigrationsOptions extends DatabaseTarget {
   readonly log?: (line: string) => void;
   /** Default: the repository's `migrations/`. */
   readonly migrationsDir?: string;
+  /**
+   * Stops the run: the running statement is cancelled on the server (from the lock's session), its
+   * migration rolled back, the lock released, and the run rejects with a
+   * `MigrationInterruptedError`. With a borrowed `client` there is no second session to cancel
+   * from: the run stops before its next statement.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface MigrationRun {
@@ -80,8 +85,30 @@ export interface RunMigrationsResult {
   readonly lockWaitMs: number;
 }
 
+/**
+ * The kind of a failed migration by its SQLSTATE: a deadline (lock or statement timeout) is
+ * `interrupted` (run again), a missing privilege `auth`, a lost connection `unreachable`; anything
+ * else means the migration does not fit this database (`config`).
+ */
+function failureKind(sqlState: string | undefined, message: string): ErrorKind {
+  if (sqlState === "55P03" || sqlState === "57014") return "interrupted";
+  if (sqlState === "42501") return "auth";
+  if (sqlState?.startsWith("08") || sqlState === "57P01" || sqlState === "57P02") {
+    return "unreachable";
+  }
+  if (/Connection terminated|ECONNRESET|EPIPE/.test(message)) return "unreachable";
+  return "config";
+}
+
+/** Invalid runner options: a count or a timeout that is not what the option takes. */
+export class MigrationOptionError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
 /** A migration failed and was rolled back. Carries what a user needs to fix it. */
-export class MigrationFailedError extends UserError {
+export class MigrationFailedError extends ToolError {
   constructor(
     message: string,
     readonly migration: string,
@@ -91,19 +118,32 @@ export class MigrationFailedError extends UserError {
     /** `file:line:column` for SQL files, when Postgres gave a position. */
     readonly location: string | undefined,
   ) {
-    super(message, EXIT_MIGRATION_FAILED);
-    this.name = "MigrationFailedError";
+    super(failureKind(sqlState, postgresMessage), message);
   }
 }
 
 /** Applied files disagree with the recorded history; nothing was run. */
-export class MigrationHistoryError extends UserError {
+export class MigrationHistoryError extends ToolError {
   constructor(
     message: string,
     readonly problems: readonly { kind: string; name: string; message: string }[],
   ) {
-    super(message, EXIT_HISTORY_MISMATCH);
-    this.name = "MigrationHistoryError";
+    super("mismatch", message);
+  }
+}
+
+/**
+ * The run was stopped through its signal. The migration that was running (if any) was cancelled
+ * on the server and rolled back; `completed` were committed before it.
+ */
+export class MigrationInterruptedError extends ToolError {
+  constructor(
+    message: string,
+    /** The migration that was cancelled and rolled back, if one was running. */
+    readonly migration: string | undefined,
+    readonly completed: readonly MigrationRun[],
+  ) {
+    super("interrupted", message);
   }
 }
 
@@ -124,7 +164,7 @@ export function resolveTimeouts(options: { lockTimeout?: string; statementTimeou
     problems.push(`lock timeout "${lockTimeout}" (e.g. 10s, 500ms, 0 = wait forever)`);
   if (!INTERVAL_PATTERN.test(statementTimeout))
     problems.push(`statement timeout "${statementTimeout}" (e.g. 5min, 30s, 0 = no limit)`);
-  if (problems.length > 0) throw new UserError(`invalid ${problems.join(" and ")}`, 2);
+  if (problems.length > 0) throw new MigrationOptionError(`invalid ${problems.join(" and ")}`);
   return { lockTimeout, statementTimeout };
 }
 
@@ -140,16 +180,28 @@ interface FailedQuery {
   error: unknown;
 }
 
-/** The client as node-pg-migrate sees it: every query goes through, the failing one is noted. */
-function trackingClient(client: ClientBase, onFailure: (failure: FailedQuery) => void): ClientBase {
-  const query = (textOrConfig: string | QueryConfig, values?: unknown[]) =>
-    client.query(textOrConfig as string, values).catch((error: unknown) => {
+/** What a query of a stopped run rejects with before it reaches the server. */
+class RunStopped extends Error {}
+
+/**
+ * The client as node-pg-migrate sees it: every query goes through `send`, the failing one is
+ * noted, and none is sent once the run was stopped.
+ */
+function trackingClient(
+  send: (textOrConfig: string | QueryConfig, values?: unknown[]) => Promise<unknown>,
+  onFailure: (failure: FailedQuery) => void,
+  stopped: () => boolean,
+): ClientBase {
+  const query = (textOrConfig: string | QueryConfig, values?: unknown[]) => {
+    if (stopped()) return Promise.reject(new RunStopped("the run was stopped"));
+    return send(textOrConfig, values).catch((error: unknown) => {
       onFailure({
         sql: typeof textOrConfig === "string" ? textOrConfig : textOrConfig.text,
         error,
       });
       throw error;
     });
+  };
   return { query } as unknown as ClientBase;
 }
 
@@ -248,8 +300,16 @@ async function openSessions(target: DatabaseTarget): Promise<Sessions> {
   };
 }
 
-/** Takes the migration lock, waiting for any other runner; returns the milliseconds waited. */
-async function acquireLock(lock: ClientBase, log: (line: string) => void): Promise<number> {
+/**
+ * Takes the migration lock, waiting for any other runner; returns the milliseconds waited.
+ * `onWait` sees the waiting query, so that a stop can cancel it.
+ */
+async function acquireLock(
+  lock: ClientBase,
+  log: (line: string) => void,
+  stopped: () => boolean,
+  onWait: (wait: Promise<unknown>) => void,
+): Promise<number> {
   const started = Date.now();
   const { rows } = await lock.query<{ locked: boolean }>(
     "SELECT pg_try_advisory_lock($1::bigint) AS locked",
@@ -266,13 +326,48 @@ async function acquireLock(lock: ClientBase, log: (line: string) => void): Promi
   log(
     `waiting for another migration runner${holder ? ` (pid ${holder.pid}, ${holder.application_name || "unnamed"})` : ""} to finish…`,
   );
+  if (stopped()) throw new RunStopped("the run was stopped");
   // Blocks until the other runner releases the lock (or its session ends).
-  await lock.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+  const wait = lock.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+  onWait(wait);
+  await wait;
   return Date.now() - started;
 }
 
 async function releaseLock(lock: ClientBase): Promise<void> {
   await lock.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cancels what session `pid` is running, from another session of the same login. A cancel that
+ * lands between two statements cancels nothing, so it is repeated until `busy` settles.
+ */
+async function cancelUntilSettled(
+  from: ClientBase,
+  pid: number,
+  busy: Promise<unknown>,
+): Promise<void> {
+  let settled = false;
+  const done = busy.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let attempt = 0; attempt < 50 && !settled; attempt++) {
+    await from.query("SELECT pg_cancel_backend($1)", [pid]).catch(() => undefined);
+    await Promise.race([done, sleep(200)]);
+  }
+}
+
+async function backendPid(client: ClientBase): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  return rows[0]!.pid;
+}
+
+function describeCompleted(direction: MigrationDirection, runs: readonly MigrationRun[]): string {
+  if (runs.length === 0) return `none ${direction === "up" ? "applied" : "reverted"}`;
+  return `${runs.length} ${direction === "up" ? "applied" : "reverted"} before it (${runs.map((r) => r.name).join(", ")})`;
 }
 
 /** Applies pending migrations (up) or reverts applied ones (down), under the lock. */
@@ -281,21 +376,65 @@ export async function runMigrations(
 ): Promise<RunMigrationsResult> {
   const direction = options.direction ?? "up";
   const count = options.count ?? (direction === "up" ? Infinity : 1);
-  if (!(count >= 0) || (Number.isFinite(count) && !Number.isInteger(count))) {
-    throw new UserError(`invalid count ${count}: a whole number ≥ 0, or all`, 2);
+  if (!(count >= 1) || (Number.isFinite(count) && !Number.isInteger(count))) {
+    throw new MigrationOptionError(`invalid count ${count}: a whole number ≥ 1, or all`);
   }
   const timeouts = resolveTimeouts(options);
   const log = options.log ?? (() => undefined);
   const dir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const files = readMigrationFiles(dir);
+  const signal = options.signal;
+  const again = `run \`migrate ${direction}\` again to continue`;
+  if (signal?.aborted) {
+    throw new MigrationInterruptedError(`interrupted before it started; ${again}`, undefined, []);
+  }
 
   const sessions = await openSessions(options);
   const { work, lock } = sessions;
+  const separate = work !== lock;
   let locked = false;
   let savedSettings: { lock_timeout: string; statement_timeout: string } | undefined;
+  // What the abort handler cancels: the lock wait (on the lock session), else the work session's
+  // statement in flight. COMMIT is never tracked, so it is never cancelled half-way.
+  let phase: "lock" | "migrate" = "lock";
+  let lockWait: Promise<unknown> = Promise.resolve();
+  let inFlight: Promise<unknown> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
+  const stopped = () => signal?.aborted === true;
+  let pids: { work: number; lock: number } | undefined;
+  const onAbort = () => {
+    if (!pids) return;
+    stopping =
+      phase === "lock"
+        ? cancelUntilSettled(work, pids.lock, lockWait)
+        : cancelUntilSettled(lock, pids.work, inFlight);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const tracked = <T>(query: Promise<T>): Promise<T> => {
+    inFlight = query;
+    return query;
+  };
+  const workQuery = (text: string, values?: unknown[]) =>
+    stopped()
+      ? Promise.reject(new RunStopped("the run was stopped"))
+      : tracked(work.query(text, values));
   try {
-    const lockWaitMs = await acquireLock(lock, log);
+    if (separate) pids = { work: await backendPid(work), lock: await backendPid(lock) };
+    let lockWaitMs: number;
+    try {
+      lockWaitMs = await acquireLock(lock, log, stopped, (wait) => (lockWait = wait));
+    } catch (error) {
+      if (stopped()) {
+        throw new MigrationInterruptedError(
+          `interrupted while waiting for another migration runner's lock; nothing was ${direction === "up" ? "applied" : "reverted"}; ${again}`,
+          undefined,
+          [],
+        );
+      }
+      throw error;
+    }
     locked = true;
+    phase = "migrate";
     // Session-level (not SET LOCAL) so they also cover a migration that opts out of the
     // transaction (pgm.noTransaction()); a caller's own client gets its values back at the end.
     const { rows: before } = await work.query<{ lock_timeout: string; statement_timeout: string }>(
@@ -333,7 +472,11 @@ export async function runMigrations(
     const runs: MigrationRun[] = [];
     let failure: FailedQuery | undefined;
     const db = createDb(
-      trackingClient(work, (f) => (failure = f)),
+      trackingClient(
+        (textOrConfig, values) => tracked(work.query(textOrConfig as string, values)),
+        (f) => (failure = f),
+        stopped,
+      ),
       silentLogger,
     );
     const runnerOptions = {
@@ -347,6 +490,13 @@ export async function runMigrations(
       dbClient: work,
     } satisfies RunnerOption;
     for (const file of toRun) {
+      if (stopped()) {
+        throw new MigrationInterruptedError(
+          `interrupted before ${file.fileName} (${describeCompleted(direction, runs)}); the lock is released; ${again}`,
+          undefined,
+          runs,
+        );
+      }
       log(`${direction === "up" ? "applying" : "reverting"} ${file.fileName}…`);
       const migration = new Migration(
         db,
@@ -364,15 +514,16 @@ export async function runMigrations(
         await migration.apply(direction);
         const durationMs = Date.now() - started;
         if (direction === "up") {
-          await work.query(
+          await workQuery(
             `INSERT INTO ${checksumsTableSql} (name, checksum, duration_ms) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,
                applied_at = now(), duration_ms = EXCLUDED.duration_ms`,
             [file.name, file.checksum, durationMs],
           );
         } else {
-          await work.query(`DELETE FROM ${checksumsTableSql} WHERE name = $1`, [file.name]);
+          await workQuery(`DELETE FROM ${checksumsTableSql} WHERE name = $1`, [file.name]);
         }
+        if (stopped()) throw new RunStopped("the run was stopped");
         await work.query("COMMIT");
         runs.push({
           name: file.name,
@@ -383,12 +534,24 @@ export async function runMigrations(
         });
         log(`  done in ${durationMs} ms`);
       } catch (error) {
+        // Let the cancel settle first: it must not land on the ROLLBACK.
+        if (stopping) await stopping;
         await work.query("ROLLBACK").catch(() => undefined);
+        if (stopped()) {
+          throw new MigrationInterruptedError(
+            `interrupted: ${file.fileName} was cancelled on the server and rolled back (${describeCompleted(direction, runs)}); the lock is released; ${again}`,
+            file.fileName,
+            runs,
+          );
+        }
         throw migrationFailure(file, direction, failure, error);
       }
     }
     return { direction, migrations: runs, lockWaitMs };
   } finally {
+    signal?.removeEventListener("abort", onAbort);
+    // The cancel first, then the lock: the next runner must not wait behind our statement.
+    if (stopping) await stopping;
     if (savedSettings && options.client) {
       await work
         .query(

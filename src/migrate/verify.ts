@@ -2,10 +2,12 @@
  * `migrate verify`: proves the live database is what `schema/auth.ts` declares. The desired side
  * is rendered to the exact text Postgres prints back (format_type, pg_get_expr,
  * pg_get_constraintdef, pg_get_indexdef, pg_get_triggerdef), so comparing is comparing strings,
- * and any difference names the object, the aspect, and both values.
+ * and any difference names the object, the aspect, and both values. What those texts leave out is
+ * compared too: whether a trigger is enabled, and a trigger function's language and body.
  */
 import type { ClientBase } from "pg";
 import { authTableList, requiredExtensions } from "../../schema/auth";
+import { touchUpdatedAt } from "../../schema/auth-functions";
 import {
   TOUCH_UPDATED_AT_FUNCTION,
   formatPgType,
@@ -13,14 +15,23 @@ import {
   type PgForeignKey,
   type PgTable,
 } from "../../schema/dsl/postgres";
+import { ToolError } from "../errors/tool-error";
 import { connect, resolveDatabaseUrl, type DatabaseTarget } from "./connection";
 import { CHECKSUMS_TABLE, MIGRATIONS_TABLE } from "./history";
 
-export const EXIT_DRIFT = 5;
-
 export type SchemaObjectKind =
   "extension" | "function" | "table" | "column" | "constraint" | "index" | "trigger";
-export type DifferenceAspect = "type" | "nullability" | "default" | "identity" | "definition";
+export type DifferenceAspect =
+  | "type"
+  | "nullability"
+  | "default"
+  | "identity"
+  | "definition"
+  /** A trigger's firing state (`ALTER TABLE … DISABLE TRIGGER`). */
+  | "state"
+  | "language"
+  /** A function's body, compared with runs of whitespace as one space. */
+  | "body";
 
 export interface SchemaDifference {
   readonly kind: "missing" | "extra" | "changed";
@@ -43,6 +54,29 @@ export interface VerifyResult {
   readonly differences: readonly SchemaDifference[];
 }
 
+/** The live schema differs from schema/auth.ts; the differences are in `result`. */
+export class SchemaDriftError extends ToolError {
+  constructor(readonly result: VerifyResult) {
+    const count = result.differences.length;
+    super(
+      "drift",
+      `schema ${result.schema} differs from schema/auth.ts (${count} difference${count === 1 ? "" : "s"}); write a migration that brings the two together, or undo the change by hand`,
+    );
+  }
+}
+
+/**
+ * `pg_trigger.tgenabled` as words: `O` fires in origin and local mode (the default), `D` never,
+ * `R` only under replication, `A` always.
+ */
+export type TriggerState = "enabled" | "disabled" | "replica" | "always";
+const TRIGGER_STATES: Readonly<Record<string, TriggerState>> = {
+  O: "enabled",
+  D: "disabled",
+  R: "replica",
+  A: "always",
+};
+
 /** One table in the shape both sides are compared in. */
 export interface TableShape {
   readonly name: string;
@@ -53,6 +87,8 @@ export interface TableShape {
   readonly indexes: ReadonlyMap<string, string>;
   /** Trigger name → definition (user triggers only). */
   readonly triggers: ReadonlyMap<string, string>;
+  /** Trigger name → whether it fires. */
+  readonly triggerStates: ReadonlyMap<string, TriggerState>;
 }
 
 export interface ColumnShape {
@@ -68,8 +104,15 @@ export interface ColumnShape {
 export interface SchemaShape {
   readonly tables: readonly TableShape[];
   readonly extensions: ReadonlySet<string>;
-  /** Function name → result type (only the functions the schema needs). */
-  readonly functions: ReadonlyMap<string, string>;
+  /** Function name → its shape (only the functions the schema needs). */
+  readonly functions: ReadonlyMap<string, FunctionShape>;
+}
+
+export interface FunctionShape {
+  /** As `pg_get_function_result` prints it. */
+  readonly returns: string;
+  readonly language: string;
+  readonly body: string;
 }
 
 const ON_DELETE_SQL: Record<PgForeignKey["onDelete"], string> = {
@@ -115,7 +158,9 @@ export function desiredShape(
       );
     }
     const triggers = new Map<string, string>();
+    const triggerStates = new Map<string, TriggerState>();
     for (const trigger of table.triggers) {
+      triggerStates.set(trigger.name, "enabled");
       triggers.set(
         trigger.name,
         `CREATE TRIGGER ${trigger.name} BEFORE UPDATE ON ${schema}.${table.name} FOR EACH ROW EXECUTE FUNCTION ${TOUCH_UPDATED_AT_FUNCTION}()`,
@@ -133,13 +178,27 @@ export function desiredShape(
       constraints,
       indexes,
       triggers,
+      triggerStates,
     };
   });
   const needsTouch = tables.some((t) => t.triggers.length > 0);
   return {
     tables: shapes,
     extensions: new Set(requiredExtensions),
-    functions: new Map(needsTouch ? [[TOUCH_UPDATED_AT_FUNCTION, "trigger"]] : []),
+    functions: new Map(
+      needsTouch
+        ? [
+            [
+              TOUCH_UPDATED_AT_FUNCTION,
+              {
+                returns: touchUpdatedAt.returns,
+                language: touchUpdatedAt.language,
+                body: touchUpdatedAt.body,
+              },
+            ],
+          ]
+        : [],
+    ),
   };
 }
 
@@ -210,8 +269,9 @@ export async function liveShape(
         [schema],
       ),
     () =>
-      client.query<{ table: string; name: string; definition: string }>(
-        `SELECT c.relname AS table, tg.tgname AS name, pg_get_triggerdef(tg.oid) AS definition
+      client.query<{ table: string; name: string; definition: string; enabled: string }>(
+        `SELECT c.relname AS table, tg.tgname AS name, pg_get_triggerdef(tg.oid) AS definition,
+                tg.tgenabled AS enabled
            FROM pg_trigger tg
            JOIN pg_class c ON c.oid = tg.tgrelid
            JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -221,9 +281,11 @@ export async function liveShape(
       ),
     () => client.query<{ name: string }>("SELECT extname AS name FROM pg_extension"),
     () =>
-      client.query<{ name: string; result: string }>(
-        `SELECT p.proname AS name, pg_get_function_result(p.oid) AS result
+      client.query<{ name: string; result: string; language: string; body: string }>(
+        `SELECT p.proname AS name, pg_get_function_result(p.oid) AS result,
+                l.lanname AS language, p.prosrc AS body
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           JOIN pg_language l ON l.oid = p.prolang
           WHERE n.nspname = $1 AND p.proname = ANY($2::text[]) AND p.pronargs = 0`,
         [schema, functionNames],
       ),
@@ -244,9 +306,17 @@ export async function liveShape(
       constraints: new Map(byTable(constraints.rows, t.name).map((r) => [r.name, r.definition])),
       indexes: new Map(byTable(indexes.rows, t.name).map((r) => [r.name, r.definition])),
       triggers: new Map(byTable(triggers.rows, t.name).map((r) => [r.name, r.definition])),
+      triggerStates: new Map(
+        byTable(triggers.rows, t.name).map((r) => [r.name, TRIGGER_STATES[r.enabled] ?? "enabled"]),
+      ),
     })),
     extensions: new Set(extensions.rows.map((e) => e.name)),
-    functions: new Map(functions.rows.map((f) => [f.name, f.result])),
+    functions: new Map(
+      functions.rows.map((f) => [
+        f.name,
+        { returns: f.result, language: f.language, body: f.body },
+      ]),
+    ),
   };
 }
 
@@ -358,6 +428,75 @@ function compareColumn(
   }
 }
 
+/** Runs of whitespace as one space: a body re-indented by a later migration is not drift. */
+function normalizeBody(body: string): string {
+  return body.replace(/\s+/g, " ").trim();
+}
+
+function compareFunction(
+  name: string,
+  want: FunctionShape,
+  have: FunctionShape,
+  out: SchemaDifference[],
+): void {
+  const changed = (aspect: DifferenceAspect, expected: string, actual: string, text: string) =>
+    out.push({
+      kind: "changed",
+      object: "function",
+      name,
+      aspect,
+      expected,
+      actual,
+      message: `function ${name}(): ${text}`,
+    });
+  if (want.returns !== have.returns) {
+    changed(
+      "definition",
+      `RETURNS ${want.returns}`,
+      `RETURNS ${have.returns}`,
+      `returns ${have.returns}, expected ${want.returns}`,
+    );
+  }
+  if (want.language !== have.language) {
+    changed(
+      "language",
+      want.language,
+      have.language,
+      `language is ${have.language}, expected ${want.language}`,
+    );
+  }
+  const wantBody = normalizeBody(want.body);
+  const haveBody = normalizeBody(have.body);
+  if (wantBody !== haveBody) {
+    changed("body", wantBody, haveBody, `body is "${haveBody}", expected "${wantBody}"`);
+  }
+}
+
+const TRIGGER_STATE_FIX: Readonly<Record<TriggerState, string>> = {
+  enabled: "ENABLE TRIGGER",
+  disabled: "DISABLE TRIGGER",
+  replica: "ENABLE REPLICA TRIGGER",
+  always: "ENABLE ALWAYS TRIGGER",
+};
+
+/** A trigger that exists on both sides but does not fire as declared (disabled by hand…). */
+function compareTriggerStates(want: TableShape, have: TableShape, out: SchemaDifference[]): void {
+  for (const [name, expected] of want.triggerStates) {
+    const actual = have.triggerStates.get(name);
+    if (actual === undefined || actual === expected) continue;
+    out.push({
+      kind: "changed",
+      object: "trigger",
+      table: want.name,
+      name,
+      aspect: "state",
+      expected,
+      actual,
+      message: `trigger ${name} on ${want.name}: is ${actual}, expected ${expected} (ALTER TABLE ${want.name} ${TRIGGER_STATE_FIX[expected]} ${name})`,
+    });
+  }
+}
+
 /** Every difference between the desired and the live shape, in the desired tables' order. */
 export function compareShapes(desired: SchemaShape, live: SchemaShape): SchemaDifference[] {
   const out: SchemaDifference[] = [];
@@ -371,27 +510,19 @@ export function compareShapes(desired: SchemaShape, live: SchemaShape): SchemaDi
       });
     }
   }
-  for (const [name, result] of desired.functions) {
-    const actual = live.functions.get(name);
-    if (actual === undefined) {
+  for (const [name, want] of desired.functions) {
+    const have = live.functions.get(name);
+    if (have === undefined) {
       out.push({
         kind: "missing",
         object: "function",
         name,
-        expected: `RETURNS ${result}`,
-        message: `missing function ${name}() RETURNS ${result}`,
+        expected: `RETURNS ${want.returns}`,
+        message: `missing function ${name}() RETURNS ${want.returns}`,
       });
-    } else if (actual !== result) {
-      out.push({
-        kind: "changed",
-        object: "function",
-        name,
-        aspect: "definition",
-        expected: `RETURNS ${result}`,
-        actual: `RETURNS ${actual}`,
-        message: `function ${name}(): returns ${actual}, expected ${result}`,
-      });
+      continue;
     }
+    compareFunction(name, want, have, out);
   }
   const liveTables = new Map(live.tables.map((t) => [t.name, t]));
   for (const want of desired.tables) {
@@ -437,6 +568,7 @@ export function compareShapes(desired: SchemaShape, live: SchemaShape): SchemaDi
     compareNamed("constraint", want.name, want.constraints, have.constraints, out);
     compareNamed("index", want.name, want.indexes, have.indexes, out);
     compareNamed("trigger", want.name, want.triggers, have.triggers, out);
+    compareTriggerStates(want, have, out);
   }
   const wantTables = new Set(desired.tables.map((t) => t.name));
   for (const table of live.tables) {

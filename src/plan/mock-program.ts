@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { UserError } from "../cli/errors";
+import { ToolError } from "../errors/tool-error";
 import {
   normalizeWireValue,
   sortPlanResources,
@@ -27,6 +27,16 @@ import {
   type ReadRequest,
   type RegisterRequest,
 } from "../pulumi/mock-runtime";
+
+/**
+ * The program could not be planned: it is missing, it threw, or it registered something wrong.
+ * Its own ToolErrors (an invalid stack config is `config`) pass through as they are.
+ */
+export class PlanFailedError extends ToolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config", message, options);
+  }
+}
 
 function stripProviderId(reference: string): string | null {
   if (reference === "") return null;
@@ -189,7 +199,7 @@ export async function enterProgram(projectDir: string): Promise<unknown> {
   // Older or simpler programs: the entry point registers everything when loaded.
   const entry = resolveModule(projectDir, "index");
   if (entry) return requireProgramModule(entry);
-  throw new UserError(
+  throw new PlanFailedError(
     `no Pulumi program in ${projectDir}: expected infra/config.ts (loadConfig) and infra/platform.ts (createPlatform), or index.ts`,
   );
 }
@@ -218,9 +228,10 @@ export async function buildPlan(options: BuildPlanOptions): Promise<Plan> {
       program: () => enterProgram(projectDir),
     });
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(
+    if (error instanceof ToolError) throw error;
+    throw new PlanFailedError(
       `the Pulumi program failed for stack "${options.stack}": ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
   const failures = [...run.failures];
@@ -239,7 +250,7 @@ export async function buildPlan(options: BuildPlanOptions): Promise<Plan> {
     }
   }
   if (failures.length > 0) {
-    throw new UserError(
+    throw new PlanFailedError(
       `the Pulumi program failed for stack "${options.stack}":\n  - ${[...new Set(failures)].join("\n  - ")}`,
     );
   }

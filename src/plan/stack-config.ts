@@ -11,9 +11,33 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import { renderPrStackConfig } from "../../infra/config";
-import { UserError } from "../cli/errors";
+import { ToolError } from "../errors/tool-error";
+
+/** `Pulumi.yaml` or a stack file is missing, not YAML, or not shaped as Pulumi reads it. */
+export class StackConfigError extends ToolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config", message, options);
+  }
+}
+
+/** The stack asked for has no configuration (or is no valid stack name). */
+export class UnknownStackError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
+/** `file:line:column: invalid YAML: reason`, the reason without the yaml library's excerpt. */
+function yamlError(file: string, error: YAMLParseError): StackConfigError {
+  const position = error.linePos?.[0];
+  const reason = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  return new StackConfigError(
+    `${file}${position ? `:${position.line}:${position.col}` : ""}: invalid YAML: ${reason}; fix the file`,
+    { cause: error },
+  );
+}
 
 export interface StackConfig {
   readonly project: string;
@@ -36,10 +60,16 @@ function readYamlObject(
   file: string,
   text = fs.readFileSync(file, "utf8"),
 ): Record<string, unknown> {
-  const parsed: unknown = parseYaml(text);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw yamlError(file, error);
+    throw error;
+  }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new UserError(`${file}: expected a YAML mapping at the top level`);
+    throw new StackConfigError(`${file}: expected a YAML mapping at the top level`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -105,16 +135,23 @@ export function readStackConfig(
 ): StackConfig {
   const projectFile = projectFilePath(projectDir);
   if (!fs.existsSync(projectFile)) {
-    throw new UserError(`no Pulumi project here: ${projectFile} does not exist`);
+    throw new StackConfigError(
+      `no Pulumi project here: ${projectFile} does not exist (pass --project-dir)`,
+    );
   }
   const projectYaml = readYamlObject(projectFile);
   const project = projectYaml.name;
   if (typeof project !== "string" || project === "") {
-    throw new UserError(`${projectFile}: "name" (the project name) is missing`);
+    throw new StackConfigError(`${projectFile}: "name" (the project name) is missing`);
   }
   let stackFile = stackFilePath(projectDir, stack);
   let stackText = options.stackFileText;
   const pr = /^pr-(\d+)$/.exec(stack);
+  if (pr && !/^[1-9]\d*$/.test(pr[1]!)) {
+    throw new UnknownStackError(
+      `no stack "${stack}": a pull request's stack is pr-<n>, n the PR number (1 or more, no leading zeros)`,
+    );
+  }
   const template = path.join(projectDir, "Pulumi.pr.template.yaml");
   if (stackText === undefined && !fs.existsSync(stackFile) && pr && fs.existsSync(template)) {
     // A PR stack not created yet: plan it from the template, as the PR workflow will create it.
@@ -129,7 +166,7 @@ export function readStackConfig(
       // The PR template is not a stack: it makes every `pr-<n>`.
       .map((s) => (s === "pr.template" ? "pr-<n>" : s))
       .sort();
-    throw new UserError(
+    throw new UnknownStackError(
       `no configuration for stack "${stack}": ${stackFile} does not exist (stacks: ${known.join(", ") || "none"})`,
     );
   }

@@ -6,9 +6,16 @@
  * snapshot succeeded.
  */
 import type { Plan, PlannedResource } from "../plan/resource-graph";
-import { UserError } from "../cli/errors";
+import { ToolError } from "../errors/tool-error";
 
 export const CONFIRM_REQUIRED_STACKS = ["prod", "staging"] as const;
+
+/** A teardown that needs a go-ahead it was not given (`--confirm <stack>`, `--unprotect`). */
+export class TeardownRefusedError extends ToolError {
+  constructor(message: string) {
+    super("refused", message);
+  }
+}
 
 export type StepKind =
   | "require-tool"
@@ -98,9 +105,8 @@ export function protectionProblems(plan: Plan, unprotect: boolean): string[] {
 
 export function checkTeardownAllowed(stack: string, confirm: string | undefined): void {
   if ((CONFIRM_REQUIRED_STACKS as readonly string[]).includes(stack) && confirm !== stack) {
-    throw new UserError(
+    throw new TeardownRefusedError(
       `refusing to tear down ${stack}: it holds real data. Re-run with --confirm ${stack} (preview the steps with --dry-run; docs/rollback.md explains the restore)`,
-      3,
     );
   }
 }

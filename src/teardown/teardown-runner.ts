@@ -4,6 +4,7 @@
  * before it: nothing after a failed snapshot runs, least of all the destroy.
  */
 import { spawn } from "node:child_process";
+import { ToolError } from "../errors/tool-error";
 import type { TeardownStep } from "./teardown-plan";
 
 export interface CommandResult {
@@ -19,9 +20,31 @@ export interface TeardownExecutor {
 
 export interface TeardownOutcome {
   readonly completed: readonly TeardownStep[];
-  readonly failed: { readonly step: TeardownStep; readonly message: string } | null;
+  readonly failed: {
+    readonly step: TeardownStep;
+    readonly message: string;
+    /** The step lacked an input (no database URL, a URL that is not postgres://). */
+    readonly missingInput?: boolean;
+  } | null;
   /** What was saved, and where. */
   readonly saved: readonly string[];
+}
+
+/**
+ * A step failed, so the teardown stopped before the destroy. A missing tool or database URL is the
+ * set-up's fault (`config`); a failing command talked to the cloud or the database and failed
+ * there (`unreachable`: the message carries its last lines of stderr).
+ */
+export class TeardownStepError extends ToolError {
+  constructor(
+    readonly failed: NonNullable<TeardownOutcome["failed"]>,
+    readonly saved: readonly string[],
+  ) {
+    super(
+      failed.step.kind === "require-tool" || failed.missingInput ? "config" : "unreachable",
+      `teardown stopped at "${failed.step.description}": ${failed.message}\nThe stack was NOT destroyed.`,
+    );
+  }
 }
 
 /** A postgres:// URL as libpq environment variables, so the password never sits in argv. */
@@ -73,6 +96,7 @@ export async function runTeardown(
           saved,
           failed: {
             step,
+            missingInput: true,
             message: `no database URL: the stack has no output ${step.databaseUrlOutput ?? ""}; pass --database-url, or --skip-postgres if the stack has no database`,
           },
         };
@@ -83,7 +107,11 @@ export async function runTeardown(
         return {
           completed,
           saved,
-          failed: { step, message: error instanceof Error ? error.message : String(error) },
+          failed: {
+            step,
+            missingInput: true,
+            message: error instanceof Error ? error.message : String(error),
+          },
         };
       }
     }

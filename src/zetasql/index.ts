@@ -17,7 +17,13 @@ export * from "./catalog";
 export * from "./check";
 export * from "./project-sql";
 export * from "./views";
-export { runServer, startZetaSqlServer, findFreePort, type ZetaSqlServer } from "./server";
+export {
+  runServer,
+  startZetaSqlServer,
+  findFreePort,
+  ZetaSqlServiceError,
+  type ZetaSqlServer,
+} from "./server";
 export type { TypeProto, ValueProto } from "./proto-types";
 export {
   toValueProto,

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dataMigrationChecksumSources } from "../data/bigquery-sql-sources";
+import { ToolError } from "../errors/tool-error";
 import {
   analyticsViewOrder,
   analyticsViews,
@@ -32,14 +33,43 @@ export interface ProjectSqlSource {
 
 export type ProjectSqlProvider = (target: ViewTarget) => ProjectSqlSource[];
 
+/** A `.sql` file that cannot be read, or whose placeholders do not render; names the file. */
+export class SqlSourceError extends ToolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config", message, options);
+  }
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EISDIR: "it is a directory",
+  EACCES: "permission denied",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
 /** A `.sql` template file rendered for `target` (not a view). */
 export function sqlTemplateSource(
   name: string,
   file: string,
   target: ViewTarget,
 ): ProjectSqlSource {
-  const template = readFileSync(file, "utf8");
-  const rendered = renderSqlTemplate(template, file, target);
+  let template: string;
+  try {
+    template = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    throw new SqlSourceError(
+      `cannot read ${file}: ${FILE_ERRORS[code] ?? (error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let rendered: ReturnType<typeof renderSqlTemplate>;
+  try {
+    rendered = renderSqlTemplate(template, file, target);
+  } catch (error) {
+    // schema/ is pure and throws plain errors; its message already names file:line:column.
+    throw new SqlSourceError((error as Error).message, { cause: error });
+  }
   return {
     name,
     file,

@@ -9,7 +9,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { ToolError } from "../errors/tool-error";
 import { createZetaSqlClient, type ZetaSqlClient } from "./client";
+
+/**
+ * The service could not be started: its binary is missing (`config`: the installation) or it
+ * exited or never answered (`unreachable`).
+ */
+export class ZetaSqlServiceError extends ToolError {
+  constructor(kind: "config" | "unreachable", message: string) {
+    super(kind, message);
+  }
+}
 
 export interface ZetaSqlServer {
   readonly port: number;
@@ -27,7 +38,10 @@ export function zetaSqlBinaryPath(): string {
   const extension = process.platform === "darwin" ? "" : ".so";
   const binary = join(packageDir, "lib", "zetasql", `remote_server${arm}${extension}`);
   if (!existsSync(binary)) {
-    throw new Error(`ZetaSQL service binary not found at ${binary} (platform ${process.platform})`);
+    throw new ZetaSqlServiceError(
+      "config",
+      `ZetaSQL service binary not found at ${binary} (platform ${process.platform}): reinstall @fivetrandevelopers/zetasql (npm ci)`,
+    );
   }
   return binary;
 }
@@ -109,12 +123,18 @@ export async function runServer(port: number, timeoutMs = 30_000): Promise<ZetaS
   for (;;) {
     if (exited !== undefined) {
       client.close();
-      throw new Error(`ZetaSQL service ${exited}${stderr ? `: ${stderr.trim()}` : ""}`);
+      throw new ZetaSqlServiceError(
+        "unreachable",
+        `ZetaSQL service ${exited}${stderr ? `: ${stderr.trim()}` : ""}`,
+      );
     }
     if (await client.ping()) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`ZetaSQL service did not answer on port ${port} within ${timeoutMs} ms`);
+      throw new ZetaSqlServiceError(
+        "unreachable",
+        `ZetaSQL service did not answer on port ${port} within ${timeoutMs} ms`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

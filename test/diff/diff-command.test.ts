@@ -1,12 +1,14 @@
 /**
  * `diff --base HEAD~1` end to end, in a temp git repository holding a copy of this project: a
- * column type change exits 2 naming the table and column; a new NULLABLE column exits 0 "in place";
- * an edited merged migration exits 1; a new risky migration is listed with its reasons.
+ * column type change is refused (data loss) naming the table and column; a new NULLABLE column exits
+ * 0 "in place"; an edited merged migration is a config error; a new risky migration is listed with
+ * its reasons.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { COMMENT_MARKER } from "../../src/diff/render-markdown";
 
 const root = path.resolve(__dirname, "../..");
@@ -80,17 +82,19 @@ describe("diff with the Pulumi program (tables from the offline plan)", () => {
     fs.rmSync(repo, { recursive: true, force: true });
   });
 
-  test("a column type change exits 2 and names the table and the column", () => {
+  test("a column type change is refused and names the table and the column", () => {
     edit(repo, "schema/analytics.ts", CONVERSIONS_EVENT_ID, `    event_id: bq\n      .string()`);
     const result = diff(repo);
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(EXIT_CODES.refused);
     expect(result.stdout.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
     expect(result.stdout).toContain("### BigQuery tables (from the offline plan)");
     expect(result.stdout).toContain(
       "- `synter_analytics.conversions`: **REPLACE — the table is re-created and its data deleted**\n" +
         "  - REPLACE: `column-type-changed` — columns `event_id`: INTEGER → STRING.",
     );
-    expect(result.stderr).toContain("the change deletes data");
+    expect(result.stderr).toBe(
+      "error: the change deletes data (see the report); pass --allow-data-loss if that is intended\n",
+    );
     expect(diff(repo, "--allow-data-loss").status).toBe(0);
   });
 
@@ -143,12 +147,12 @@ describe("diff from schema/ and migrations alone", () => {
   test("the same type change is caught from schema/ when there is no program", () => {
     edit(repo, "schema/analytics.ts", CONVERSIONS_EVENT_ID, `    event_id: bq\n      .string()`);
     const result = diff(repo);
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(EXIT_CODES.refused);
     expect(result.stdout).toContain("### BigQuery tables (from schema/)");
     expect(result.stdout).toContain("- `conversions`: **REPLACE");
   });
 
-  test("editing a merged migration is an error (exit 1); a new risky one is listed", () => {
+  test("editing a merged migration is a config error; a new risky one is listed", () => {
     const [first] = fs.readdirSync(path.join(repo, "migrations")).sort();
     fs.appendFileSync(path.join(repo, "migrations", first), "\n-- an innocent-looking comment\n");
     fs.writeFileSync(
@@ -158,7 +162,7 @@ describe("diff from schema/ and migrations alone", () => {
     git(repo, "add", "-A");
     git(repo, "commit", "-qm", "edit");
     const result = diff(repo);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(EXIT_CODES.config);
     expect(result.stdout).toContain(`- ❌ \`migrations/${first}\` was **edited** after merge`);
     expect(result.stdout).toContain(
       "- `1999999999999_drop-name.sql`: 1 risk(s)\n  - 🛑 data loss `drop-column` on `users.name`: drops a column and its values",
@@ -167,7 +171,7 @@ describe("diff from schema/ and migrations alone", () => {
 
   test("an unknown base ref is a clear error", () => {
     const result = diff(repo, "--base", "no-such-ref");
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(EXIT_CODES.usage);
     expect(result.stderr).toContain('git ref "no-such-ref" does not exist here');
   });
 });

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { placeholderSecret, readStackConfig } from "../../src/plan/stack-config";
 import type { Plan } from "../../src/plan/resource-graph";
 
@@ -98,7 +99,7 @@ describe("plan tree and errors", () => {
 
   test("an unknown stack names the missing file and the known stacks", () => {
     const result = plan(["--stack", "nope", "--project-dir", fixture]);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(EXIT_CODES.usage);
     expect(result.stderr).toBe(
       `error: no configuration for stack "nope": ${path.join(fixture, "Pulumi.nope.yaml")} does not exist (stacks: dev, prod)\n`,
     );

@@ -1,11 +1,11 @@
 /**
  * Two runner processes started at once apply each migration once (the second waits for the lock,
- * then has nothing to do); failures come out as clear messages with meaningful exit codes.
+ * then has nothing to do); failures come out as clear messages with the exit codes of their kinds.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import {
-  EXIT_MIGRATION_FAILED,
   MigrationFailedError,
   createMigration,
   migrationStatus,
@@ -120,7 +120,7 @@ describe("migration runner under concurrency and failure", () => {
     );
     expect(error).toBeInstanceOf(MigrationFailedError);
     const failure = error as MigrationFailedError;
-    expect(failure.exitCode).toBe(EXIT_MIGRATION_FAILED);
+    expect(failure.kind).toBe("config");
     expect(failure.message).toBe(
       [
         'migration 1795600120000_broken.sql (up) failed and was rolled back: relation "user_typo" does not exist [SQLSTATE 42P01]',
@@ -140,9 +140,9 @@ describe("migration runner under concurrency and failure", () => {
     expect(status.applied).toHaveLength(REAL_MIGRATIONS.length);
     expect(status.pending.map((p) => p.fileName)).toEqual(["1795600120000_broken.sql"]);
 
-    // Through the CLI: the same message, no stack trace, exit code 3.
+    // Through the CLI: the same message, no stack trace, the exit code of `config`.
     const cli = await runCli(["migrate", "up", "--database-url", url, "--migrations-dir", dir]);
-    expect(cli.code).toBe(EXIT_MIGRATION_FAILED);
+    expect(cli.code).toBe(EXIT_CODES.config);
     expect(cli.stderr).toBe(`applying 1795600120000_broken.sql…\nerror: ${failure.message}\n`);
   });
 
@@ -195,7 +195,7 @@ describe("migration runner under concurrency and failure", () => {
       `postgres://u:secret-pw@127.0.0.1:${port}/synter`,
     ]);
     expect([unreachable.code, unreachable.stderr]).toEqual([
-      1,
+      EXIT_CODES.unreachable,
       `error: cannot reach the database at 127.0.0.1:${port}: connection refused (is Postgres running?)\n`,
     ]);
 
@@ -206,9 +206,9 @@ describe("migration runner under concurrency and failure", () => {
       "--database-url",
       `postgres://postgres:wrong-pw@${host}:${pgPort}/postgres`,
     ]);
-    expect(badPassword.code).toBe(1);
+    expect(badPassword.code).toBe(EXIT_CODES.auth);
     expect(badPassword.stderr).toBe(
-      `error: the database at ${host}:${pgPort} rejected the credentials of user "postgres" (password authentication failed for user "postgres")\n`,
+      `error: the database at ${host}:${pgPort} rejected the credentials of user "postgres" (password authentication failed for user "postgres"); check the user and password in the URL\n`,
     );
     expect(badPassword.stderr).not.toContain("wrong-pw");
 
@@ -216,13 +216,13 @@ describe("migration runner under concurrency and failure", () => {
       DATABASE_URL: server().url("no_such_db"),
     });
     expect([missing.code, missing.stderr]).toEqual([
-      1,
-      `error: database "no_such_db" does not exist on ${host}:${pgPort}\n`,
+      EXIT_CODES.config,
+      `error: database "no_such_db" does not exist on ${host}:${pgPort}; create it, or fix the database name in the URL\n`,
     ]);
 
     const noUrl = await runCli(["migrate", "status"], { DATABASE_URL: "" });
     expect([noUrl.code, noUrl.stderr]).toEqual([
-      2,
+      EXIT_CODES.usage,
       "error: no database given: pass --database-url URL or set DATABASE_URL\n",
     ]);
 
@@ -230,7 +230,7 @@ describe("migration runner under concurrency and failure", () => {
       DATABASE_URL: server().url(),
     });
     expect([badTimeout.code, badTimeout.stderr]).toEqual([
-      2,
+      EXIT_CODES.usage,
       'error: invalid lock timeout "soon" (e.g. 10s, 500ms, 0 = wait forever)\n',
     ]);
   });

@@ -4,12 +4,7 @@
  */
 import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  EXIT_HISTORY_MISMATCH,
-  MigrationHistoryError,
-  migrationStatus,
-  runMigrations,
-} from "../../src/migrate";
+import { MigrationHistoryError, migrationStatus, runMigrations } from "../../src/migrate";
 import { runner } from "node-pg-migrate";
 import { useEmbeddedPostgres } from "../support/embedded-postgres";
 import { REAL_MIGRATIONS, copyMigrations, freshDatabase, withClient } from "./migration-fixtures";
@@ -35,7 +30,7 @@ describe("the migration history guard", () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(MigrationHistoryError);
-    expect((error as MigrationHistoryError).exitCode).toBe(EXIT_HISTORY_MISMATCH);
+    expect((error as MigrationHistoryError).kind).toBe("mismatch");
     return error as MigrationHistoryError;
   }
 

@@ -15,7 +15,6 @@ import {
   type LibpqEnvironment,
 } from "../../src/migrate/postgres-tls";
 import { connectionError } from "../../src/migrate/connection";
-import { UserError } from "../../src/cli/errors";
 
 const BASE = "postgresql://synter_app:p%40ss@db.example.com:5432/synter";
 const CA_PEM = "-----BEGIN CERTIFICATE-----\nfixture CA\n-----END CERTIFICATE-----\n";
@@ -249,10 +248,10 @@ describe("postgresClientSettings: every sslmode as libpq means it", () => {
 });
 
 describe("connectionError for URL problems", () => {
-  it("turns a PostgresUrlError into a usage error (exit 2)", () => {
+  it("keeps a PostgresUrlError as it is: a usage error", () => {
     const error = connectionError(new PostgresUrlError("bad"), `${BASE}?sslmode=x`);
-    expect(error).toBeInstanceOf(UserError);
+    expect(error).toBeInstanceOf(PostgresUrlError);
     expect(error.message).toBe("bad");
-    expect((error as UserError).exitCode).toBe(2);
+    expect((error as PostgresUrlError).kind).toBe("usage");
   });
 });

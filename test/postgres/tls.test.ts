@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pg from "pg";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { postgresClientConfig } from "../../src/migrate/postgres-tls";
 import { nodePgConnectionUrl, postgresConnectionUrl } from "../../infra/postgres/connection-url";
 import type { PostgresSslMode } from "../../infra/hosting/types";
@@ -154,10 +155,10 @@ describe("Postgres URLs with libpq's sslmode meaning, against servers with TLS",
       expect(await sessionIsEncrypted(postgresClientConfig(url))).toBe(true);
     });
 
-    it("sslmode=verify-full against the self-signed certificate: exit 1, one line naming it", async () => {
+    it("sslmode=verify-full against the self-signed certificate: the auth code, one line naming it", async () => {
       const result = await migrateUp(libpqUrl(selfSigned, "cli_require", "verify-full"));
       expect(result).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: cannot verify the certificate of the database at 127.0.0.1:${selfSigned.port} (sslmode=verify-full): self-signed certificate; pass sslrootcert=<file of the CA that signed it> (for a self-signed certificate, the certificate itself), or use sslmode=require to encrypt without verifying\n`,
       });
@@ -168,7 +169,7 @@ describe("Postgres URLs with libpq's sslmode meaning, against servers with TLS",
       const url = `${libpqUrl(selfSigned, "cli_require", "verify-full")}&sslrootcert=${certs.selfSigned.certFile}`;
       const result = await migrateUp(url);
       expect(result).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: the certificate of the database at 127.0.0.1:${selfSigned.port} does not name 127.0.0.1 (sslmode=verify-full): it is for CN=localhost only (no subject alternative names); connect by a host name the certificate lists, or use sslmode=verify-ca to verify the CA without the host name\n`,
       });
@@ -182,18 +183,18 @@ describe("Postgres URLs with libpq's sslmode meaning, against servers with TLS",
       expect(await sessionIsEncrypted(postgresClientConfig(url))).toBe(true);
     });
 
-    it("sslmode=verify-full with the CA against Cloud SQL's certificate: exit 1 naming the host mismatch", async () => {
+    it("sslmode=verify-full with the CA against Cloud SQL's certificate: the auth code, naming the host mismatch", async () => {
       const url = `${libpqUrl(privateCa, "cli_verify_ca", "verify-full")}&sslrootcert=${certs.privateCa.caFile}`;
       expect(await migrateUp(url)).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: the certificate of the database at 127.0.0.1:${privateCa.port} does not name 127.0.0.1 (sslmode=verify-full): it is for CN=${certs.privateCa.commonName} only (no subject alternative names); connect by a host name the certificate lists, or use sslmode=verify-ca to verify the CA without the host name\n`,
       });
     });
 
-    it("sslmode=verify-full without the CA against Cloud SQL's certificate: exit 1 naming the unknown issuer", async () => {
+    it("sslmode=verify-full without the CA against Cloud SQL's certificate: the auth code, naming the unknown issuer", async () => {
       expect(await migrateUp(libpqUrl(privateCa, "cli_verify_ca", "verify-full"))).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: cannot verify the certificate of the database at 127.0.0.1:${privateCa.port} (sslmode=verify-full): unable to verify the first certificate; pass sslrootcert=<file of the CA that signed it> (for a self-signed certificate, the certificate itself), or use sslmode=require to encrypt without verifying\n`,
       });
@@ -202,23 +203,23 @@ describe("Postgres URLs with libpq's sslmode meaning, against servers with TLS",
     it("sslmode=require with the wrong CA as sslrootcert verifies (libpq's rule) and says how to stop", async () => {
       const url = `${libpqUrl(selfSigned, "cli_require", "require")}&sslrootcert=${certs.privateCa.caFile}`;
       expect(await migrateUp(url)).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: cannot verify the certificate of the database at 127.0.0.1:${selfSigned.port} (sslmode=require with sslrootcert): self-signed certificate; pass sslrootcert=<file of the CA that signed it> (for a self-signed certificate, the certificate itself), or drop sslrootcert to encrypt without verifying\n`,
       });
     });
 
-    it("sslmode=disable against a server that admits only TLS logins: exit 1, one line", async () => {
+    it("sslmode=disable against a server that admits only TLS logins: the auth code, one line", async () => {
       expect(await migrateUp(libpqUrl(selfSigned, "cli_require", "disable"))).toEqual({
-        code: 1,
+        code: EXIT_CODES.auth,
         stdout: "",
         stderr: `error: the database at 127.0.0.1:${selfSigned.port} has no pg_hba.conf entry for user "postgres" on database "cli_require" from this host without encryption (sslmode=disable); use sslmode=require if the server accepts it encrypted\n`,
       });
     });
 
-    it("sslmode=require against a server without TLS: exit 1, one line", async () => {
+    it("sslmode=require against a server without TLS: the config code, one line", async () => {
       expect(await migrateUp(libpqUrl(plain, "cli_default", "require"))).toEqual({
-        code: 1,
+        code: EXIT_CODES.config,
         stdout: "",
         stderr: `error: the database at 127.0.0.1:${plain.port} does not accept TLS connections (sslmode=require); turn ssl on in the server, or use sslmode=prefer or disable to connect unencrypted\n`,
       });
@@ -234,13 +235,13 @@ describe("Postgres URLs with libpq's sslmode meaning, against servers with TLS",
 
     it("sslmode=verify-ca without sslrootcert, or an unknown sslmode: exit 2 (usage), one line", async () => {
       expect(await migrateUp(libpqUrl(privateCa, "cli_verify_ca", "verify-ca"))).toEqual({
-        code: 2,
+        code: EXIT_CODES.usage,
         stdout: "",
         stderr:
           "error: sslmode=verify-ca needs the CA that signed the server's certificate: add sslrootcert=<CA file> to the URL (or use sslmode=require to encrypt without verifying)\n",
       });
       expect(await migrateUp(`${privateCa.url("cli_verify_ca")}?sslmode=no-verify`)).toEqual({
-        code: 2,
+        code: EXIT_CODES.usage,
         stdout: "",
         stderr:
           "error: unsupported sslmode \"no-verify\" in the database URL (no-verify is node-pg's own value; libpq's require encrypts without verifying): use one of disable, allow, prefer, require, verify-ca, verify-full\n",

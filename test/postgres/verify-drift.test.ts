@@ -1,10 +1,13 @@
 /**
  * `verify` on a database changed by hand: each change is reported exactly (and nothing else), in
- * the structured form and through the CLI with exit code 5.
+ * the structured form and through the CLI with the exit code of `drift` — also what pg_get_*def
+ * does not print: a disabled trigger and a trigger function whose body was replaced.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { EXIT_DRIFT, runMigrations, verifySchema } from "../../src/migrate";
+import { touchUpdatedAt } from "../../schema/auth-functions";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
+import { runMigrations, verifySchema } from "../../src/migrate";
 import { useEmbeddedPostgres } from "../support/embedded-postgres";
 import { freshDatabase, withClient } from "./migration-fixtures";
 
@@ -101,21 +104,85 @@ describe("migrate verify finds drift", () => {
     expect(result.differences).toHaveLength(2 + 8);
   });
 
-  it("prints the differences and exits 5 from the CLI; --json gives the same structure", async () => {
+  it("reports a disabled trigger, and only that", async () => {
+    const url = await migratedDatabase("disabled_trigger");
+    await withClient(url, (c) =>
+      c.query("ALTER TABLE users DISABLE TRIGGER users_touch_updated_at"),
+    );
+    expect((await verifySchema({ databaseUrl: url })).differences).toEqual([
+      {
+        kind: "changed",
+        object: "trigger",
+        table: "users",
+        name: "users_touch_updated_at",
+        aspect: "state",
+        expected: "enabled",
+        actual: "disabled",
+        message:
+          "trigger users_touch_updated_at on users: is disabled, expected enabled (ALTER TABLE users ENABLE TRIGGER users_touch_updated_at)",
+      },
+    ]);
+    // ENABLE REPLICA fires only under replication: not what the migration created either.
+    await withClient(url, (c) =>
+      c.query("ALTER TABLE users ENABLE REPLICA TRIGGER users_touch_updated_at"),
+    );
+    expect((await verifySchema({ databaseUrl: url })).differences.map((d) => d.message)).toEqual([
+      "trigger users_touch_updated_at on users: is replica, expected enabled (ALTER TABLE users ENABLE TRIGGER users_touch_updated_at)",
+    ]);
+    await withClient(url, (c) =>
+      c.query("ALTER TABLE users ENABLE TRIGGER users_touch_updated_at"),
+    );
+    expect(await verifySchema({ databaseUrl: url })).toEqual({
+      ok: true,
+      schema: "public",
+      differences: [],
+    });
+  });
+
+  it("reports a trigger function whose body differs from schema/, and only that", async () => {
+    const url = await migratedDatabase("function_body");
+    await withClient(url, (c) =>
+      c.query(`CREATE OR REPLACE FUNCTION synter_touch_updated_at() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$`),
+    );
+    const expectedBody = touchUpdatedAt.body.replace(/\s+/g, " ").trim();
+    expect((await verifySchema({ databaseUrl: url })).differences).toEqual([
+      {
+        kind: "changed",
+        object: "function",
+        name: "synter_touch_updated_at",
+        aspect: "body",
+        expected: expectedBody,
+        actual: "BEGIN RETURN NEW; END;",
+        message: `function synter_touch_updated_at(): body is "BEGIN RETURN NEW; END;", expected "${expectedBody}"`,
+      },
+    ]);
+    // The body the migration wrote, re-indented, is the same function: not drift.
+    await withClient(url, (c) =>
+      c.query(`CREATE OR REPLACE FUNCTION synter_touch_updated_at() RETURNS trigger
+        LANGUAGE plpgsql AS $$${touchUpdatedAt.body.replace(/\n/g, "\n    ")}$$`),
+    );
+    expect((await verifySchema({ databaseUrl: url })).ok).toBe(true);
+  });
+
+  it("prints the differences and exits with the drift code from the CLI; --json gives the same structure", async () => {
     const url = await migratedDatabase("cli");
     await withClient(url, (c) => c.query("DROP INDEX sessions_expires_at_idx"));
     const text = spawnSync("node", [CLI, "migrate", "verify", "--database-url", url], {
       encoding: "utf8",
     });
-    expect(text.status).toBe(EXIT_DRIFT);
+    expect(text.status).toBe(EXIT_CODES.drift);
     expect(text.stdout).toBe(
       "schema public differs from schema/auth.ts (1):\n  - missing index sessions_expires_at_idx on sessions: CREATE INDEX sessions_expires_at_idx ON public.sessions USING btree (expires_at)\n",
+    );
+    expect(text.stderr).toBe(
+      "error: schema public differs from schema/auth.ts (1 difference); write a migration that brings the two together, or undo the change by hand\n",
     );
     const json = spawnSync("node", [CLI, "migrate", "verify", "--json"], {
       encoding: "utf8",
       env: { ...process.env, DATABASE_URL: url },
     });
-    expect(json.status).toBe(EXIT_DRIFT);
+    expect(json.status).toBe(EXIT_CODES.drift);
     expect(JSON.parse(json.stdout)).toEqual(await verifySchema({ databaseUrl: url }));
 
     await withClient(url, (c) =>

@@ -113,7 +113,7 @@ describe("schema export", () => {
     }
   });
 
-  it("rejects an invalid project id with exit code 2", async () => {
+  it("rejects an invalid project id as a usage error", async () => {
     const program = new Command("synter-infra").exitOverride();
     registerSchemaCommands(program);
     await expect(
@@ -123,7 +123,10 @@ describe("schema export", () => {
           from: "user",
         },
       ),
-    ).rejects.toMatchObject({ exitCode: 2, message: 'invalid BigQuery project id "Bad_Project"' });
+    ).rejects.toMatchObject({
+      kind: "usage",
+      message: 'invalid BigQuery project id "Bad_Project"',
+    });
   });
 });
 

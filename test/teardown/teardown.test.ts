@@ -7,8 +7,9 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import type { Plan, PlannedResource } from "../../src/plan/resource-graph";
-import { UserError } from "../../src/cli/errors";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import {
+  TeardownRefusedError,
   buildTeardownPlan,
   checkTeardownAllowed,
   protectionProblems,
@@ -125,7 +126,7 @@ const outputs = JSON.stringify({
 
 describe("refusal", () => {
   test.each(["prod", "staging"])("%s needs --confirm with its own name", (stack) => {
-    expect(() => checkTeardownAllowed(stack, undefined)).toThrow(UserError);
+    expect(() => checkTeardownAllowed(stack, undefined)).toThrow(TeardownRefusedError);
     expect(() => checkTeardownAllowed(stack, "dev")).toThrow(
       `refusing to tear down ${stack}: it holds real data. Re-run with --confirm ${stack}`,
     );
@@ -137,12 +138,12 @@ describe("refusal", () => {
     expect(() => checkTeardownAllowed("dev", undefined)).not.toThrow();
   });
 
-  test("the CLI refuses prod before doing anything, with exit code 3", () => {
+  test("the CLI refuses prod before doing anything, with the exit code of refused", () => {
     const result = spawnSync(process.execPath, [cli, "teardown", "--stack", "prod"], {
       cwd: root,
       encoding: "utf8",
     });
-    expect(result.status).toBe(3);
+    expect(result.status).toBe(EXIT_CODES.refused);
     expect(result.stderr).toBe(
       "error: refusing to tear down prod: it holds real data. Re-run with --confirm prod (preview the steps with --dry-run; docs/rollback.md explains the restore)\n",
     );

@@ -9,7 +9,7 @@ import { registerSchemaCommands } from "../../src/cli/commands/schema";
 interface Run {
   stdout: string;
   stderr: string;
-  error?: { message: string; exitCode: number };
+  error?: { message: string; kind: string };
 }
 
 /** The analytics tables whose data-migration checksum query ships beside the views. */
@@ -30,7 +30,7 @@ async function run(args: string[]): Promise<Run> {
     registerSchemaCommands(program);
     await program.parseAsync(args, { from: "user" });
   } catch (error) {
-    result.error = error as { message: string; exitCode: number };
+    result.error = error as { message: string; kind: string };
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -64,7 +64,7 @@ describe("synter-infra schema check", () => {
     );
   });
 
-  it("prints file:line:column: message for a broken file and exits 1", async () => {
+  it("prints file:line:column: message for a broken file and fails as a config error", async () => {
     const file = join(scratch, "broken_last_touch.sql");
     const sql = readFileSync(analyticsViews.fact_attribution_last_touch.sqlFile, "utf8").replace(
       "t.campaign,\n    t.adgroup,",
@@ -78,7 +78,7 @@ describe("synter-infra schema check", () => {
       `${relative(process.cwd(), file)}:${line}:${column}: Name campaign_name not found inside t\n`,
     );
     expect(result.error).toMatchObject({
-      exitCode: 1,
+      kind: "config",
       message: "1 of 10 SQL sources have errors (ZetaSQL)",
     });
   });
@@ -120,7 +120,7 @@ describe("synter-infra schema check", () => {
       { name: "conversion_event", type: "STRING" },
       { name: "conversion_time", type: "TIMESTAMP" },
     ]);
-    expect(result.error).toMatchObject({ exitCode: 1 });
+    expect(result.error).toMatchObject({ kind: "config" });
   });
 
   it("names the file of an unknown placeholder", async () => {
@@ -128,7 +128,7 @@ describe("synter-infra schema check", () => {
     writeFileSync(file, "SELECT * FROM {{ref:users}}\n");
     const result = await run(["schema", "check", "--file", file]);
     expect(result.error).toMatchObject({
-      exitCode: 1,
+      kind: "config",
       message: `${file}:1:15: unknown placeholder {{ref:users}}: users is neither an analytics table nor a view`,
     });
   });

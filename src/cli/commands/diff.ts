@@ -1,14 +1,14 @@
 /**
  * `synter-infra diff --base <ref>`: what a change does to the infrastructure, offline — resources,
  * BigQuery tables classified by whether the provider replaces them (deleting data), view SQL, and
- * risky statements in new Postgres migrations. Exit 2 on data loss unless --allow-data-loss;
- * exit 1 when an applied migration was edited or deleted.
+ * risky statements in new Postgres migrations. Data loss without --allow-data-loss is `refused`;
+ * an applied migration edited or deleted, or a failing program, is `config` (exit-codes.ts).
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { exitCodeFor, runDiff } from "../../diff/infra-diff";
+import { diffFailure, runDiff } from "../../diff/infra-diff";
 import { renderMarkdown } from "../../diff/render-markdown";
 import { stableStringify, type JsonValue } from "../../plan/stable-json";
-import { UserError } from "../errors";
+import { EXIT_CODES, EXIT_OK } from "../exit-codes";
 
 interface DiffOptions {
   base: string;
@@ -40,19 +40,13 @@ export function registerDiffCommands(program: Command): void {
         stack: options.stack,
       });
       const allow = options.allowDataLoss === true;
+      const failure = diffFailure(report, allow);
+      const exitCode = failure ? EXIT_CODES[failure.kind] : EXIT_OK;
       process.stdout.write(
         options.format === "json"
-          ? `${stableStringify({ ...report, exitCode: exitCodeFor(report, allow) } as unknown as JsonValue)}\n`
+          ? `${stableStringify({ ...report, exitCode } as unknown as JsonValue)}\n`
           : renderMarkdown(report, allow),
       );
-      const code = exitCodeFor(report, allow);
-      if (code !== 0) {
-        throw new UserError(
-          code === 2
-            ? "the change deletes data (see the report); pass --allow-data-loss if that is intended"
-            : "the diff found errors (see the report)",
-          code,
-        );
-      }
+      if (failure) throw failure;
     });
 }

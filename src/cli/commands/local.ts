@@ -42,9 +42,10 @@ export function registerLocalCommands(program: Command): void {
     .option("--once", "start, migrate, verify, print, then stop and exit (CI smoke test)", false)
     .option("--check", "same as --once")
     .option("--project-dir <dir>", "folder holding .local/ and .env.local", process.cwd())
-    .option("--verbose", "show the Postgres and Redis server logs", false)
-    .action(async (raw: LocalCommandOptions & { check?: boolean }) => {
-      await runLocal({ ...raw, once: raw.once || raw.check === true });
+    // `--verbose` is the program's own option (stack traces); here it also shows the server logs.
+    .action(async (raw: Omit<LocalCommandOptions, "verbose"> & { check?: boolean }, command) => {
+      const verbose = (command as Command).optsWithGlobals<{ verbose?: boolean }>().verbose;
+      await runLocal({ ...raw, once: raw.once || raw.check === true, verbose: verbose === true });
     });
 }
 

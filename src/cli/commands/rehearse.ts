@@ -2,16 +2,12 @@
  * `synter-infra rehearse --stack <s>`: a stack's first `pulumi up` played through Pulumi's own
  * dynamic-provider host against stand-ins that fail as the cloud does, then the app's contract, a
  * no-change `up`, a changed setting and a destroy (src/rehearse/rehearsal.ts). Prints each step
- * with its timing and one summary line per stack; exits 1 when the deploy would fail.
+ * with its timing and one summary line per stack; when the deploy would fail, one line naming the
+ * phase and the resource, and the exit code of `mismatch`.
  */
 import type { Command } from "commander";
-import {
-  RehearsalFailure,
-  rehearseStack,
-  summaryLine,
-  type StackReport,
-} from "../../rehearse/rehearsal";
-import { UserError } from "../errors";
+import { rehearseStack, summaryLine, type StackReport } from "../../rehearse/rehearsal";
+import { UsageError } from "../errors";
 
 interface RehearseOptions {
   stack: string[];
@@ -39,27 +35,21 @@ export function registerRehearseCommands(program: Command): void {
     .action(async (options: RehearseOptions) => {
       const invalid = options.stack.filter((stack) => !STACK_NAME.test(stack));
       if (invalid.length > 0) {
-        throw new UserError(
+        throw new UsageError(
           `cannot rehearse ${invalid.join(", ")}: a stack is dev, staging, prod or pr-<n> (n ≥ 1)`,
-          2,
         );
       }
       const reports: StackReport[] = [];
+      // A RehearsalFailure is a ToolError (the deploy would fail: `mismatch`; Ctrl-C:
+      // `interrupted`): main() prints its one line and exits by its kind.
       for (const stack of options.stack) {
-        try {
-          reports.push(
-            await rehearseStack({
-              projectDir: options.projectDir,
-              stack,
-              log: (line) => process.stderr.write(`${line}\n`),
-            }),
-          );
-        } catch (error) {
-          if (error instanceof RehearsalFailure) {
-            throw new UserError(error.message, error.kind === "interrupted" ? 130 : 1);
-          }
-          throw error;
-        }
+        reports.push(
+          await rehearseStack({
+            projectDir: options.projectDir,
+            stack,
+            log: (line) => process.stderr.write(`${line}\n`),
+          }),
+        );
       }
       for (const report of reports) process.stdout.write(`${summaryLine(report)}\n`);
       if (options.json) process.stdout.write(`${JSON.stringify(reports)}\n`);

@@ -3,10 +3,11 @@
  * SQL, Postgres schema JSON), regenerate the checked-in copies, and check every BigQuery SQL text
  * of the project with ZetaSQL.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { UserError } from "../errors";
+import { ToolError } from "../../errors/tool-error";
+import { UsageError } from "../errors";
 import { defaultViewTarget, validateViewTarget, type ViewTarget } from "../../../schema/views";
 import {
   checkedInArtefacts,
@@ -20,6 +21,41 @@ import { checkProjectSql, projectSqlSources, sqlTemplateSource, ZetaSql } from "
 /** The repository root (this file is src/cli/commands/schema.ts). */
 const repositoryRoot = resolve(__dirname, "..", "..", "..");
 
+/** `schema generate --check`: a checked-in generated file is not what schema/ generates. */
+export class StaleArtefactsError extends ToolError {
+  constructor(readonly files: readonly string[]) {
+    super("drift", `stale generated files (run npm run schema:generate):\n  ${files.join("\n  ")}`);
+  }
+}
+
+/** `schema check` found SQL that does not analyze; the errors were printed above. */
+export class SqlCheckFailedError extends ToolError {
+  constructor(failed: number, total: number) {
+    super("config", `${failed} of ${total} SQL sources have errors (ZetaSQL)`);
+  }
+}
+
+const WRITE_ERRORS: Readonly<Record<string, string>> = {
+  ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "a part of the path is a file",
+  EISDIR: "a directory is in the way",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+};
+
+/** A directory given by a flag that the files cannot be written to. */
+export class OutputDirectoryError extends ToolError {
+  constructor(flag: string, directory: string, error: NodeJS.ErrnoException) {
+    super(
+      "usage",
+      `cannot write to ${flag} ${directory}: ${WRITE_ERRORS[error.code ?? ""] ?? error.message}${error.path ? ` (${error.path})` : ""}; pass a directory you can write to`,
+      { cause: error },
+    );
+  }
+}
+
 interface TargetOptions {
   readonly project: string;
   readonly dataset: string;
@@ -28,7 +64,7 @@ interface TargetOptions {
 function targetFrom(options: TargetOptions): ViewTarget {
   const target = { project: options.project, dataset: options.dataset };
   const problems = validateViewTarget(target);
-  if (problems.length > 0) throw new UserError(problems.join("\n"), 2);
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
   return target;
 }
 
@@ -58,7 +94,13 @@ export function registerSchemaCommands(program: Command): void {
       const target = targetFrom(options);
       const files = schemaExportFiles(target);
       const out = resolve(options.out);
-      writeFiles(out, files);
+      try {
+        writeFiles(out, files);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (typeof e.code !== "string" || !e.syscall) throw error;
+        throw new OutputDirectoryError("--out", options.out, e);
+      }
       if (options.json) {
         process.stdout.write(
           `${JSON.stringify({ out, target, files: files.map((f) => f.path) }, null, 2)}\n`,
@@ -73,14 +115,12 @@ export function registerSchemaCommands(program: Command): void {
     .description(
       `Regenerate the checked-in artefacts (${GENERATED_DIRECTORY}/, docs/data-dictionary.md)`,
     )
-    .option("--check", "only report stale artefacts; exit 1 if any")
+    .option("--check", "only report stale artefacts; exit with the drift code if any")
     .action((options: { check?: boolean }) => {
       if (options.check) {
         const stale = staleArtefacts(repositoryRoot);
         if (stale.length > 0) {
-          throw new UserError(
-            `stale generated files (run npm run schema:generate):\n  ${stale.join("\n  ")}`,
-          );
+          throw new StaleArtefactsError(stale);
         }
         process.stdout.write("generated files are up to date\n");
         return;
@@ -114,24 +154,22 @@ export function registerSchemaCommands(program: Command): void {
     .option("--json", "print the results as JSON")
     .action(async (options: TargetOptions & { json?: boolean; file?: string[] }) => {
       const target = targetFrom(options);
-      let sources;
-      try {
-        sources = [
-          ...projectSqlSources(target),
-          ...(options.file ?? []).map((file) =>
-            sqlTemplateSource(basename(file, ".sql"), resolve(file), target),
-          ),
-        ];
-      } catch (error) {
-        // Unreadable file or unknown placeholder: the message names the file.
-        throw new UserError((error as Error).message);
+      for (const file of options.file ?? []) {
+        const isFile = statSync(file, { throwIfNoEntry: false })?.isFile();
+        if (!isFile) {
+          throw new UsageError(
+            `--file ${file}: ${isFile === false ? "not a file" : "no such file"} (a .sql file with {{ref:<table or view>}} placeholders)`,
+          );
+        }
       }
-      let zeta: ZetaSql;
-      try {
-        zeta = await ZetaSql.start();
-      } catch (error) {
-        throw new UserError(`could not start ZetaSQL: ${(error as Error).message}`, 69);
-      }
+      // An unreadable file or an unknown placeholder is a SqlSourceError naming the file.
+      const sources = [
+        ...projectSqlSources(target),
+        ...(options.file ?? []).map((file) =>
+          sqlTemplateSource(basename(file, ".sql"), resolve(file), target),
+        ),
+      ];
+      const zeta = await ZetaSql.start();
       let report;
       try {
         report = await checkProjectSql(zeta, sources, target);
@@ -165,10 +203,7 @@ export function registerSchemaCommands(program: Command): void {
       }
       const failed = report.results.filter((result) => !result.ok).length;
       if (failed > 0) {
-        throw new UserError(
-          `${failed} of ${report.results.length} SQL sources have errors (ZetaSQL)`,
-          1,
-        );
+        throw new SqlCheckFailedError(failed, report.results.length);
       }
       if (!options.json) {
         process.stdout.write(`${report.results.length} SQL sources analyzed, no errors\n`);

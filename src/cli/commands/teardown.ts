@@ -9,13 +9,14 @@ import * as path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { buildPlan } from "../../plan/mock-program";
 import {
+  TeardownRefusedError,
   buildTeardownPlan,
   checkTeardownAllowed,
   protectionProblems,
   renderTeardownPlan,
 } from "../../teardown/teardown-plan";
-import { processExecutor, runTeardown } from "../../teardown/teardown-runner";
-import { UserError } from "../errors";
+import { TeardownStepError, processExecutor, runTeardown } from "../../teardown/teardown-runner";
+import { UsageError } from "../errors";
 
 interface TeardownCommandOptions {
   stack: string;
@@ -74,7 +75,7 @@ export function registerTeardownCommands(program: Command): void {
     .action(async (options: TeardownCommandOptions) => {
       if (!options.dryRun) checkTeardownAllowed(options.stack, options.confirm);
       if (options.bucket && !options.bucket.startsWith("gs://")) {
-        throw new UserError(`--bucket must be a gs:// URL, got ${options.bucket}`);
+        throw new UsageError(`--bucket must be a gs:// URL, got ${options.bucket}`);
       }
       const plan = await buildPlan({ projectDir: options.projectDir, stack: options.stack });
       const problems = protectionProblems(plan, options.unprotect === true);
@@ -100,7 +101,7 @@ export function registerTeardownCommands(program: Command): void {
         for (const problem of problems) process.stdout.write(`\nwarning: ${problem}\n`);
         return;
       }
-      if (problems.length > 0) throw new UserError(problems.join("\n"), 4);
+      if (problems.length > 0) throw new TeardownRefusedError(problems.join("\n"));
       fs.mkdirSync(dumpDir, { recursive: true });
       const outcome = await runTeardown(steps, processExecutor, {
         databaseUrl: options.databaseUrl,
@@ -111,11 +112,7 @@ export function registerTeardownCommands(program: Command): void {
           ? `Saved:\n${outcome.saved.map((s) => `  - ${s}`).join("\n")}\n`
           : "Nothing was saved.\n";
       process.stdout.write(savedReport);
-      if (outcome.failed) {
-        throw new UserError(
-          `teardown stopped at "${outcome.failed.step.description}": ${outcome.failed.message}\nThe stack was NOT destroyed.`,
-        );
-      }
+      if (outcome.failed) throw new TeardownStepError(outcome.failed, outcome.saved);
       process.stdout.write(`Stack ${options.stack} destroyed. Restore with docs/rollback.md.\n`);
     });
 }
