@@ -6,7 +6,9 @@
  * did not record is simply redone: the sinks make every range idempotent.
  */
 import {
+  chmodSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -17,8 +19,80 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { ToolError } from "../errors/tool-error";
+
+/**
+ * The files of a migration hold raw legacy values (load files, rejects) and where they came from:
+ * owner-only, whatever the umask, on every run (`restrictPermissions` fixes files an earlier run or
+ * version left readable).
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** A file of the migration (state, rejects, load files) cannot be written: full disk, permissions. */
+export class LocalFileError extends ToolError {}
+
+/** What a failed write of `path` means for the user; other failures pass through unchanged. */
+export function localFileError(error: unknown, path: string): Error {
+  if (error instanceof ToolError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      // Nothing is wrong with the run: it stopped where the disk did, and resumes from there.
+      return new LocalFileError(
+        "interrupted",
+        `cannot write ${path}: no space left on device; free some space there (or use another --out / --state-dir)`,
+        { cause: error },
+      );
+    case "EACCES":
+    case "EPERM":
+      return new LocalFileError(
+        "config",
+        `cannot write ${path}: permission denied; use a directory this user owns for --out / --state-dir`,
+        { cause: error },
+      );
+    case "EROFS":
+      return new LocalFileError(
+        "config",
+        `cannot write ${path}: read-only file system; use another --out / --state-dir`,
+        { cause: error },
+      );
+    case "ENOTDIR":
+    case "EEXIST":
+    case "EISDIR":
+      return new LocalFileError(
+        "config",
+        `cannot write ${path}: ${code === "EISDIR" ? "it is a directory" : "a part of its path is not a directory"}; use another --out / --state-dir`,
+        { cause: error },
+      );
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Creates `dir` (and its parents) owner-only; an existing directory is left as it is. */
+export function makePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (error) {
+    throw localFileError(error, dir);
+  }
+}
+
+/** Makes existing files owner-only (files of an earlier run or version); absent ones are skipped. */
+export function restrictPermissions(paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      chmodSync(path, PRIVATE_FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw localFileError(error, path);
+    }
+  }
+}
 
 export interface TableState {
   /** Decimal digits of the last committed key; absent before the first range. */
@@ -92,24 +166,35 @@ export function writeState(stateDir: string, state: MigrationState): void {
   writeFileAtomically(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-function writeFileAtomically(path: string, content: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
+/**
+ * Writes `path` whole or not at all (temp file, fsync, rename, directory fsync), owner-only. A
+ * failure (a full disk) leaves the previous content in place and no temp file behind.
+ */
+export function writeFileAtomically(path: string, content: string | Buffer): void {
+  makePrivateDir(dirname(path));
   const temp = tempPathOf(path);
-  const fd = openSync(temp, "w");
   try {
-    if (typeof content === "string") writeSync(fd, content);
-    else writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-  // The rename itself is durable only once the directory is synced.
-  const dirFd = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
+    const fd = openSync(temp, "w", PRIVATE_FILE_MODE);
+    try {
+      // A temp file a killed run left under this pid keeps its mode through "w".
+      fchmodSync(fd, PRIVATE_FILE_MODE);
+      if (typeof content === "string") writeSync(fd, content);
+      else writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    // The rename itself is durable only once the directory is synced.
+    const dirFd = openSync(dirname(path), "r");
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw localFileError(error, path);
   }
 }
 
@@ -118,21 +203,28 @@ function writeFileAtomically(path: string, content: string | Buffer): void {
  * its load file is written and synced (the sync calls blocked a worker for each file).
  */
 export async function writeFileAtomicallyAsync(path: string, content: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temp = tempPathOf(path);
-  const file = await open(temp, "w");
   try {
-    await file.writeFile(content);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-  const dir = await open(dirname(path), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    const file = await open(temp, "w", PRIVATE_FILE_MODE);
+    try {
+      await file.chmod(PRIVATE_FILE_MODE);
+      await file.writeFile(content);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+    const dir = await open(dirname(path), "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (error) {
+    // A full disk: the partial temp file would only hold on to the space.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw localFileError(error, path);
   }
 }
 
@@ -162,7 +254,11 @@ export function removeTempFiles(dir: string): number {
 export const LOCK_FILE = "migration.lock";
 
 /** Raised when another live run holds the state directory. */
-export class StateLockedError extends Error {}
+export class StateLockedError extends ToolError {
+  constructor(message: string) {
+    super("refused", message);
+  }
+}
 
 /**
  * Takes the state directory for this process: one run at a time may write the state, the load
@@ -170,16 +266,22 @@ export class StateLockedError extends Error {}
  * the release function.
  */
 export function lockStateDir(stateDir: string): () => void {
-  mkdirSync(stateDir, { recursive: true });
+  makePrivateDir(stateDir);
   const path = join(stateDir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      const fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
       return () => rmSync(path, { force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        rmSync(path, { force: true });
+        throw localFileError(error, path);
+      }
     }
     const holder = Number.parseInt(readFileOrEmpty(path), 10);
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {

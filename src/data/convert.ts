@@ -4,7 +4,7 @@
  * throws `RejectedValue`; the row then goes to the reject file instead of the target.
  */
 import { canonicalJson, JsonConversionError } from "./canonical-json";
-import type { MigrationColumn } from "./table-plan";
+import type { MigrationColumn, TargetLimits } from "./table-plan";
 
 export class RejectedValue extends Error {
   constructor(
@@ -35,6 +35,73 @@ function validCalendarDate(y: number, m: number, d: number): boolean {
   return d <= days;
 }
 
+/** Digits of a decimal's integer part without its sign and leading zeros (`-0012.5` → 2). */
+function integerDigits(raw: string, point: number): number {
+  const end = point < 0 ? raw.length : point;
+  let start = raw.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  while (start < end && raw.charCodeAt(start) === 48) start++; // '0'
+  return end - start;
+}
+
+function checkDecimalFits(
+  column: MigrationColumn,
+  limits: TargetLimits,
+  raw: string,
+  point: number,
+  scale: number,
+): void {
+  if (limits.integerDigits !== undefined) {
+    const digits = integerDigits(raw, point);
+    if (digits > limits.integerDigits) {
+      throw new RejectedValue(
+        column.name,
+        `${digits} integer digits do not fit ${limits.type} (at most ${limits.integerDigits})`,
+        raw,
+      );
+    }
+  }
+  if (limits.fractionDigits !== undefined && scale > limits.fractionDigits) {
+    throw new RejectedValue(
+      column.name,
+      `${scale} fractional digits do not fit ${limits.type} (at most ${limits.fractionDigits}; it would round)`,
+      raw,
+    );
+  }
+}
+
+/** The shortest digits that can leave an int32 range: 10 (and the sign). */
+const SAFE_INTEGER_LENGTH = 9;
+
+function checkIntegerFits(column: MigrationColumn, limits: TargetLimits, raw: string): void {
+  if (limits.min === undefined || limits.max === undefined) return;
+  if (raw.length <= SAFE_INTEGER_LENGTH) return;
+  const value = BigInt(raw);
+  if (value < limits.min || value > limits.max) {
+    throw new RejectedValue(column.name, `out of range for ${limits.type}`, raw);
+  }
+}
+
+function checkStringFits(column: MigrationColumn, limits: TargetLimits, raw: string): void {
+  if (limits.noNul && raw.includes("\u0000")) {
+    throw new RejectedValue(
+      column.name,
+      `contains a NUL character, which Postgres ${limits.type} cannot hold`,
+      raw,
+    );
+  }
+  // UTF-16 units are at least the characters: only a long value needs counting.
+  if (limits.maxLength !== undefined && raw.length > limits.maxLength) {
+    const characters = [...raw].length;
+    if (characters > limits.maxLength) {
+      throw new RejectedValue(
+        column.name,
+        `${characters} characters do not fit ${limits.type}`,
+        raw,
+      );
+    }
+  }
+}
+
 /**
  * The normalised text of a value, or null. Datetimes become `YYYY-MM-DD HH:MM:SS.ffffff` (UTC, the
  * legacy database's convention), decimals keep MySQL's fixed-scale text, JSON becomes canonical.
@@ -45,11 +112,14 @@ export function convertValue(column: MigrationColumn, raw: string | null): strin
     return null;
   }
   const v = column.value;
+  const limits = column.limits;
   switch (v.kind) {
     case "string":
+      if (limits) checkStringFits(column, limits, raw);
       return raw;
     case "integer":
       if (!INTEGER.test(raw)) throw new RejectedValue(column.name, "not an integer", raw);
+      if (limits) checkIntegerFits(column, limits, raw);
       return raw;
     case "enum":
       // Non-strict MySQL stores an invalid ENUM value as '' (index 0).
@@ -68,6 +138,7 @@ export function convertValue(column: MigrationColumn, raw: string | null): strin
       if (!DECIMAL.test(raw) || scale !== v.scale) {
         throw new RejectedValue(column.name, `not a decimal with scale ${v.scale}`, raw);
       }
+      if (limits) checkDecimalFits(column, limits, raw, point, scale);
       return raw;
     }
     case "datetime": {

@@ -8,9 +8,10 @@
 import type { Connection } from "mysql2/promise";
 import type { Client } from "pg";
 import { join } from "node:path";
-import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
+import { ToolError } from "../errors/tool-error";
+import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import type { TableState } from "./checkpoint";
-import { addJsonPartHashes, addRowTextHash, HashSum, mysqlRowHashHex } from "./checksum";
+import { addJsonPartHashes, addRowTextHash, HashSum, mysqlId, mysqlRowHashHex } from "./checksum";
 import { RejectedValue, convertRow } from "./convert";
 import { loadFileName, writeLoadFile } from "./load-files";
 import { PageBuffer } from "./page-buffer";
@@ -19,13 +20,14 @@ import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
 import { encodeCopyLine, encodeNdjsonLine } from "./row-encoding";
 import { connectSource, countSourceRows, streamPage } from "./source";
-import { selectTables, type MigrationTable } from "./table-plan";
+import { migrationTables, selectTables, type MigrationTable } from "./table-plan";
+import type { SerializedError } from "./worker-errors";
 
 /** Plain, serialisable settings a lane needs (they cross into a worker thread). */
 export interface LaneSettings {
   readonly sourceUrl: string;
   readonly postgresUrl?: string;
-  readonly bigquery?: BigQueryClientOptions;
+  readonly bigquery?: BigQueryWarehouseOptions;
   /** Where load files go (`--out`, or a staging dir for BigQuery). */
   readonly filesDir: string;
   readonly pageSize: number;
@@ -60,19 +62,12 @@ export type LaneMessage =
       readonly state: TableState;
       readonly report: TableReport;
     }
-  | {
-      readonly type: "failed";
-      readonly message: string;
-      readonly exitCode?: number;
-      readonly stack?: string;
-    };
+  | { readonly type: "failed"; readonly error: SerializedError };
 
-export class LaneError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
+/** More rows were rejected than `--max-rejects` allows: the run stops before writing them. */
+export class RejectLimitError extends ToolError {
+  constructor(message: string) {
+    super("refused", message);
   }
 }
 
@@ -163,6 +158,12 @@ async function migrateTable(
   const inline = tableState.inline;
   const hashIndex = table.columns.length;
   const hashSql = inline ? mysqlRowHashHex(table) : undefined;
+  const parents = parentChecks(
+    table,
+    knownRejects,
+    hashSql === undefined ? hashIndex : hashIndex + 1,
+  );
+  const extras = [...(hashSql === undefined ? [] : [hashSql]), ...parents.map((p) => p.existsSql)];
   /** One page: its rows converted, encoded and hashed as they stream in. */
   const startPage = (from: bigint | undefined) => {
     const page = {
@@ -172,9 +173,10 @@ async function migrateTable(
       targetSum: new HashSum(),
       jsonSum: new HashSum(),
     };
-    const range = streamPage(source, table, from, settings.pageSize, highest, hashSql, (raw) => {
+    const range = streamPage(source, table, from, settings.pageSize, highest, extras, (raw) => {
       try {
         const row = convertRow(table.columns, raw);
+        for (const parent of parents) parent.check(row, raw);
         page.out.append(
           table.target === "postgres"
             ? encodeCopyLine(table.columns, row)
@@ -220,11 +222,10 @@ async function migrateTable(
       if (total > settings.maxRejects) {
         await next.range.catch(() => undefined);
         postRange(fresh);
-        throw new LaneError(
+        throw new RejectLimitError(
           `${table.name}: ${total} rejected row(s) exceed --max-rejects ${settings.maxRejects}; ` +
             `see ${settings.rejectFile}. Nothing of range (${page.range.after ?? "start"}, ${page.range.upTo}] was written; ` +
-            `fix the source or raise --max-rejects, then run again with --resume`,
-          3,
+            `fix the source or raise --max-rejects`,
         );
       }
     }
@@ -260,7 +261,7 @@ async function migrateTable(
   } else if (table.target === "postgres") {
     await finishTable(pg!, table, after);
   } else if (settings.bigquery) {
-    const bigquery = new BigQueryRestTarget(settings.bigquery);
+    const bigquery = bigQueryWarehouse(settings.bigquery);
     tableState.loadJobId = await bigquery.loadTable(table, settings.filesDir, tableState.files);
   }
   // The source's own count of the range: a row the paging missed shows as a row-count mismatch.
@@ -279,6 +280,68 @@ async function migrateTable(
       seconds: progress.elapsedSeconds(),
     },
   });
+}
+
+/** A foreign key of a child table, checked on each row before it is written. */
+interface ParentCheck {
+  /** Selected beside the row: 1 when the source has the referenced parent row, else 0. */
+  readonly existsSql: string;
+  /** Throws `RejectedValue` when the row's parent was rejected or is missing in the source. */
+  readonly check: (row: readonly (string | null)[], raw: readonly (string | null)[]) => void;
+}
+
+/**
+ * The target's foreign keys of `table` towards other migrated tables. A child row whose parent row
+ * was rejected (or never existed: SingleStore enforces no foreign keys) would fail the target's
+ * foreign key, so it is rejected too, its reason naming the parent's key. Parents are migrated
+ * before their children (one lane, foreign-key order), so their rejects are all known by then.
+ * `firstExtra`: the raw row's index of the first selected extra these checks own.
+ */
+function parentChecks(
+  table: MigrationTable,
+  knownRejects: ReadonlySet<string>,
+  firstExtra: number,
+): ParentCheck[] {
+  const all = migrationTables();
+  const checks: ParentCheck[] = [];
+  table.columns.forEach((column, index) => {
+    const parent = all.find((t) => t.name === column.references?.table);
+    const referenced = parent?.columns.find((c) => c.name === column.references?.column);
+    if (!parent || !referenced) return;
+    const prefix = `${parent.name}\u0000`;
+    // Rejects are keyed by the parent's key; a foreign key to another column has only the check
+    // against the source.
+    const rejected =
+      referenced === parent.key
+        ? new Set(
+            [...knownRejects]
+              .filter((k) => k.startsWith(prefix))
+              .map((k) => k.slice(prefix.length)),
+          )
+        : new Set<string>();
+    const existsIndex = firstExtra + checks.length;
+    const parentRow = `${parent.name} row ${referenced.name}=`;
+    checks.push({
+      existsSql:
+        `EXISTS (SELECT 1 FROM ${mysqlId(parent.legacyTable)} p WHERE p.${mysqlId(referenced.legacy.column)} = ` +
+        `${mysqlId(table.legacyTable)}.${mysqlId(column.legacy.column)})`,
+      check: (row, raw) => {
+        const value = row[index];
+        if (value === null) return;
+        if (rejected.has(value)) {
+          throw new RejectedValue(column.name, `its ${parentRow}${value} was rejected`, value);
+        }
+        if (raw[existsIndex] === "0") {
+          throw new RejectedValue(
+            column.name,
+            `its ${parentRow}${value} does not exist in the source`,
+            value,
+          );
+        }
+      },
+    });
+  });
+  return checks;
 }
 
 export function stagingFilesDir(stateDir: string): string {

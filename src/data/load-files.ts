@@ -4,7 +4,7 @@
  * skip files outside a range. Written to a temp name, fsynced and renamed, so a crash never leaves
  * a half file under a final name.
  */
-import { createReadStream, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { createReadStream, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { gunzipSync, createGunzip, createGzip, constants } from "node:zlib";
@@ -16,7 +16,7 @@ import {
   type Checksum,
   type KeyRange,
 } from "./checksum";
-import { writeFileAtomicallyAsync } from "./checkpoint";
+import { localFileError, makePrivateDir, writeFileAtomicallyAsync } from "./checkpoint";
 import { decodeNdjsonLine } from "./row-encoding";
 import type { MigrationTable } from "./table-plan";
 
@@ -67,8 +67,12 @@ function gzipChunks(chunks: readonly Buffer[]): Promise<Buffer> {
 
 /** Removes every load file of a table (a fresh, non-resumed run starts clean). */
 export function clearLoadFiles(dir: string, table: string): void {
-  rmSync(join(dir, table), { recursive: true, force: true });
-  mkdirSync(join(dir, table), { recursive: true });
+  try {
+    rmSync(join(dir, table), { recursive: true, force: true });
+  } catch (error) {
+    throw localFileError(error, join(dir, table));
+  }
+  makePrivateDir(join(dir, table));
 }
 
 export function listLoadFiles(dir: string, table: string): string[] {

@@ -8,45 +8,85 @@
  * mostly done by then: the lanes hash every row on both sides as they copy it (`verifyAfterCopy`);
  * `data verify` and any table that differs get the full scan of both sides (`Verification`).
  */
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
+import { ToolError, type ErrorKind } from "../errors/tool-error";
+import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import {
   emptyTableState,
   lockStateDir,
   readState,
   removeTempFiles,
-  StateLockedError,
+  restrictPermissions,
   redactUrl,
+  statePath,
   writeState,
   type MigrationState,
   type SegmentState,
   type TableState,
 } from "./checkpoint";
-import { clearLoadFiles } from "./load-files";
-import { assertTargetTables, connectPostgres } from "./postgres-sink";
+import { clearLoadFiles, listLoadFiles } from "./load-files";
+import { assertTargetTables, connectPostgres, postgresUrlProblems } from "./postgres-sink";
+import { stagingFilesDir, type LaneSegment, type LaneSettings, type TableReport } from "./lane";
 import {
-  LaneError,
-  stagingFilesDir,
-  type LaneSegment,
-  type LaneSettings,
-  type TableReport,
-} from "./lane";
-import { appendRejects, readRejects, rejectPath, rejectedKeys } from "./rejects";
+  appendRejects,
+  readRejects,
+  rejectPath,
+  rejectedKeys,
+  repairRejects,
+  replaceRejects,
+} from "./rejects";
 import { sameChecksum, type Checksum, type KeyRange } from "./checksum";
-import { connectSource, countSourceRows, keyBounds } from "./source";
+import {
+  connectSource,
+  countSourceRows,
+  keyBounds,
+  querySource,
+  sourceUrlProblems,
+} from "./source";
+import { checkSourceSchema } from "./source-schema";
 import type { MigrationTable } from "./table-plan";
 import { splitKeyRange, type TableVerification, type VerifyTaskOptions } from "./verify";
+import { rebuildError } from "./worker-errors";
 import { WorkerPool } from "./worker-pool";
+import type { LaneMessage } from "./lane";
 
 export type { TableReport } from "./lane";
 
-export class MigrationError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
+/** The options of a run contradict each other or lack a target (`checkTargets`). */
+export class MigrationOptionsError extends ToolError {
+  constructor(problems: readonly string[]) {
+    super("usage", problems.join("; "));
+  }
+}
+
+/** The Postgres target lacks tables or columns of schema/: `migrate up` has not run. */
+export class PostgresSchemaNotReadyError extends ToolError {
+  constructor(message: string) {
+    super("drift", message);
+  }
+}
+
+/** `--resume` against a state directory of another source. */
+export class ResumeRefusedError extends ToolError {
+  constructor(message: string) {
+    super("refused", message);
+  }
+}
+
+/** A run stopped by a signal (`MigrateOptions.signal`); what it committed is checkpointed. */
+export class MigrationInterruptedError extends ToolError {
+  constructor(message: string) {
+    super("interrupted", message);
+  }
+}
+
+/**
+ * A run that failed after it started: the cause's kind and message, and how to continue from the
+ * checkpoint.
+ */
+export class MigrationStoppedError extends ToolError {
+  constructor(kind: ErrorKind, message: string, cause: unknown) {
+    super(kind, message, { cause });
   }
 }
 
@@ -54,7 +94,7 @@ export interface MigrateOptions {
   readonly sourceUrl: string;
   readonly postgresUrl?: string;
   readonly outDir?: string;
-  readonly bigquery?: BigQueryClientOptions;
+  readonly bigquery?: BigQueryWarehouseOptions;
   readonly stateDir: string;
   readonly tables: readonly MigrationTable[];
   readonly resume: boolean;
@@ -76,6 +116,19 @@ export interface MigrateOptions {
    * would leave the largest table's encoding on a single core while the others idle.
    */
   readonly segmentRows?: number;
+  /**
+   * Copy although the source's column types differ from schema/'s legacy definitions
+   * (`source-schema.ts`); values a target cannot hold are rejected row by row. Default false: the
+   * run refuses to start and lists the differences.
+   */
+  readonly acceptSourceTypes?: boolean;
+  /** Aborting stops the run (Ctrl-C): lanes are cut, committed ranges stay checkpointed. */
+  readonly signal?: AbortSignal;
+  /**
+   * The command that continues this run from its checkpoint (the CLI's own command line with
+   * `--resume`), quoted in the message of a run that stops.
+   */
+  readonly resumeCommand?: string;
 }
 
 export const DEFAULT_SEGMENT_ROWS = 250_000;
@@ -96,9 +149,10 @@ function filesDir(options: { outDir?: string; stateDir: string }): string {
 }
 
 export function checkTargets(
-  options: Pick<MigrateOptions, "postgresUrl" | "outDir" | "bigquery" | "tables">,
+  options: Pick<MigrateOptions, "sourceUrl" | "postgresUrl" | "outDir" | "bigquery" | "tables">,
 ): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...sourceUrlProblems(options.sourceUrl)];
+  if (options.postgresUrl !== undefined) problems.push(...postgresUrlProblems(options.postgresUrl));
   if (options.tables.some((t) => t.target === "postgres") && !options.postgresUrl) {
     problems.push("--postgres is required for the auth tables");
   }
@@ -117,9 +171,8 @@ async function checkPostgresSchema(options: MigrateOptions): Promise<void> {
   try {
     const missing = await assertTargetTables(pg, auth);
     if (missing.length > 0) {
-      throw new MigrationError(
+      throw new PostgresSchemaNotReadyError(
         `the Postgres schema is not ready (run \`synter-infra migrate up\` first): ${missing.join("; ")}`,
-        2,
       );
     }
   } finally {
@@ -140,13 +193,11 @@ async function planLanes(options: MigrateOptions, state: MigrationState): Promis
   const source = await connectSource(options.sourceUrl);
   let estimates: Map<string, number>;
   try {
-    const [rows] = await source.query({
+    const rows = await querySource(source, {
       sql: "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
       rowsAsArray: true,
     });
-    estimates = new Map(
-      (rows as unknown as [string, string | null][]).map(([n, r]) => [n, Number(r ?? 0)]),
-    );
+    estimates = new Map((rows as [string, string | null][]).map(([n, r]) => [n, Number(r ?? 0)]));
   } finally {
     await source.end().catch(() => undefined);
   }
@@ -245,29 +296,100 @@ function recordSegment(table: TableState, index: number, reported: TableState): 
 
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const problems = checkTargets(options);
-  if (problems.length > 0) throw new MigrationError(problems.join("; "), 2);
-  let release: () => void;
-  try {
-    release = lockStateDir(options.stateDir);
-  } catch (error) {
-    if (error instanceof StateLockedError) throw new MigrationError(error.message, 2);
-    throw error;
-  }
+  if (problems.length > 0) throw new MigrationOptionsError(problems);
+  const release = lockStateDir(options.stateDir);
   try {
     // Only this run writes here now: temp files are leftovers of a killed run.
     removeTempFiles(options.stateDir);
-    for (const t of options.tables) {
-      if (t.target === "bigquery") removeTempFiles(join(filesDir(options), t.name));
-    }
+    const analytics = options.tables.filter((t) => t.target === "bigquery");
+    for (const t of analytics) removeTempFiles(join(filesDir(options), t.name));
+    repairRejects(options.stateDir);
+    // Files an earlier run (or version, or umask) left readable by others.
+    restrictPermissions([
+      statePath(options.stateDir),
+      rejectPath(options.stateDir),
+      ...analytics.flatMap((t) =>
+        listLoadFiles(filesDir(options), t.name).map((f) => join(filesDir(options), f)),
+      ),
+    ]);
     return await migrateLocked(options);
   } finally {
     release();
   }
 }
 
+/** How to continue a run from its checkpoint, for the message of a run that stopped. */
+function resumeHint(options: MigrateOptions): string {
+  return (
+    `what was copied is checkpointed in ${options.stateDir}; to continue, run: ` +
+    (options.resumeCommand ?? "the same command with --resume")
+  );
+}
+
+/** Throws `MigrationInterruptedError` once `options.signal` is aborted. */
+function checkInterrupted(options: MigrateOptions, started: boolean): void {
+  if (!options.signal?.aborted) return;
+  const reason = options.signal.reason as unknown;
+  const by = typeof reason === "string" ? ` by ${reason}` : "";
+  throw new MigrationInterruptedError(
+    started || options.resume
+      ? `interrupted${by}; ${resumeHint(options)}`
+      : `interrupted${by} before anything was copied`,
+  );
+}
+
+/**
+ * The error a run that had started ends with: interrupted when it was told to stop, else the
+ * cause's kind and message with how to resume. An error without a kind is a bug and stays as it is.
+ */
+function stopped(error: unknown, options: MigrateOptions): Error {
+  checkInterrupted(options, true);
+  if (error instanceof ToolError) {
+    return new MigrationStoppedError(error.kind, `${error.message}; ${resumeHint(options)}`, error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
-  await checkPostgresSchema(options);
+  try {
+    await checkPostgresSchema(options);
+    checkInterrupted(options, false);
+    await checkSource(options);
+    checkInterrupted(options, false);
+  } catch (error) {
+    // A --resume run that cannot start is still resumable, and says how.
+    throw options.resume && !(error instanceof MigrationInterruptedError)
+      ? stopped(error, options)
+      : error;
+  }
   const state = startState(options);
+  try {
+    return await copyAndVerify(options, state);
+  } catch (error) {
+    throw stopped(error, options);
+  }
+}
+
+/** The source's columns against schema/, before anything is copied (`source-schema.ts`). */
+async function checkSource(options: MigrateOptions): Promise<void> {
+  const source = await connectSource(options.sourceUrl);
+  let accepted: readonly string[];
+  try {
+    accepted = await checkSourceSchema(source, options.tables, options.acceptSourceTypes ?? false);
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+  if (accepted.length > 0) {
+    options.log(
+      `warning: copying although the source differs from schema/ (--accept-source-types): ${accepted.join("; ")}`,
+    );
+  }
+}
+
+async function copyAndVerify(
+  options: MigrateOptions,
+  state: MigrationState,
+): Promise<MigrateResult> {
   const existingRejects = readRejects(options.stateDir);
   const counter = new SharedArrayBuffer(4);
   new Int32Array(counter)[0] = existingRejects.length;
@@ -285,9 +407,16 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
   const started = Date.now();
   await planSegments(options, state);
   const lanes = await planLanes(options, state);
+  checkInterrupted(options, true);
   const pool = new WorkerPool(options.workers);
   // The lane that failed first explains the stop; the others only report being cut off.
-  let firstFailure: { message: string; exitCode?: number; stack?: string } | undefined;
+  let firstFailure: Error | undefined;
+  const fail = (error: Error) => {
+    firstFailure ??= error;
+    void pool.close();
+  };
+  const onAbort = () => void pool.close();
+  options.signal?.addEventListener("abort", onAbort);
   let copied = started;
   // A segmented table is finished here once its last segment is done: BigQuery load, report.
   const finishing: Promise<void>[] = [];
@@ -300,7 +429,7 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
     const finish = async () => {
       if (!tableState.done) {
         if (settings.bigquery) {
-          const bigquery = new BigQueryRestTarget(settings.bigquery);
+          const bigquery = bigQueryWarehouse(settings.bigquery);
           tableState.loadJobId = await bigquery.loadTable(
             table,
             settings.filesDir,
@@ -352,42 +481,11 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
           },
           (reply) => {
             if (!("message" in reply)) return;
-            const message = reply.message;
-            switch (message.type) {
-              case "log":
-                options.log(message.line);
-                break;
-              case "range":
-                options.onRange?.("committed", message.table);
-                appendRejects(options.stateDir, message.rejects);
-                if (message.segment === undefined) state.tables[message.table] = message.state;
-                else recordSegment(state.tables[message.table], message.segment, message.state);
-                writeState(options.stateDir, state);
-                options.onRange?.("checkpointed", message.table);
-                break;
-              case "table-done": {
-                const name = message.report.table;
-                if (message.segment === undefined) {
-                  state.tables[name] = message.state;
-                  writeState(options.stateDir, state);
-                  reports.set(name, message.report);
-                  break;
-                }
-                const tableState = state.tables[name];
-                const segmentStart = Date.now() - message.report.seconds * 1000;
-                if (segmentStart < (segmentedSince.get(name) ?? Infinity))
-                  segmentedSince.set(name, segmentStart);
-                recordSegment(tableState, message.segment, message.state);
-                writeState(options.stateDir, state);
-                if (tableState.segments!.every((s) => s.done))
-                  finishSegmented(lane.tables[0], false);
-                break;
-              }
-              case "failed":
-                // Stop the other lanes at once; what they committed is checkpointed.
-                firstFailure ??= message;
-                void pool.close();
-                break;
+            try {
+              onLaneMessage(lane, reply.message);
+            } catch (error) {
+              // The main thread's own part failed (e.g. the state file hit a full disk).
+              fail(error instanceof Error ? error : new Error(String(error)));
             }
           },
         ),
@@ -395,21 +493,11 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
     );
     const settled = await outcomes;
     copied = Date.now();
-    if (firstFailure) {
-      throw asMigrationError(
-        Object.assign(new Error(firstFailure.message), {
-          exitCode: firstFailure.exitCode,
-          workerStack: firstFailure.stack,
-        }),
-      );
-    }
+    checkInterrupted(options, true);
+    if (firstFailure) throw firstFailure;
     const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
-    if (failure) throw asMigrationError(failure.reason);
-    try {
-      await Promise.all(finishing);
-    } catch (error) {
-      throw asMigrationError(error);
-    }
+    if (failure) throw failure.reason;
+    await Promise.all(finishing);
     copied = Date.now();
     const verified = options.verify ? await verifyAfterCopy(pool, options, state) : [];
     return {
@@ -420,19 +508,46 @@ async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
       rejectFile: rejectPath(options.stateDir),
     };
   } finally {
+    options.signal?.removeEventListener("abort", onAbort);
     await pool.close();
   }
-}
 
-function asMigrationError(error: unknown): Error {
-  if (error instanceof MigrationError) return error;
-  const e = error as { message?: string; exitCode?: number; workerStack?: string };
-  if (typeof e.exitCode === "number")
-    return new MigrationError(e.message ?? String(error), e.exitCode);
-  if (e instanceof LaneError) return new MigrationError(e.message, e.exitCode);
-  return Object.assign(new Error(e.message ?? String(error)), {
-    stack: e.workerStack ?? (error as Error).stack,
-  });
+  function onLaneMessage(lane: PlannedLane, message: LaneMessage): void {
+    switch (message.type) {
+      case "log":
+        options.log(message.line);
+        break;
+      case "range":
+        options.onRange?.("committed", message.table);
+        appendRejects(options.stateDir, message.rejects);
+        if (message.segment === undefined) state.tables[message.table] = message.state;
+        else recordSegment(state.tables[message.table], message.segment, message.state);
+        writeState(options.stateDir, state);
+        options.onRange?.("checkpointed", message.table);
+        break;
+      case "table-done": {
+        const name = message.report.table;
+        if (message.segment === undefined) {
+          state.tables[name] = message.state;
+          writeState(options.stateDir, state);
+          reports.set(name, message.report);
+          break;
+        }
+        const tableState = state.tables[name];
+        const segmentStart = Date.now() - message.report.seconds * 1000;
+        if (segmentStart < (segmentedSince.get(name) ?? Infinity))
+          segmentedSince.set(name, segmentStart);
+        recordSegment(tableState, message.segment, message.state);
+        writeState(options.stateDir, state);
+        if (tableState.segments!.every((s) => s.done)) finishSegmented(lane.tables[0], false);
+        break;
+      }
+      case "failed":
+        // Stop the other lanes at once; what they committed is checkpointed.
+        fail(rebuildError(message.error));
+        break;
+    }
+  }
 }
 
 function startState(options: MigrateOptions): MigrationState {
@@ -440,27 +555,32 @@ function startState(options: MigrateOptions): MigrationState {
   const previous = readState(options.stateDir);
   if (options.resume && previous) {
     if (previous.source !== sourceId) {
-      throw new MigrationError(
+      throw new ResumeRefusedError(
         `the state in ${options.stateDir} belongs to ${previous.source}, not ${sourceId}; resume refused`,
-        2,
       );
     }
-    for (const t of options.tables) previous.tables[t.name] ??= emptyTableState();
+    for (const t of options.tables) {
+      const table = (previous.tables[t.name] ??= emptyTableState());
+      // Nothing of it is recorded: files there (a fresh run stopped while clearing) are not ours.
+      const untouched =
+        !table.done && table.lastKey === undefined && !table.segments && table.files.length === 0;
+      if (t.target === "bigquery" && untouched) clearLoadFiles(filesDir(options), t.name);
+    }
     return previous;
   }
-  // A fresh run: forget earlier progress and rejects of the selected tables.
+  // A fresh run: forget earlier progress and rejects of the selected tables. The state is written
+  // first: a run that stops in between (a full disk) leaves no state pointing at deleted files.
   const state: MigrationState = previous ?? { version: 1, source: sourceId, tables: {} };
   state.source = sourceId;
+  for (const t of options.tables) state.tables[t.name] = emptyTableState();
+  writeState(options.stateDir, state);
   for (const t of options.tables) {
-    state.tables[t.name] = emptyTableState();
     if (t.target === "bigquery") clearLoadFiles(filesDir(options), t.name);
   }
   const kept = readRejects(options.stateDir).filter(
     (r) => !options.tables.some((t) => t.name === r.table),
   );
-  rmSync(rejectPath(options.stateDir), { force: true });
-  appendRejects(options.stateDir, kept);
-  writeState(options.stateDir, state);
+  replaceRejects(options.stateDir, kept);
   return state;
 }
 
@@ -468,7 +588,7 @@ export interface VerifyOptions {
   readonly sourceUrl: string;
   readonly postgresUrl?: string;
   readonly outDir?: string;
-  readonly bigquery?: BigQueryClientOptions;
+  readonly bigquery?: BigQueryWarehouseOptions;
   readonly stateDir: string;
   readonly tables: readonly MigrationTable[];
   readonly workers?: number;
@@ -476,7 +596,14 @@ export interface VerifyOptions {
 
 export async function verify(options: VerifyOptions): Promise<TableVerification[]> {
   const problems = checkTargets(options);
-  if (problems.length > 0) throw new MigrationError(problems.join("; "), 2);
+  if (problems.length > 0) throw new MigrationOptionsError(problems);
+  // Only what verification needs: every table and column it reads exists in the source.
+  const source = await connectSource(options.sourceUrl);
+  try {
+    await checkSourceSchema(source, options.tables, true);
+  } finally {
+    await source.end().catch(() => undefined);
+  }
   return verifyAll(options);
 }
 
@@ -577,34 +704,30 @@ async function verifyAfterCopy(
     verifyJob(pool, task, table.name, rejectedKeys(rejects, table.name));
   const targetChecksum = (table: MigrationTable) =>
     checksumJob(pool, task, table.name, [], {}, "target");
-  try {
-    return await Promise.all(
-      options.tables.map(async (table): Promise<TableVerification> => {
-        const tableState = state.tables[table.name];
-        const totals = inlineTotals(tableState);
-        if (!totals) return fullScan(table);
-        const source: Checksum = {
-          rows: totals.sourceCount - tableState.rejected,
-          sum: totals.sourceSum.toString(),
-        };
-        const destination: Checksum =
-          totals.targetSum !== undefined
-            ? { rows: tableState.rows, sum: totals.targetSum.toString() }
-            : await targetChecksum(table);
-        if (!sameChecksum(source, destination)) return fullScan(table);
-        return {
-          table: table.name,
-          target: table.target === "postgres" ? "postgres" : targetName,
-          source,
-          destination,
-          ok: true,
-          mismatchedRanges: [],
-        };
-      }),
-    );
-  } catch (error) {
-    throw asMigrationError(error);
-  }
+  return Promise.all(
+    options.tables.map(async (table): Promise<TableVerification> => {
+      const tableState = state.tables[table.name];
+      const totals = inlineTotals(tableState);
+      if (!totals) return fullScan(table);
+      const source: Checksum = {
+        rows: totals.sourceCount - tableState.rejected,
+        sum: totals.sourceSum.toString(),
+      };
+      const destination: Checksum =
+        totals.targetSum !== undefined
+          ? { rows: tableState.rows, sum: totals.targetSum.toString() }
+          : await targetChecksum(table);
+      if (!sameChecksum(source, destination)) return fullScan(table);
+      return {
+        table: table.name,
+        target: table.target === "postgres" ? "postgres" : targetName,
+        source,
+        destination,
+        ok: true,
+        mismatchedRanges: [],
+      };
+    }),
+  );
 }
 
 /**
@@ -638,7 +761,7 @@ class Verification {
     });
     const results = new Map<string, TableVerification>();
     const targetName = this.options.bigquery ? "bigquery" : "files";
-    try {
+    {
       const differing: { table: MigrationTable; excluded: string[] }[] = [];
       for (const { table, excluded, source, target } of sums) {
         const s = await source;
@@ -659,8 +782,6 @@ class Verification {
           results.set(table.name, await verifyJob(this.pool, this.task, table.name, excluded));
         }),
       );
-    } catch (error) {
-      throw asMigrationError(error);
     }
     return this.options.tables.map((t) => results.get(t.name)!);
   }

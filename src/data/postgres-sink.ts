@@ -11,11 +11,156 @@
  *
  * `DELETE` + re-`COPY` would be simpler but would cascade into child tables (sessions of a user).
  */
-import type { Client } from "pg";
+import type { Client, QueryConfig, QueryResult, QueryResultRow } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { connectPostgresClient } from "../migrate/postgres-tls";
+import { ToolError, type ErrorKind } from "../errors/tool-error";
+import { connectPostgresClient, PostgresUrlError } from "../migrate/postgres-tls";
 import type { KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
+
+/** A failure of the Postgres target (`--postgres`): unreachable, credentials, refused data. */
+export class PostgresTargetError extends ToolError {}
+
+/** Problems of a `--postgres` URL found without connecting. */
+export function postgresUrlProblems(url: string): string[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return ["--postgres is not a URL: expected postgres://user:password@host:port/database"];
+  }
+  if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
+    return [
+      `--postgres must be a postgres:// URL (postgres://user:password@host:port/database), got ${parsed.protocol}//…`,
+    ];
+  }
+  return [];
+}
+
+function describeUrl(url: string): { where: string; user: string; database: string } {
+  try {
+    const parsed = new URL(url);
+    return {
+      where: `${parsed.hostname || "localhost"}:${parsed.port || "5432"}`,
+      user: decodeURIComponent(parsed.username) || "(default user)",
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "(default database)",
+    };
+  } catch {
+    return { where: "(unparseable URL)", user: "", database: "" };
+  }
+}
+
+interface PgLikeError {
+  readonly code?: string;
+  readonly message?: string;
+  readonly detail?: string;
+}
+
+/** SQLSTATEs of a session the server ended: shutdown, crash, restart, or an administrator. */
+const SERVER_ENDED_SESSION = new Set(["57P01", "57P02", "57P03", "08006", "08003"]);
+const LOST_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
+/** node-pg's messages for a socket that closed under it. */
+const LOST_MESSAGES = [
+  "Connection terminated unexpectedly",
+  "Connection terminated",
+  "Client has encountered a connection error and is not queryable",
+];
+
+/**
+ * What a node-pg failure means for the user, as a `PostgresTargetError`; a failure it does not
+ * recognise passes through unchanged (a bug, printed with its stack).
+ */
+export function postgresTargetError(error: unknown, url: string): Error {
+  if (error instanceof ToolError) return error;
+  const fail = (kind: ErrorKind, message: string) =>
+    new PostgresTargetError(kind, message, { cause: error });
+  if (error instanceof PostgresUrlError) return fail("usage", `--postgres: ${error.message}`);
+  const e = (error ?? {}) as PgLikeError;
+  const { where, user, database } = describeUrl(url);
+  switch (e.code) {
+    case "ECONNREFUSED":
+      return fail(
+        "unreachable",
+        `cannot reach the Postgres target at ${where}: connection refused (is it running? check the host and port of --postgres)`,
+      );
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return fail(
+        "unreachable",
+        `cannot reach the Postgres target at ${where}: unknown host (check the host of --postgres)`,
+      );
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return fail("unreachable", `cannot reach the Postgres target at ${where}: ${e.code}`);
+    case "28P01":
+    case "28000":
+      return fail(
+        "auth",
+        `the Postgres target at ${where} refused user "${user}" (${e.message}); check the user and password in --postgres`,
+      );
+    case "3D000":
+      return fail(
+        "config",
+        `database "${database}" does not exist on the Postgres server at ${where}; create it and run \`synter-infra migrate up\` first`,
+      );
+    case "42501":
+      return fail(
+        "auth",
+        `user "${user}" lacks a privilege on the Postgres target at ${where} (${e.message}); use the migrator role's URL for --postgres (it owns the tables)`,
+      );
+    case "53300":
+      return fail(
+        "unreachable",
+        `the Postgres target at ${where} accepts no more connections (${e.message}); use fewer --workers`,
+      );
+    default:
+      if (e.code !== undefined && SERVER_ENDED_SESSION.has(e.code)) {
+        return fail(
+          "unreachable",
+          `lost the connection to the Postgres target at ${where} mid-run (${e.message})`,
+        );
+      }
+      if (
+        (e.code !== undefined && LOST_SOCKET.has(e.code)) ||
+        LOST_MESSAGES.includes(e.message ?? "")
+      ) {
+        return fail(
+          "unreachable",
+          `lost the connection to the Postgres target at ${where} mid-run (${e.code ?? "connection closed"})`,
+        );
+      }
+      if (
+        e.message?.includes("timeout expired") ||
+        e.message?.includes("Connection terminated due to connection timeout")
+      ) {
+        return fail(
+          "unreachable",
+          `cannot reach the Postgres target at ${where}: connection timed out after 10 s`,
+        );
+      }
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Each client's URL, so a failure of any query on it can name the server. */
+const clientUrls = new WeakMap<Client, string>();
+
+function failureOf(client: Client, error: unknown): Error {
+  return postgresTargetError(error, clientUrls.get(client) ?? "");
+}
+
+/** `client.query`, with a failure turned into a `PostgresTargetError` where it is one. */
+export async function queryPostgres<R extends QueryResultRow>(
+  client: Client,
+  query: string | QueryConfig,
+): Promise<QueryResult<R>> {
+  try {
+    return await client.query<R>(query);
+  } catch (error) {
+    throw failureOf(client, error);
+  }
+}
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -28,10 +173,44 @@ function rangeCondition(column: string, range: KeyRange, alias = ""): string {
 }
 
 export async function connectPostgres(url: string): Promise<Client> {
-  const client = await connectPostgresClient(url, { application_name: "synter-data-migrate" });
-  // Migrated values carry explicit offsets; UTC keeps any text we print unambiguous too.
-  await client.query("SET TIME ZONE 'UTC'");
+  let client: Client;
+  try {
+    client = await connectPostgresClient(url, {
+      application_name: "synter-data-migrate",
+      connectionTimeoutMillis: 10_000,
+    });
+    // Migrated values carry explicit offsets; UTC keeps any text we print unambiguous too.
+    await client.query("SET TIME ZONE 'UTC'");
+  } catch (error) {
+    throw postgresTargetError(error, url);
+  }
+  clientUrls.set(client, url);
   return client;
+}
+
+/**
+ * SQLSTATE classes of a row the target refused: data exceptions (22: numeric overflow, a value
+ * too long, a NUL byte) and integrity violations (23: a foreign key, a unique key). The conversion
+ * rejects every value it knows a target cannot hold; one that still gets here stops the run on a
+ * one-line error naming the range, not a crash.
+ */
+const REFUSED_DATA = /^2[23]/;
+
+function writeFailure(
+  client: Client,
+  table: MigrationTable,
+  range: KeyRange,
+  error: unknown,
+): Error {
+  const e = (error ?? {}) as PgLikeError;
+  if (e.code !== undefined && REFUSED_DATA.test(e.code)) {
+    return new PostgresTargetError(
+      "mismatch",
+      `Postgres refused a row of ${table.name} in key range (${range.after ?? "start"}, ${range.upTo ?? "end"}]: ${e.message}${e.detail ? ` (${e.detail})` : ""}; nothing of that range was written`,
+      { cause: error },
+    );
+  }
+  return failureOf(client, error);
 }
 
 /** Streams COPY text (UTF-8 chunks) into `COPY <target> (<columns>) FROM STDIN`, with backpressure. */
@@ -55,6 +234,19 @@ async function copyChunks(
 }
 
 export async function writeRange(
+  client: Client,
+  table: MigrationTable,
+  range: KeyRange,
+  copyText: readonly Buffer[],
+): Promise<void> {
+  try {
+    await writeRangeOnce(client, table, range, copyText);
+  } catch (error) {
+    throw writeFailure(client, table, range, error);
+  }
+}
+
+async function writeRangeOnce(
   client: Client,
   table: MigrationTable,
   range: KeyRange,
@@ -104,6 +296,18 @@ export async function finishTable(
   table: MigrationTable,
   lastKey: bigint | undefined,
 ): Promise<void> {
+  try {
+    await finishTableOnce(client, table, lastKey);
+  } catch (error) {
+    throw writeFailure(client, table, { after: lastKey }, error);
+  }
+}
+
+async function finishTableOnce(
+  client: Client,
+  table: MigrationTable,
+  lastKey: bigint | undefined,
+): Promise<void> {
   const key = q(table.key.name);
   await client.query("BEGIN");
   try {
@@ -127,7 +331,8 @@ export async function assertTargetTables(
   client: Client,
   tables: readonly MigrationTable[],
 ): Promise<string[]> {
-  const result = await client.query<{ table_name: string; column_name: string }>(
+  const result = await queryPostgres<{ table_name: string; column_name: string }>(
+    client,
     `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`,
   );
   const problems: string[] = [];

@@ -9,24 +9,218 @@
  * can be committed and checkpointed on its own.
  */
 import type { Connection as CoreConnection } from "mysql2";
-import { createConnection, type Connection, type FieldPacket } from "mysql2/promise";
+import {
+  createConnection,
+  type Connection,
+  type FieldPacket,
+  type QueryOptions,
+} from "mysql2/promise";
+import { ToolError, type ErrorKind } from "../errors/tool-error";
+import { redactUrl } from "./checkpoint";
 import { mysqlId, mysqlRangeCondition, type KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
 
+/** A failure of the legacy database (`--source`): unreachable, credentials, a missing database. */
+export class SourceDatabaseError extends ToolError {}
+
+const SOURCE_SCHEMES = new Set(["mysql:", "mariadb:"]);
+
+/**
+ * Problems of a `--source` URL found without connecting. A Postgres URL given as the source would
+ * otherwise wait 10 s for a MySQL handshake that never comes.
+ */
+export function sourceUrlProblems(url: string): string[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return ["--source is not a URL: expected mysql://user:password@host:port/database"];
+  }
+  if (/^postgres(ql)?:$/.test(parsed.protocol)) {
+    return [
+      `--source ${redactUrl(url)} is a Postgres URL; --source is the legacy SingleStore/MySQL database (mysql://user:password@host:port/database), the Postgres target goes in --postgres`,
+    ];
+  }
+  if (!SOURCE_SCHEMES.has(parsed.protocol)) {
+    return [
+      `--source must be a mysql:// URL (mysql://user:password@host:port/database), got ${parsed.protocol}//…`,
+    ];
+  }
+  if (parsed.pathname.replace(/^\//, "") === "") {
+    return [
+      `--source ${redactUrl(url)} names no database: mysql://user:password@host:port/database`,
+    ];
+  }
+  return [];
+}
+
+/** `host:port` of a URL (default port 3306), for messages: never the credentials. */
+function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || "localhost"}:${parsed.port || "3306"}`;
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+function databaseOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
+  } catch {
+    return "";
+  }
+}
+
+function userOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || "(no user)";
+  } catch {
+    return "(no user)";
+  }
+}
+
+interface MysqlLikeError {
+  readonly code?: string;
+  readonly errno?: number;
+  readonly sqlMessage?: string;
+  readonly message?: string;
+  /** mysql2: the connection is unusable after this error. */
+  readonly fatal?: boolean;
+}
+
+/** Codes of a connection that was there and is gone: the server died, restarted or cut us off. */
+const LOST_CONNECTION = new Set([
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "EPIPE",
+  "ER_SERVER_SHUTDOWN",
+  "ER_CONNECTION_KILLED",
+  "ER_QUERY_INTERRUPTED",
+  "ER_NET_READ_ERROR",
+  "ER_NET_ERROR_ON_WRITE",
+]);
+
+/**
+ * What a mysql2 failure means for the user, as a `SourceDatabaseError`; a failure it does not
+ * recognise passes through unchanged (a bug, printed with its stack).
+ */
+export function sourceDatabaseError(error: unknown, url: string): Error {
+  if (error instanceof ToolError) return error;
+  const e = (error ?? {}) as MysqlLikeError;
+  const where = hostOf(url);
+  const fail = (kind: ErrorKind, message: string) =>
+    new SourceDatabaseError(kind, message, { cause: error });
+  switch (e.code) {
+    case "ECONNREFUSED":
+      return fail(
+        "unreachable",
+        `cannot reach the source database at ${where}: connection refused (is it running? check the host and port of --source)`,
+      );
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return fail(
+        "unreachable",
+        `cannot reach the source database at ${where}: unknown host (check the host of --source)`,
+      );
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return fail(
+        "unreachable",
+        `cannot reach the source database at ${where}: ${e.code === "ETIMEDOUT" ? "timed out after 10 s (is the host reachable, and is it a SingleStore/MySQL server?)" : e.code}`,
+      );
+    case "ER_ACCESS_DENIED_ERROR":
+    case "ER_DBACCESS_DENIED_ERROR":
+    case "ER_ACCESS_DENIED_NO_PASSWORD_ERROR":
+      return fail(
+        "auth",
+        `the source database at ${where} refused user "${userOf(url)}" (${e.sqlMessage ?? e.message}); check the user and password in --source`,
+      );
+    case "ER_TABLEACCESS_DENIED_ERROR":
+    case "ER_COLUMNACCESS_DENIED_ERROR":
+      return fail(
+        "auth",
+        `user "${userOf(url)}" may not read the source database at ${where} (${e.sqlMessage ?? e.message}); grant it SELECT on the legacy tables`,
+      );
+    case "ER_BAD_DB_ERROR":
+      return fail(
+        "config",
+        `database "${databaseOf(url)}" does not exist on the source server at ${where}; check the database name in --source`,
+      );
+    case "ER_CON_COUNT_ERROR":
+    case "ER_TOO_MANY_USER_CONNECTIONS":
+      return fail(
+        "unreachable",
+        `the source database at ${where} accepts no more connections (${e.sqlMessage ?? e.message}); use fewer --workers`,
+      );
+    default:
+      // A fatal error without a code: a command on a connection that is already closed.
+      if ((e.code !== undefined && LOST_CONNECTION.has(e.code)) || (e.fatal && !e.code)) {
+        const reason =
+          e.code === undefined
+            ? "it is closed"
+            : e.code === "PROTOCOL_CONNECTION_LOST"
+              ? "the server closed it"
+              : e.code;
+        return fail(
+          "unreachable",
+          `lost the connection to the source database at ${where} mid-run (${reason})`,
+        );
+      }
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Each connection's URL, so a failure of any query on it can name the server. */
+const sourceUrls = new WeakMap<Connection, string>();
+/** The error that closed a connection, so a later command on it reports that cause. */
+const closedBy = new WeakMap<Connection, unknown>();
+
+function failureOf(connection: Connection, error: unknown): Error {
+  const e = (error ?? {}) as MysqlLikeError;
+  const cause = e.fatal && !e.code ? (closedBy.get(connection) ?? error) : error;
+  return sourceDatabaseError(cause, sourceUrls.get(connection) ?? "");
+}
+
 export async function connectSource(url: string): Promise<Connection> {
-  const connection = await createConnection({
-    uri: url,
-    charset: "utf8mb4_unicode_ci",
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    decimalNumbers: false,
-    jsonStrings: true,
-    // The legacy timestamps are UTC; a session time zone must not shift anything we compute.
-    timezone: "Z",
-  });
-  await connection.query("SET time_zone = '+00:00'");
+  let connection: Connection;
+  try {
+    connection = await createConnection({
+      uri: url,
+      charset: "utf8mb4_unicode_ci",
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      decimalNumbers: false,
+      jsonStrings: true,
+      // The legacy timestamps are UTC; a session time zone must not shift anything we compute.
+      timezone: "Z",
+    });
+    // A server that dies while idle would otherwise be an unhandled 'error' event.
+    const opened = connection;
+    connection.on("error", (error: unknown) => {
+      if (!closedBy.has(opened)) closedBy.set(opened, error);
+    });
+    await connection.query("SET time_zone = '+00:00'");
+  } catch (error) {
+    throw sourceDatabaseError(error, url);
+  }
+  sourceUrls.set(connection, url);
   return connection;
+}
+
+/** `connection.query`, with a failure turned into a `SourceDatabaseError` where it is one. */
+export async function querySource(
+  connection: Connection,
+  options: QueryOptions,
+): Promise<unknown[]> {
+  try {
+    const [rows] = await connection.query(options);
+    return rows as unknown[];
+  } catch (error) {
+    throw failureOf(connection, error);
+  }
 }
 
 /**
@@ -42,11 +236,10 @@ export function streamPage(
   after: bigint | undefined,
   pageSize: number,
   upTo: bigint | undefined,
-  extra: string | undefined,
+  extras: readonly string[],
   onRow: (raw: (string | null)[]) => void,
 ): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
-  const selected = table.columns.map((c) => mysqlId(c.legacy.column));
-  if (extra !== undefined) selected.push(extra);
+  const selected = [...table.columns.map((c) => mysqlId(c.legacy.column)), ...extras];
   const key = mysqlId(table.key.legacy.column);
   const sql =
     `SELECT ${selected.join(", ")} FROM ${mysqlId(table.legacyTable)} ` +
@@ -58,6 +251,13 @@ export function streamPage(
     let numeric: number[] = [];
     let lastKey: string | undefined;
     let failure: unknown;
+    // A streamed query has no callback, so mysql2 reports a lost connection (the server died) on
+    // the connection only, and the query never ends: without this the page would wait forever.
+    const onConnectionError = (error: Error) => {
+      core.off("error", onConnectionError);
+      reject(failureOf(connection, error));
+    };
+    core.on("error", onConnectionError);
     core
       .query({ sql, rowsAsArray: true })
       .on("fields", (fields: FieldPacket[]) => {
@@ -80,9 +280,10 @@ export function streamPage(
         }
       })
       .on("error", (error: Error) => {
-        failure ??= error;
+        failure ??= failureOf(connection, error);
       })
       .on("end", () => {
+        core.off("error", onConnectionError);
         if (failure !== undefined) reject(failure as Error);
         else resolve(lastKey === undefined ? undefined : { after, upTo: BigInt(lastKey) });
       });
@@ -94,11 +295,11 @@ export async function countSourceRows(
   table: MigrationTable,
   range: KeyRange = {},
 ): Promise<number> {
-  const [rows] = await connection.query({
+  const rows = await querySource(connection, {
     sql: `SELECT COUNT(*) FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, [])}`,
     rowsAsArray: true,
   });
-  return Number((rows as unknown as string[][])[0][0]);
+  return Number((rows as string[][])[0][0]);
 }
 
 export async function keyBounds(
@@ -106,18 +307,20 @@ export async function keyBounds(
   table: MigrationTable,
 ): Promise<KeyRange | undefined> {
   const key = mysqlId(table.key.legacy.column);
-  const [rows] = await connection.query({
+  const rows = await querySource(connection, {
     sql: `SELECT MIN(${key}), MAX(${key}) FROM ${mysqlId(table.legacyTable)}`,
     rowsAsArray: true,
   });
-  const [min, max] = (rows as unknown as (string | null)[][])[0];
+  const [min, max] = (rows as (string | null)[][])[0];
   if (min === null || max === null) return undefined;
   return { after: BigInt(min) - 1n, upTo: BigInt(max) };
 }
 
-/** The source's column types are not the legacy schema's: a user-facing stop, not a crash. */
-export class SourceTypeError extends Error {
-  readonly exitCode = 2;
+/** A source column arrives as a type the copy cannot read exactly (float, binary). */
+export class SourceTypeError extends ToolError {
+  constructor(message: string) {
+    super("mismatch", message);
+  }
 }
 
 /** MySQL protocol column types (see mysql2's constants/types). */
@@ -141,7 +344,7 @@ function numericColumns(table: MigrationTable, fields: FieldPacket[]): number[] 
     ) {
       throw new SourceTypeError(
         `${table.legacyTable}.${field.name} is a ${FLOATING_TYPES.has(type) ? "floating-point" : "binary"} column in the source; ` +
-          "the migration reads only exact text and integer types (see schema/ for the expected legacy types)",
+          "the migration reads only exact text and integer types (see schema/ for the expected legacy types); nothing of this range was written",
       );
     }
   });

@@ -5,9 +5,10 @@
  * is special-cased here: a column added to `schema/` with a `.from(...)` is migrated.
  */
 import { analyticsTableList, authTableList } from "../../schema";
-import type { BigQueryTable } from "../../schema/dsl/bigquery";
+import { ToolError } from "../errors/tool-error";
+import type { BigQueryColumnSpec, BigQueryTable } from "../../schema/dsl/bigquery";
 import type { LegacyColumn } from "../../schema/dsl/legacy";
-import type { PgTable } from "../../schema/dsl/postgres";
+import type { PgColumnSpec, PgTable } from "../../schema/dsl/postgres";
 
 /** How a legacy value is checked and normalised on its way to the target. */
 export type ValueKind =
@@ -20,6 +21,26 @@ export type ValueKind =
   | { readonly kind: "boolean" }
   | { readonly kind: "json" };
 
+/**
+ * What the target column can hold beyond its value kind, from `schema/`'s target type. The
+ * legacy database may hold more than its definition in `schema/` says (a wider DECIMAL, a longer
+ * VARCHAR): a value the target would refuse, or silently change, is rejected with its row instead.
+ */
+export interface TargetLimits {
+  /** The target type as reasons name it: `numeric(10,2)`, `BigQuery NUMERIC`. */
+  readonly type: string;
+  /** Decimals: digits before and after the point. */
+  readonly integerDigits?: number;
+  readonly fractionDigits?: number;
+  /** Integers: the target's range. */
+  readonly min?: bigint;
+  readonly max?: bigint;
+  /** Strings: length in characters. */
+  readonly maxLength?: number;
+  /** Postgres text cannot hold U+0000 (COPY refuses it); BigQuery STRING can. */
+  readonly noNul?: boolean;
+}
+
 export interface MigrationColumn {
   /** Column name in the target table. */
   readonly name: string;
@@ -27,6 +48,10 @@ export interface MigrationColumn {
   readonly value: ValueKind;
   /** The target refuses NULL here (legacy NOT NULL, or BigQuery REQUIRED). */
   readonly notNull: boolean;
+  /** Absent: no limit beyond the value kind. */
+  readonly limits?: TargetLimits;
+  /** A foreign key of the target (Postgres): the referenced table and column, by target names. */
+  readonly references?: { readonly table: string; readonly column: string };
 }
 
 export interface MigrationTable {
@@ -84,17 +109,70 @@ function keyColumnName(keys: readonly string[], table: string): string {
   return primary[1];
 }
 
+const INT32 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+/** BigQuery NUMERIC: precision 38, scale 9. */
+const BIGQUERY_NUMERIC = { integerDigits: 29, fractionDigits: 9 };
+
+/** Limits of a Postgres column type (`schema/dsl/postgres.ts`). */
+export function postgresLimits(spec: PgColumnSpec): TargetLimits | undefined {
+  const args = spec.typeArgs ?? [];
+  switch (spec.type) {
+    case "numeric":
+      if (args.length < 2) return { type: "numeric" };
+      return {
+        type: `numeric(${args[0]},${args[1]})`,
+        integerDigits: args[0] - args[1],
+        fractionDigits: args[1],
+      };
+    case "integer":
+      return { type: "integer", ...INT32 };
+    case "bigint":
+      return { type: "bigint", ...INT64 };
+    case "character varying":
+    case "character":
+      return {
+        type: `${spec.type}(${args[0]})`,
+        ...(args[0] === undefined ? {} : { maxLength: args[0] }),
+        noNul: true,
+      };
+    case "text":
+    case "citext":
+      return { type: spec.type, noNul: true };
+    default:
+      return undefined;
+  }
+}
+
+/** Limits of a BigQuery column type. */
+export function bigQueryLimits(spec: BigQueryColumnSpec): TargetLimits | undefined {
+  switch (spec.type) {
+    case "NUMERIC":
+      return { type: "BigQuery NUMERIC", ...BIGQUERY_NUMERIC };
+    case "INTEGER":
+      return { type: "BigQuery INTEGER", ...INT64 };
+    default:
+      return undefined;
+  }
+}
+
 function fromPostgres(table: PgTable): MigrationTable | undefined {
   const legacy = table.options.legacy;
   if (!legacy) return undefined;
   const columns = Object.entries(table.columns)
     .filter(([, c]) => c.spec.legacy)
-    .map(([name, c]) => ({
-      name,
-      legacy: c.spec.legacy!,
-      value: valueKindOf(c.spec.legacy!.definition),
-      notNull: c.spec.notNull,
-    }));
+    .map(([name, c]) => {
+      const limits = postgresLimits(c.spec);
+      const fk = c.spec.references;
+      return {
+        name,
+        legacy: c.spec.legacy!,
+        value: valueKindOf(c.spec.legacy!.definition),
+        notNull: c.spec.notNull,
+        ...(limits ? { limits } : {}),
+        ...(fk ? { references: { table: fk.table, column: fk.column } } : {}),
+      };
+    });
   return build(table.name, "postgres", legacy.table, legacy.keys, columns);
 }
 
@@ -102,12 +180,16 @@ function fromBigQuery(table: BigQueryTable): MigrationTable {
   const legacy = table.options.legacy;
   const columns = Object.entries(table.columns)
     .filter(([, c]) => c.spec.legacy)
-    .map(([name, c]) => ({
-      name,
-      legacy: c.spec.legacy!,
-      value: valueKindOf(c.spec.legacy!.definition),
-      notNull: c.spec.mode === "REQUIRED",
-    }));
+    .map(([name, c]) => {
+      const limits = bigQueryLimits(c.spec);
+      return {
+        name,
+        legacy: c.spec.legacy!,
+        value: valueKindOf(c.spec.legacy!.definition),
+        notNull: c.spec.mode === "REQUIRED",
+        ...(limits ? { limits } : {}),
+      };
+    });
   return build(table.name, "bigquery", legacy.table, legacy.keys, columns);
 }
 
@@ -137,13 +219,20 @@ export function migrationTables(): MigrationTable[] {
   return [...auth, ...analyticsTableList.map(fromBigQuery)];
 }
 
+/** `--tables` names a table that has no legacy source. */
+export class UnknownTableError extends ToolError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
 /** The tables named by `--tables` (in migration order), or all; unknown names are an error. */
 export function selectTables(names: readonly string[] | undefined): MigrationTable[] {
   const all = migrationTables();
   if (!names || names.length === 0) return all;
   const unknown = names.filter((n) => !all.some((t) => t.name === n));
   if (unknown.length > 0) {
-    throw new Error(
+    throw new UnknownTableError(
       `unknown table(s) ${unknown.join(", ")}; tables with a legacy source: ${all.map((t) => t.name).join(", ")}`,
     );
   }

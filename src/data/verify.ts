@@ -18,10 +18,11 @@ import {
   type Checksum,
   type KeyRange,
 } from "./checksum";
-import { BigQueryRestTarget, type BigQueryClientOptions } from "./bigquery-client";
+import { ToolError } from "../errors/tool-error";
+import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import { listLoadFiles, loadFilesChecksum } from "./load-files";
-import { connectPostgres } from "./postgres-sink";
-import { connectSource, keyBounds } from "./source";
+import { connectPostgres, queryPostgres } from "./postgres-sink";
+import { connectSource, keyBounds, querySource } from "./source";
 import type { MigrationTable } from "./table-plan";
 
 export type ChecksumOf = (range: KeyRange) => Promise<Checksum>;
@@ -48,12 +49,12 @@ export function sourceChecksum(
   jsonConnection: Connection = connection,
 ): ChecksumOf {
   return async (range) => {
-    const aggregate = connection.query({
+    const aggregate = querySource(connection, {
       sql: mysqlChecksumSql(table, range, excluded),
       rowsAsArray: true,
     });
     if (!hasJsonColumn(table)) {
-      const [count, sum] = ((await aggregate)[0] as unknown as string[][])[0];
+      const [count, sum] = ((await aggregate) as string[][])[0];
       return { rows: Number(count), sum: String(sum) };
     }
     // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
@@ -63,12 +64,12 @@ export function sourceChecksum(
       `${mysqlJsonPartsSql(table)} WHERE ${mysqlRangeCondition(table, { after, upTo: range.upTo }, excluded)} ` +
       `ORDER BY ${key} LIMIT ${JSON_PAGE_ROWS}`;
     const jsonSum = new HashSum();
-    let next = jsonConnection.query({ sql: pageSql(range.after), rowsAsArray: true });
+    let next = querySource(jsonConnection, { sql: pageSql(range.after), rowsAsArray: true });
     for (;;) {
-      const page = (await next)[0] as unknown as (string | null)[][];
+      const page = (await next) as (string | null)[][];
       const more = page.length === JSON_PAGE_ROWS;
       if (more) {
-        next = jsonConnection.query({
+        next = querySource(jsonConnection, {
           sql: pageSql(BigInt(page[page.length - 1][0]!)),
           rowsAsArray: true,
         });
@@ -76,7 +77,7 @@ export function sourceChecksum(
       for (const parts of page) addJsonHashesFromMysqlParts(jsonSum, table, parts);
       if (!more) break;
     }
-    const [count, sum] = ((await aggregate)[0] as unknown as string[][])[0];
+    const [count, sum] = ((await aggregate) as string[][])[0];
     return { rows: Number(count), sum: (BigInt(String(sum)) + jsonSum.total()).toString() };
   };
 }
@@ -85,7 +86,8 @@ const JSON_PAGE_ROWS = 20000;
 
 export function postgresChecksum(client: Client, table: MigrationTable): ChecksumOf {
   return async (range) => {
-    const result = await client.query<{ row_count: string; hash_sum: string }>(
+    const result = await queryPostgres<{ row_count: string; hash_sum: string }>(
+      client,
       pgChecksumSql(table, range),
     );
     return { rows: Number(result.rows[0].row_count), sum: result.rows[0].hash_sum };
@@ -153,6 +155,13 @@ export async function verifyTable(
   };
 }
 
+/** Tables whose target differs from the source; one line per table, naming the key ranges. */
+export class VerificationMismatchError extends ToolError {
+  constructor(readonly tables: readonly TableVerification[]) {
+    super("mismatch", tables.map(describeMismatch).join("\n"));
+  }
+}
+
 export function describeMismatch(v: TableVerification): string {
   const ranges = v.mismatchedRanges.map((r) => `(${r.after}, ${r.upTo}]`).join(", ");
   return (
@@ -166,7 +175,7 @@ export function describeMismatch(v: TableVerification): string {
 export interface VerifyTaskOptions {
   readonly sourceUrl: string;
   readonly postgresUrl?: string;
-  readonly bigquery?: BigQueryClientOptions;
+  readonly bigquery?: BigQueryWarehouseOptions;
   /** Load files of the analytics tables when there is no BigQuery (`--out`). */
   readonly filesDir: string;
 }
@@ -189,7 +198,7 @@ export async function verifyOne(
       }
     }
     if (options.bigquery) {
-      const bigquery = new BigQueryRestTarget(options.bigquery);
+      const bigquery = bigQueryWarehouse(options.bigquery);
       return await verifyTable(table, "bigquery", src, bigquery.checksum(table), source);
     }
     const files = listLoadFiles(options.filesDir, table.name);
@@ -235,7 +244,7 @@ export async function sideChecksum(
       await pg.end().catch(() => undefined);
     }
   }
-  if (options.bigquery) return new BigQueryRestTarget(options.bigquery).checksum(table)(range);
+  if (options.bigquery) return bigQueryWarehouse(options.bigquery).checksum(table)(range);
   return loadFilesChecksum(
     options.filesDir,
     table,

@@ -4,6 +4,7 @@ import { runLane, type LaneMessage } from "./lane";
 import type { WorkerJob, WorkerReply } from "./worker-pool";
 import { sideChecksum, verifyOne } from "./verify";
 import { selectTables } from "./table-plan";
+import { serializeError } from "./worker-errors";
 
 const port = parentPort!;
 
@@ -26,16 +27,7 @@ port.on("message", (job: WorkerJob) => {
   work.then(
     () => reply({ id: job.id, finished: true }),
     (error: unknown) => {
-      const e = error as { message?: string; exitCode?: number; stack?: string };
-      reply({
-        id: job.id,
-        message: {
-          type: "failed",
-          message: e.message ?? String(error),
-          exitCode: e.exitCode,
-          stack: e.stack,
-        },
-      });
+      reply({ id: job.id, message: { type: "failed", error: serializeError(error) } });
     },
   );
 });

@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import type { LaneMessage, LaneSettings, LaneTask } from "./lane";
 import type { Checksum, KeyRange } from "./checksum";
 import type { TableVerification, VerifyTaskOptions } from "./verify";
+import { rebuildError } from "./worker-errors";
 
 export type WorkerJob =
   | {
@@ -121,9 +122,7 @@ export class WorkerPool {
       this.idle.push(worker);
       if (failed) {
         const m = reply.message as Extract<LaneMessage, { type: "failed" }>;
-        pending.reject(
-          Object.assign(new Error(m.message), { exitCode: m.exitCode, workerStack: m.stack }),
-        );
+        pending.reject(rebuildError(m.error));
       } else pending.resolve();
       this.dispatch();
     }

@@ -4,8 +4,6 @@
  * a temp dir, and ZetaSQL evaluating the BigQuery checksum SQL over those files.
  */
 import { spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
-import { createServer, type Server } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,12 +14,14 @@ import { analyticsTableCatalog } from "../../src/zetasql/catalog";
 import { ZetaSql } from "../../src/zetasql/analyzer";
 import type { ValueProto } from "../../src/zetasql/proto-types";
 import { encodeNumeric, parseDate, parseTimestamp } from "../../src/zetasql/values";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { bigQueryChecksumSql } from "../../src/data/checksum";
-import { migrate } from "../../src/data/migrate";
 import { connectSource } from "../../src/data/source";
 import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
 import { sourceChecksum } from "../../src/data/verify";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../support/embedded-postgres";
+import { migrateInNode } from "../support/data-migration-in-node";
+import { GoogleCloudStandIn, IMPERSONATED_TOKEN } from "../support/google-cloud-stand-in";
 import { startMariaDb, type MariaDb } from "../support/mariadb";
 import { describeWithBinaries } from "../support/servers";
 import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
@@ -392,7 +392,7 @@ describeWithBinaries(["mariadbd"])(
         await pg.end();
       }
       const run = cli(migrateArgs(target, join(work, "altered"), ["--tables", "users,sessions"]));
-      expect(run.status).toBe(4);
+      expect(run.status).toBe(EXIT_CODES.mismatch);
       expect(run.stderr).toMatch(
         /sessions: postgres differs from the source .*; differing key range\(s\) \(12, 13\]/,
       );
@@ -586,7 +586,7 @@ describeWithBinaries(["mariadbd"])(
           "--tables",
           "users,sessions",
         ]);
-        expect(run.status).toBe(4);
+        expect(run.status).toBe(EXIT_CODES.mismatch);
         expect(run.stderr).toMatch(
           /sessions: postgres differs from the source .*; differing key range\(s\) \(12, 13\]/,
         );
@@ -614,7 +614,7 @@ describeWithBinaries(["mariadbd"])(
           "--tables",
           "events,conversions",
         ]);
-        expect(run.status).toBe(4);
+        expect(run.status).toBe(EXIT_CODES.mismatch);
         expect(run.stderr).toMatch(
           /events: files differs from the source .*; differing key range\(s\) \(9, 10\]/,
         );
@@ -636,54 +636,32 @@ describeWithBinaries(["mariadbd"])(
     });
 
     test("a segmented table is loaded into BigQuery by one job over every segment's files, in key order", async () => {
-      // A stand-in for Google's token and BigQuery endpoints that records the load upload.
-      const uploads: Buffer[] = [];
-      const server: Server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-          let body: unknown = {};
-          if (req.url === "/token") body = { access_token: "tok", expires_in: 3600 };
-          else if (req.url!.includes("uploadType=multipart")) uploads.push(Buffer.concat(chunks));
-          else if (req.method === "GET") body = { status: { state: "DONE" } };
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      // A stand-in of Google's APIs answering the BigQuery client's real requests; the run in a
+      // real-Node worker thread, where the client can load its fetch.
+      const standIn = await GoogleCloudStandIn.start();
       try {
-        const address = server.address();
-        const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-        const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-        const credentialsFile = join(work, "sa.json");
-        writeFileSync(
-          credentialsFile,
-          JSON.stringify({
-            type: "service_account",
-            client_email: "migrator@synter-dev.iam.gserviceaccount.com",
-            private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
-            token_uri: `${base}/token`,
-          }),
+        const credentialsFile = standIn.writeExternalAccountCredentials(
+          work,
+          "migrator@synter-dev.iam.gserviceaccount.com",
         );
+        standIn.requiredToken = IMPERSONATED_TOKEN;
         const stateDir = join(work, "bigquery-state");
-        const events = analytics.find((t) => t.name === "events")!;
-        const result = await migrate({
+        const result = await migrateInNode({
           sourceUrl: legacyUrl,
           bigquery: {
             project: "synter-dev",
             dataset: "synter_analytics",
-            endpoints: { api: base, upload: `${base}/upload`, storage: base, metadata: base },
+            apiEndpoint: standIn.base,
             credentialsFile,
             pollIntervalMs: 1,
           },
           stateDir,
-          tables: [events],
+          tables: ["events"],
           resume: false,
           maxRejects: 0,
           pageSize: Number(PAGE_SIZE),
           verify: false,
           segmentRows: 10,
-          log: () => undefined,
         });
         expect(result.tables).toEqual([
           expect.objectContaining({ table: "events", target: "bigquery", rows: 40 }),
@@ -693,17 +671,17 @@ describeWithBinaries(["mariadbd"])(
         };
         expect(state.tables.events.segments).toHaveLength(4);
         expect(state.tables.events.loadJobId).toMatch(/^synter_migrate_events_[0-9a-f]{40}$/);
-        // One upload: metadata, then every segment's gzip files concatenated in key order, which
-        // is one gzip stream holding exactly the rows of the uninterrupted --out run, in order.
-        expect(uploads).toHaveLength(1);
-        const body = uploads[0];
-        const start = body.indexOf("content-type: application/octet-stream\r\n\r\n") + 42;
-        const end = body.lastIndexOf("\r\n--synter-");
-        const lines = gunzipSync(body.subarray(start, end)).toString("utf8").split("\n");
+        // One upload: every segment's gzip files concatenated in key order, which is one gzip
+        // stream holding exactly the rows of the uninterrupted --out run, in order.
+        expect(standIn.requestsTo("POST", /^\/upload\/bigquery\//)).toHaveLength(1);
+        expect([...standIn.jobs.keys()]).toEqual([state.tables.events.loadJobId]);
+        const uploaded = standIn.jobs.get(state.tables.events.loadJobId)!.data!;
+        const lines = gunzipSync(uploaded).toString("utf8").split("\n");
         expect(lines.filter(Boolean)).toEqual(fileLines(outDir, "events"));
+        expect(standIn.tables.get("synter_analytics.events")).toEqual(fileLines(outDir, "events"));
         expect(state.tables.events.files).toEqual([...state.tables.events.files].sort());
       } finally {
-        await new Promise((resolve) => server.close(resolve));
+        await standIn.stop();
       }
     });
 
@@ -713,7 +691,7 @@ describeWithBinaries(["mariadbd"])(
       // This test process is alive and is not the CLI, so its pid stands for a concurrent run.
       writeFileSync(join(out, "migration.lock"), `${process.pid}\n`);
       const run = cli(migrateArgs(pgUrl, out));
-      expect(run.status).toBe(2);
+      expect(run.status).toBe(EXIT_CODES.refused);
       expect(run.stderr.trim()).toBe(
         `error: another migration (pid ${process.pid}) is using ${out}; wait for it or stop it first`,
       );
@@ -740,7 +718,7 @@ describeWithBinaries(["mariadbd"])(
         PAGE_SIZE,
       ];
       const stopped = cli(args);
-      expect(stopped.status).toBe(3);
+      expect(stopped.status).toBe(EXIT_CODES.refused);
       expect(stopped.stderr).toMatch(
         /\w+: \d+ rejected row\(s\) exceed --max-rejects 0; see .*rejects\.jsonl\. Nothing of range/,
       );

@@ -16,6 +16,10 @@ export interface MariaDb {
   readonly socket: string;
   /** `mysql://root@127.0.0.1:<port>/<database>` (root has no password on the throwaway server). */
   url(database: string): string;
+  /** SIGKILL, as a crashing server dies; the data stays for `restart`. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data (after `kill`). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,8 +71,8 @@ export async function startMariaDb(): Promise<MariaDb> {
       for (const child of running) child.kill("SIGKILL");
     });
   }
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  /** The server on `port`; `log` is its output when it did not start, else empty. */
+  const launch = async (port: number): Promise<{ child: ChildProcess; log: string }> => {
     const child = spawn(
       mariadbd,
       [
@@ -102,17 +106,37 @@ export async function startMariaDb(): Promise<MariaDb> {
       child.stderr?.on("data", onData);
       child.once("exit", () => resolve(false));
     });
-    if (!ready) {
-      if (attempt < 3 && log.includes("Address already in use")) continue;
-      rmSync(workDir, { recursive: true, force: true });
-      throw new Error(`mariadbd did not start: ${log.slice(-2000)}`);
-    }
+    if (!ready) return { child, log };
     running.add(child);
+    return { child, log: "" };
+  };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const launched = await launch(port);
+    if (launched.log) {
+      if (attempt < 3 && launched.log.includes("Address already in use")) continue;
+      rmSync(workDir, { recursive: true, force: true });
+      throw new Error(`mariadbd did not start: ${launched.log.slice(-2000)}`);
+    }
+    let child = launched.child;
     let stopped: Promise<void> | undefined;
     return {
       port,
       socket,
       url: (database) => `mysql://root@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+      kill() {
+        return new Promise<void>((resolve) => {
+          running.delete(child);
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGKILL");
+        });
+      },
+      async restart() {
+        const again = await launch(port);
+        if (again.log) throw new Error(`mariadbd did not restart: ${again.log.slice(-2000)}`);
+        child = again.child;
+      },
       stop() {
         stopped ??= new Promise<void>((resolve) => {
           const finish = () => {

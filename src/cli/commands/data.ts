@@ -3,19 +3,14 @@
  * (auth) and BigQuery (analytics), and its proof. See docs/readme/data-migration.md (the runbook).
  */
 import type { Command } from "commander";
-import type { BigQueryClientOptions } from "../../data/bigquery-client";
-import {
-  DEFAULT_SEGMENT_ROWS,
-  MigrationError,
-  migrate,
-  verify,
-  type MigrateResult,
-} from "../../data/migrate";
+import type { BigQueryWarehouseOptions } from "../../data/bigquery-warehouse";
+import { DEFAULT_SEGMENT_ROWS, migrate, verify, type MigrateResult } from "../../data/migrate";
 import { formatTable } from "../../data/progress";
+import { ACCEPT_SOURCE_TYPES_FLAG } from "../../data/source-schema";
 import { selectTables } from "../../data/table-plan";
-import { describeMismatch, type TableVerification } from "../../data/verify";
+import { VerificationMismatchError, type TableVerification } from "../../data/verify";
 import { DEFAULT_MAX_WORKERS, MAX_WORKERS } from "../../data/worker-pool";
-import { UserError } from "../errors";
+import { UsageError } from "../errors";
 
 interface CommonFlags {
   source: string;
@@ -33,6 +28,7 @@ interface CommonFlags {
 
 interface MigrateFlags extends CommonFlags {
   resume?: boolean;
+  acceptSourceTypes?: boolean;
   maxRejects: string;
   pageSize: string;
   segmentRows: string;
@@ -40,23 +36,21 @@ interface MigrateFlags extends CommonFlags {
 }
 
 const DEFAULT_STATE_DIR = ".synter-data-migration";
-/** Verification mismatch: the data moved but differs. Rejects over the limit exit 3. */
-const EXIT_MISMATCH = 4;
 
 function nonNegativeInteger(flag: string, value: string): number {
   if (!/^\d+$/.test(value))
-    throw new UserError(`${flag} must be a non-negative integer, got "${value}"`, 2);
+    throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
-function bigQueryTarget(flags: CommonFlags): BigQueryClientOptions | undefined {
+function bigQueryTarget(flags: CommonFlags): BigQueryWarehouseOptions | undefined {
   if (!flags.bigqueryProject && !flags.bigqueryDataset) {
     if (flags.gcsBucket)
-      throw new UserError("--gcs-bucket needs --bigquery-project and --bigquery-dataset", 2);
+      throw new UsageError("--gcs-bucket needs --bigquery-project and --bigquery-dataset");
     return undefined;
   }
   if (!flags.bigqueryProject || !flags.bigqueryDataset) {
-    throw new UserError("--bigquery-project and --bigquery-dataset go together", 2);
+    throw new UsageError("--bigquery-project and --bigquery-dataset go together");
   }
   return {
     project: flags.bigqueryProject,
@@ -67,22 +61,17 @@ function bigQueryTarget(flags: CommonFlags): BigQueryClientOptions | undefined {
 }
 
 function common(flags: CommonFlags) {
-  let tables;
-  try {
-    tables = selectTables(
-      flags.tables
-        ?.split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
-    );
-  } catch (error) {
-    throw new UserError((error as Error).message, 2);
-  }
+  const tables = selectTables(
+    flags.tables
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
+  );
   let workers: number | undefined;
   if (flags.workers !== undefined) {
     workers = nonNegativeInteger("--workers", flags.workers);
     if (workers < 1 || workers > MAX_WORKERS)
-      throw new UserError(`--workers must be between 1 and ${MAX_WORKERS}, got ${workers}`, 2);
+      throw new UsageError(`--workers must be between 1 and ${MAX_WORKERS}, got ${workers}`);
   }
   return {
     sourceUrl: flags.source,
@@ -126,17 +115,62 @@ function addTargetOptions(command: Command): Command {
 }
 
 function crashHook(): ((point: string) => void) | undefined {
-  // Test hook: SYNTER_DATA_CRASH_AT=<n>:<committed|checkpointed> kills this process with SIGKILL
-  // when the n-th range of this run (any table) reaches that point, exactly like `kill -9`.
+  // Test hook: SYNTER_DATA_CRASH_AT=<n>:<committed|checkpointed>[:<signal>] sends this process
+  // SIGKILL (or the signal named, e.g. SIGINT for a Ctrl-C) when the n-th range of this run (any
+  // table) reaches that point, exactly as `kill` from outside would.
   const spec = process.env.SYNTER_DATA_CRASH_AT;
   if (!spec) return undefined;
-  const [crashRanges, crashPoint] = spec.split(":");
+  const [crashRanges, crashPoint, signal = "SIGKILL"] = spec.split(":");
   let committed = 0;
   return (point: string) => {
     if (point === "committed") committed++;
     if (committed === Number(crashRanges) && point === crashPoint)
-      process.kill(process.pid, "SIGKILL");
+      process.kill(process.pid, signal as NodeJS.Signals);
   };
+}
+
+/** A word as a POSIX shell reads it back: quoted only when it needs to be. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** `scheme://user:secret@host…` → `scheme://user:***@host…`: messages never carry a password. */
+function maskPassword(word: string): string {
+  return word.replace(/^((?:--[\w-]+=)?[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/i, "$1***@");
+}
+
+/**
+ * The command line that continues this run: the one it was started with, plus `--resume`, with
+ * passwords masked (they are the user's to type again).
+ */
+export function resumeCommandOf(argv: readonly string[]): string {
+  const words = argv.slice(2).map(maskPassword);
+  if (!words.includes("--resume")) words.push("--resume");
+  return ["synter-infra", ...words].map(shellWord).join(" ");
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM stop the run through the signal it is given: lanes are cut,
+ * committed ranges stay checkpointed, and the error says how to resume. A second one stops at once.
+ */
+async function stoppableBySignals<T>(
+  log: (line: string) => void,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    log(`${signal}: stopping (send it again to stop at once)`);
+    controller.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 
 function printVerification(results: readonly TableVerification[], log: (l: string) => void): void {
@@ -188,29 +222,33 @@ export function registerDataCommands(program: Command): void {
         "an analytics table with more rows is copied in key-range segments of about this many rows, in parallel",
         String(DEFAULT_SEGMENT_ROWS),
       )
+      .option(
+        ACCEPT_SOURCE_TYPES_FLAG,
+        "copy although the source's column types differ from schema/'s legacy definitions (values a target cannot hold are rejected)",
+      )
       .option("--no-verify", "skip the verification at the end"),
   ).action(async (flags: MigrateFlags) => {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const pageSize = nonNegativeInteger("--page-size", flags.pageSize);
-    if (pageSize === 0) throw new UserError("--page-size must be at least 1", 2);
+    if (pageSize === 0) throw new UsageError("--page-size must be at least 1");
     const segmentRows = nonNegativeInteger("--segment-rows", flags.segmentRows);
-    if (segmentRows === 0) throw new UserError("--segment-rows must be at least 1", 2);
-    let result: MigrateResult;
-    try {
-      result = await migrate({
-        ...common(flags),
-        resume: flags.resume ?? false,
-        maxRejects: nonNegativeInteger("--max-rejects", flags.maxRejects),
-        pageSize,
-        segmentRows,
-        verify: flags.verify,
-        log,
-        onRange: crashHook(),
-      });
-    } catch (error) {
-      if (error instanceof MigrationError) throw new UserError(error.message, error.exitCode);
-      throw error;
-    }
+    if (segmentRows === 0) throw new UsageError("--segment-rows must be at least 1");
+    const options = {
+      ...common(flags),
+      resume: flags.resume ?? false,
+      maxRejects: nonNegativeInteger("--max-rejects", flags.maxRejects),
+      pageSize,
+      segmentRows,
+      verify: flags.verify,
+      acceptSourceTypes: flags.acceptSourceTypes ?? false,
+      log,
+      onRange: crashHook(),
+      resumeCommand: resumeCommandOf(process.argv),
+    };
+    // The data migration's failures are ToolErrors: main() maps their kinds to exit codes.
+    const result: MigrateResult = await stoppableBySignals(log, (signal) =>
+      migrate({ ...options, signal }),
+    );
     printVerification(result.verification, log);
     if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
@@ -219,7 +257,7 @@ export function registerDataCommands(program: Command): void {
       );
     }
     const bad = result.verification.filter((v) => !v.ok);
-    if (bad.length > 0) throw new UserError(bad.map(describeMismatch).join("\n"), EXIT_MISMATCH);
+    if (bad.length > 0) throw new VerificationMismatchError(bad);
   });
 
   addTargetOptions(
@@ -227,13 +265,7 @@ export function registerDataCommands(program: Command): void {
       .command("verify")
       .description("compare row counts and content checksums of source and targets"),
   ).action(async (flags: CommonFlags) => {
-    let results: TableVerification[];
-    try {
-      results = await verify(common(flags));
-    } catch (error) {
-      if (error instanceof MigrationError) throw new UserError(error.message, error.exitCode);
-      throw error;
-    }
+    const results: TableVerification[] = await verify(common(flags));
     if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else
       process.stdout.write(
@@ -249,6 +281,6 @@ export function registerDataCommands(program: Command): void {
         )}\n`,
       );
     const bad = results.filter((v) => !v.ok);
-    if (bad.length > 0) throw new UserError(bad.map(describeMismatch).join("\n"), EXIT_MISMATCH);
+    if (bad.length > 0) throw new VerificationMismatchError(bad);
   });
 }
