@@ -45,6 +45,12 @@ export interface PgColumnSpec {
   readonly allowedValues?: readonly string[];
   readonly description: string;
   readonly legacy?: LegacyColumn;
+  /**
+   * The column's previous name: `migrate generate` renames it (ALTER TABLE … RENAME COLUMN) instead
+   * of dropping it and adding an empty one. Renames are only ever declared, never guessed. Harmless
+   * once the rename is applied; remove it whenever convenient.
+   */
+  readonly renamedFrom?: string;
 }
 
 export class PgColumn<T extends PgBaseType, N extends boolean> {
@@ -84,6 +90,10 @@ export class PgColumn<T extends PgBaseType, N extends boolean> {
   }
   from(column: string, definition: string): PgColumn<T, N> {
     return this.with({ legacy: { column, definition } });
+  }
+  /** Declares the column's previous name, so `migrate generate` renames rather than drops it. */
+  renamedFrom(previousName: string): PgColumn<T, N> {
+    return this.with({ renamedFrom: previousName });
   }
 }
 
@@ -141,6 +151,11 @@ export interface PgTableOptions<C extends PgColumns> {
   }[];
   /** Keep this column at `now()` on every UPDATE, through the shared trigger function. */
   readonly touchOnUpdate?: Extract<keyof C, string>;
+  /**
+   * The table's previous name: `migrate generate` renames it (and its derived constraint, index
+   * and trigger names) instead of dropping it and creating an empty one. Never guessed.
+   */
+  readonly renamedFrom?: string;
 }
 
 /** The derived, fully named form of a table that migrations create and `verify` checks. */
@@ -193,6 +208,20 @@ export function pgTable<C extends PgColumns>(
   }
   if (options.touchOnUpdate && !columns[options.touchOnUpdate]) {
     problems.push(`touchOnUpdate column ${options.touchOnUpdate} does not exist`);
+  }
+  if (options.renamedFrom === name) problems.push(`renamedFrom names the table itself`);
+  // A previous name that is also a current column (or another column's previous name) would make
+  // the rename ambiguous: which column keeps the old one's values?
+  const previousNames = new Map<string, string>();
+  for (const [columnName, col] of entries) {
+    const previous = col.spec.renamedFrom;
+    if (previous === undefined) continue;
+    if (Object.hasOwn(columns, previous))
+      problems.push(`column ${columnName} is renamedFrom ${previous}, which is still a column`);
+    const other = previousNames.get(previous);
+    if (other !== undefined)
+      problems.push(`columns ${other} and ${columnName} are both renamedFrom ${previous}`);
+    previousNames.set(previous, columnName);
   }
   if (problems.length > 0)
     throw new Error(`invalid table ${name}:\n  - ${problems.join("\n  - ")}`);

@@ -7,6 +7,10 @@
  * levels (ALTER TABLE takes ACCESS EXCLUSIVE; CREATE INDEX blocks writes unless CONCURRENTLY; SET
  * NOT NULL scans the table unless a validated `CHECK (col IS NOT NULL)` proves it — Postgres 12+;
  * a FOREIGN KEY validates every row unless added NOT VALID and validated later).
+ *
+ * The same table drives `migrate generate` (src/migrate/generate): it writes the safe pattern of
+ * each rule, runs its own output through `analyseMigrations`, and marks what is left `destructive`
+ * in the file and on the terminal — so the generator and this lint cannot disagree.
  */
 import { bareIdentifier, splitTopLevelCommas } from "./sql-statements";
 
@@ -20,49 +24,68 @@ export type MigrationRiskId =
   | "foreign-key-without-not-valid"
   | "concurrently-in-transaction"
   | "no-down"
-  | "not-analysable";
+  | "not-analysable"
+  | "add-required-column";
 
 export interface MigrationRiskRule {
   readonly dataLoss: boolean;
+  /**
+   * Values can be lost or the statement can fail on existing rows, whatever pattern is used:
+   * `migrate generate` marks these statements destructive instead of avoiding them.
+   */
+  readonly destructive: boolean;
   readonly reason: string;
 }
 
 export const MIGRATION_RISK_RULES: Readonly<Record<MigrationRiskId, MigrationRiskRule>> = {
-  "drop-table": { dataLoss: true, reason: "drops a table and every row in it" },
-  "drop-column": { dataLoss: true, reason: "drops a column and its values" },
-  truncate: { dataLoss: true, reason: "deletes every row" },
+  "drop-table": { dataLoss: true, destructive: true, reason: "drops a table and every row in it" },
+  "drop-column": { dataLoss: true, destructive: true, reason: "drops a column and its values" },
+  truncate: { dataLoss: true, destructive: true, reason: "deletes every row" },
   "alter-column-type": {
     dataLoss: false,
+    destructive: true,
     reason:
       "changing a column type rewrites the table under an ACCESS EXCLUSIVE lock and can fail or lose precision on existing values",
   },
   "set-not-null-without-check": {
     dataLoss: false,
+    destructive: false,
     reason:
       "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock; first ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, then SET NOT NULL",
   },
   "index-not-concurrent": {
     dataLoss: false,
+    destructive: false,
     reason:
       "CREATE INDEX without CONCURRENTLY blocks writes to an existing table while it builds (use CONCURRENTLY and pgm.noTransaction())",
   },
   "foreign-key-without-not-valid": {
     dataLoss: false,
+    destructive: false,
     reason:
       "adding a FOREIGN KEY checks every existing row while holding locks on both tables; add it NOT VALID, then VALIDATE CONSTRAINT separately",
   },
   "concurrently-in-transaction": {
     dataLoss: false,
+    destructive: false,
     reason:
       "CONCURRENTLY cannot run inside a transaction block; the migration must call pgm.noTransaction()",
   },
   "no-down": {
     dataLoss: false,
+    destructive: false,
     reason: "the migration has no down: it cannot be rolled back with `migrate down`",
   },
   "not-analysable": {
     dataLoss: false,
+    destructive: false,
     reason: "the migration's SQL could not be rendered offline; review it by hand",
+  },
+  "add-required-column": {
+    dataLoss: false,
+    destructive: true,
+    reason:
+      "adding a NOT NULL column without a DEFAULT fails on a table that has rows; give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL",
   },
 };
 
@@ -218,6 +241,22 @@ function analyseAlterAction(
       risks.push(
         risk(file, "drop-column", { table, column: bareIdentifier(dropColumn[1]), statement }),
       );
+    return;
+  }
+  const addColumn = new RegExp(
+    String.raw`^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(${IDENT})\s+(.*)$`,
+    "i",
+  ).exec(action);
+  if (addColumn && !/^ADD\s+(?:CONSTRAINT|CHECK|FOREIGN|PRIMARY|UNIQUE|EXCLUDE)\b/i.test(action)) {
+    const definition = addColumn[2];
+    if (
+      existing &&
+      /\bNOT\s+NULL\b/i.test(definition) &&
+      !/\b(?:DEFAULT|GENERATED)\b/i.test(definition)
+    ) {
+      const column = bareIdentifier(addColumn[1]);
+      risks.push(risk(file, "add-required-column", { table, column, statement }));
+    }
     return;
   }
   const alterColumn = new RegExp(String.raw`^ALTER\s+(?:COLUMN\s+)?(${IDENT})\s+(.*)$`, "i").exec(

@@ -1,21 +1,28 @@
 /**
- * `synter-infra migrate up|down [N]|status|verify|create <name>`: the Postgres auth schema's
- * migrations (src/migrate). Exit codes: 0 ok, 1 user error (connection…), 2 bad arguments,
- * 3 a migration failed, 4 applied files disagree with the history, 5 verify found drift.
+ * `synter-infra migrate up|down [N]|status|verify|create <name>|generate <name>`: the Postgres auth
+ * schema's migrations (src/migrate). Failures exit by their kind (src/cli/exit-codes.ts): a failed
+ * migration by what failed, history problems `mismatch`, verify's differences `drift`, `down all`
+ * without `--yes` `refused`, Ctrl-C `interrupted` — after the running statement was cancelled on
+ * the server and the lock released.
  */
 import { Command, Option } from "commander";
 import { relative } from "node:path";
-import { UserError } from "../errors";
+import { createInterface } from "node:readline/promises";
+import { ConfirmationRefusedError, UsageError } from "../errors";
+import { EXIT_CODES } from "../exit-codes";
+import { registerGenerateCommand } from "./migrate-generate";
 import {
   DATABASE_URL_VARIABLE,
   DEFAULT_LOCK_TIMEOUT,
   DEFAULT_STATEMENT_TIMEOUT,
-  EXIT_DRIFT,
-  EXIT_HISTORY_MISMATCH,
   LOCK_TIMEOUT_VARIABLE,
+  MigrationHistoryError,
   STATEMENT_TIMEOUT_VARIABLE,
+  SchemaDriftError,
   createMigration,
   migrationStatus,
+  redactUrl,
+  resolveDatabaseUrl,
   runMigrations,
   verifySchema,
   type MigrationDirection,
@@ -29,6 +36,7 @@ interface RunFlags extends ConnectionFlags {
   lockTimeout?: string;
   statementTimeout?: string;
   json?: boolean;
+  yes?: boolean;
 }
 
 function withConnection(command: Command): Command {
@@ -52,28 +60,93 @@ function withTimeouts(command: Command): Command {
     );
 }
 
-function parseCount(value: string | undefined, direction: MigrationDirection): number | undefined {
+/**
+ * `N` is a whole number ≥ 1 or `all`. `0` is refused rather than read as "nothing": a run that
+ * does nothing would print "nothing to do" while migrations are pending.
+ */
+export function parseCount(
+  value: string | undefined,
+  direction: MigrationDirection,
+): number | undefined {
   if (value === undefined) return undefined;
   if (value === "all") return Infinity;
-  if (!/^\d+$/.test(value)) {
-    throw new UserError(`invalid count "${value}" for ${direction}: a whole number or "all"`, 2);
+  if (!/^\d+$/.test(value) || Number(value) === 0) {
+    throw new UsageError(
+      `invalid count "${value}" for ${direction}: a whole number ≥ 1, or "all" (migrate status lists what is pending)`,
+    );
   }
   return Number(value);
 }
 
 const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
 
+/**
+ * `down all` reverts every migration: every table and its data is dropped. It needs `--yes`, or
+ * the answer "yes" on a terminal.
+ */
+async function confirmRevertAll(flags: RunFlags): Promise<void> {
+  if (flags.yes) return;
+  const where = redactUrl(resolveDatabaseUrl(flags.databaseUrl));
+  const refusal = `refusing to revert every migration of ${where} without --yes: down all drops every table and its data; pass --yes, or revert N migrations`;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) throw new ConfirmationRefusedError(refusal);
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(
+      `down all reverts every migration of ${where}: every table and its data is dropped. Type yes to go on: `,
+    );
+    if (answer.trim() !== "yes") throw new ConfirmationRefusedError(refusal);
+  } finally {
+    prompt.close();
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) stops the run: the runner cancels the running statement on the server, rolls
+ * its migration back and releases the lock, then rejects with an `interrupted` error. A second
+ * signal exits at once.
+ */
+function stopOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      stderrLog(`${name}: cancelling the running statement on the server…`);
+      controller.abort();
+      return;
+    }
+    stderrLog(`error: ${name} again: exiting without waiting for the cancel`);
+    process.exit(EXIT_CODES.interrupted);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
 async function run(direction: MigrationDirection, countArg: string | undefined, flags: RunFlags) {
-  const result = await runMigrations({
-    databaseUrl: flags.databaseUrl,
-    direction,
-    count: parseCount(countArg, direction),
-    lockTimeout: flags.lockTimeout,
-    statementTimeout: flags.statementTimeout,
-    migrationsDir: flags.migrationsDir,
-    // With --json, stdout carries only the JSON; progress still goes to stderr.
-    log: stderrLog,
-  });
+  const count = parseCount(countArg, direction);
+  if (direction === "down" && count === Infinity) await confirmRevertAll(flags);
+  const stop = stopOnSignals();
+  let result;
+  try {
+    result = await runMigrations({
+      databaseUrl: flags.databaseUrl,
+      direction,
+      count,
+      lockTimeout: flags.lockTimeout,
+      statementTimeout: flags.statementTimeout,
+      migrationsDir: flags.migrationsDir,
+      // With --json, stdout carries only the JSON; progress still goes to stderr.
+      log: stderrLog,
+      signal: stop.signal,
+    });
+  } finally {
+    stop.dispose();
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
@@ -99,7 +172,8 @@ export function registerMigrateCommands(program: Command): void {
 
   withTimeouts(withConnection(migrate.command("down")))
     .description("revert the last N applied migrations (default 1)")
-    .argument("[N]", 'how many to revert (default: 1; "all" reverts everything)')
+    .argument("[N]", 'how many to revert (default: 1; "all" reverts everything and needs --yes)')
+    .option("--yes", "go ahead with down all without asking (it drops every table)")
     .option("--json", "print the result as JSON")
     .action((count: string | undefined, flags: RunFlags) => run("down", count ?? "1", flags));
 
@@ -123,12 +197,18 @@ export function registerMigrateCommands(program: Command): void {
         for (const p of status.problems) lines.push(`problem: ${p.message}`);
         process.stdout.write(`${lines.join("\n")}\n`);
       }
-      if (status.problems.length > 0) process.exitCode = EXIT_HISTORY_MISMATCH;
+      if (status.problems.length > 0) {
+        const count = status.problems.length;
+        throw new MigrationHistoryError(
+          `the migration files disagree with the applied history (${count} problem${count === 1 ? "" : "s"}, listed above); up and down refuse to run until the files are restored`,
+          status.problems,
+        );
+      }
     });
 
   withConnection(migrate.command("verify"))
     .description(
-      "compare the live database with schema/auth.ts (tables, columns, types, nullability, defaults, identity, constraints, indexes, triggers); exit 5 on drift",
+      "compare the live database with schema/auth.ts (tables, columns, types, nullability, defaults, identity, constraints, indexes, triggers and whether they are enabled, trigger functions and their bodies); exits with the drift code on a difference",
     )
     .option("--schema <name>", "Postgres schema to verify", "public")
     .option("--json", "print the differences as JSON")
@@ -143,7 +223,7 @@ export function registerMigrateCommands(program: Command): void {
           `schema ${result.schema} differs from schema/auth.ts (${result.differences.length}):\n${result.differences.map((d) => `  - ${d.message}`).join("\n")}\n`,
         );
       }
-      if (!result.ok) process.exitCode = EXIT_DRIFT;
+      if (!result.ok) throw new SchemaDriftError(result);
     });
 
   migrate
@@ -155,4 +235,6 @@ export function registerMigrateCommands(program: Command): void {
       const path = createMigration(name, { dir: flags.migrationsDir });
       process.stdout.write(`${relative(process.cwd(), path) || path}\n`);
     });
+
+  registerGenerateCommand(migrate);
 }
