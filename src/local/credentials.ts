@@ -3,8 +3,9 @@
  * the URLs stay the same between runs; `--reset` removes them with the data.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { AUTH_ROLE_KINDS, type AuthRoleKind } from "../../schema/roles";
+import { writeOwnerOnly } from "./env-file";
 
 export interface LocalCredentials {
   readonly postgres: Readonly<Record<AuthRoleKind, string>>;
@@ -16,6 +17,8 @@ const newPassword = () => randomBytes(24).toString("hex");
 
 export function loadOrCreateCredentials(path: string): LocalCredentials {
   if (existsSync(path)) {
+    // Owner-only on every run, not only when created (a copy or an old checkout may be 0644).
+    chmodSync(path, 0o600);
     const stored = JSON.parse(readFileSync(path, "utf8")) as Partial<LocalCredentials>;
     const postgres = stored.postgres;
     if (
@@ -30,6 +33,6 @@ export function loadOrCreateCredentials(path: string): LocalCredentials {
     postgres: { migrator: newPassword(), app: newPassword(), readonly: newPassword() },
     redis: newPassword(),
   };
-  writeFileSync(path, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
+  writeOwnerOnly(path, `${JSON.stringify(created, null, 2)}\n`);
   return created;
 }

@@ -22,6 +22,7 @@ import { startLocalPostgres, type LocalPostgres } from "./postgres-server";
 import {
   REDIS_INSTALL_HINT,
   findRedisServer,
+  localRedisUrl,
   startLocalRedis,
   type LocalRedis,
 } from "./redis-server";
@@ -55,7 +56,7 @@ export interface LocalEnvironmentOptions {
 export interface LocalEnvironment {
   readonly variables: LocalVariables;
   readonly envFile: string;
-  /** Role URLs beyond the app's, for tests and tools (never printed). */
+  /** Every role's URL, for tests and tools (the readonly one is neither printed nor written). */
   readonly roleUrls: Readonly<Record<AuthRoleKind, string>>;
   readonly redisRunning: boolean;
   /** Stops Redis, then Postgres; resolves when both have exited. Safe to call twice. */
@@ -177,12 +178,13 @@ export async function startLocalEnvironment(
           `redis: ready on 127.0.0.1:${redis.port} (maxmemory-policy ${redis.settings.maxmemoryPolicy}, ` +
             `appendonly ${redis.settings.appendonly}; data in ${shown(paths.redis)})`,
         );
-        redisUrl = `redis://:${credentials.redis}@127.0.0.1:${redis.port}`;
+        redisUrl = localRedisUrl(credentials.redis, redis.port);
       }
     }
 
     const variables: LocalVariables = {
       POSTGRES_URL: roleUrls.app,
+      MIGRATOR_POSTGRES_URL: roleUrls.migrator,
       ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
       BIGQUERY_PROJECT_ID: LOCAL_BIGQUERY.projectId,
       BIGQUERY_DATASET: LOCAL_BIGQUERY.dataset,

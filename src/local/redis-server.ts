@@ -31,6 +31,14 @@ export interface LocalRedis {
 }
 
 /** The `redis-server` binary, or undefined when it is not installed. */
+/**
+ * The URL clients connect with. The user is named (`default`, the one `requirepass` sets):
+ * redis-cli 7.0 rejects the empty-user form `redis://:<password>@`, which ioredis accepts.
+ */
+export function localRedisUrl(password: string, port: number): string {
+  return `redis://default:${password}@127.0.0.1:${port}`;
+}
+
 export function findRedisServer(): string | undefined {
   return findExecutable("redis-server");
 }

@@ -45,3 +45,41 @@ describe("data commands: argument errors", () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+describe("data commands: help", () => {
+  /** The help's option lines joined back into one line per option (commander wraps at 80). */
+  function helpOptions(command: string): Record<string, string> {
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, "bin", "synter-infra.js"), "data", command, "--help"],
+      { cwd: ROOT, encoding: "utf8", timeout: 30_000 },
+    );
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    const options: Record<string, string> = {};
+    let current = "";
+    for (const line of run.stdout.split("Options:\n")[1]!.split("\n")) {
+      const start = /^ {2}(-[^ ]*(?: <[^>]+>)?) {2,}(.*)$/.exec(line);
+      if (start) options[(current = start[1]!.split(" ")[0]!)] = start[2]!;
+      else if (line.trim() !== "") options[current] += ` ${line.trim()}`;
+    }
+    return options;
+  }
+
+  test("data verify describes what its own options do, not migrate's", () => {
+    const verify = helpOptions("verify");
+    expect(verify).toMatchObject({
+      "--out":
+        "compare with the analytics load files `data migrate --out` wrote here instead of BigQuery",
+      "--state-dir":
+        "where `data migrate` kept its reject file: rejected rows are left out of the comparison (default: --out, else .synter-data-migration)",
+      "--gcs-bucket":
+        "not used by verify (it queries BigQuery directly); accepted so migrate's flags work",
+    });
+    expect(Object.keys(verify)).not.toContain("--resume");
+    const migrate = helpOptions("migrate");
+    expect(migrate).toMatchObject({
+      "--out": "write the analytics load files here instead of loading BigQuery (no GCP)",
+      "--state-dir": "checkpoint and reject files (default: --out, else .synter-data-migration)",
+    });
+  });
+});

@@ -89,6 +89,9 @@ describe("convertValue", () => {
     ["DATETIME(6)", "0000-00-00 00:00:00", "invalid datetime"],
     ["DATETIME(6)", "2023-02-29 00:00:00", "invalid datetime"],
     ["DATE", "2024-00-10", "invalid date"],
+    // Century rule: 1900 is not a leap year, so Postgres would fail the COPY on this row.
+    ["DATE", "1900-02-29", "invalid date"],
+    ["DATETIME(6)", "1900-02-29 12:00:00.000000", "invalid datetime"],
     ["ENUM('admin','analyst','viewer')", "", "value is not one of 'admin', 'analyst', 'viewer'"],
     ["BOOLEAN", "2", "boolean (TINYINT) value other than 0 or 1"],
     ["DECIMAL(18,6)", "1.5", "not a decimal with scale 6"],
@@ -105,6 +108,14 @@ describe("convertValue", () => {
     expect(error).toBeInstanceOf(RejectedValue);
     expect((error as RejectedValue).reason).toBe(reason);
     expect((error as RejectedValue).raw).toBe(raw);
+  });
+
+  test("29 February is kept in a leap year, including a century divisible by 400", () => {
+    expect(convertValue(column("DATE"), "2000-02-29")).toBe("2000-02-29");
+    expect(convertValue(column("DATETIME"), "2000-02-29 00:00:00")).toBe(
+      "2000-02-29 00:00:00.000000",
+    );
+    expect(convertValue(column("DATE"), "2024-02-29")).toBe("2024-02-29");
   });
 
   test("NULL in a NOT NULL column is rejected; elsewhere kept", () => {

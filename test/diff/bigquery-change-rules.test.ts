@@ -65,6 +65,15 @@ const cases: [string, Edit, BigQueryRuleId, ChangeEffect, boolean, string[]][] =
     ["utm"],
   ],
   [
+    // REPEATED is not REQUIRED: existing rows get an empty array, so the provider adds it in place.
+    "add REPEATED column",
+    withFields((f) => [...f, { name: "tags", type: "STRING", mode: "REPEATED" }]),
+    "column-added-nullable",
+    "in-place",
+    false,
+    ["tags"],
+  ],
+  [
     "add REQUIRED column",
     withFields((f) => [...f, { name: "utm", type: "STRING", mode: "REQUIRED" }]),
     "column-added-required",
@@ -131,6 +140,15 @@ const cases: [string, Edit, BigQueryRuleId, ChangeEffect, boolean, string[]][] =
     "replace",
     true,
     ["user_id"],
+  ],
+  [
+    // Only REQUIRED→NULLABLE is a relaxation (bigQueryTableModeIsForceNew); →REPEATED re-creates.
+    "REQUIRED → REPEATED",
+    withFields((f) => f.map((c) => (c.name === "ts" ? { ...c, mode: "REPEATED" } : c))),
+    "column-mode-tightened",
+    "replace",
+    true,
+    ["ts"],
   ],
   [
     "REQUIRED → NULLABLE",

@@ -119,12 +119,16 @@ describe("synter-infra local", () => {
       expect(lines).toContain(
         `  POSTGRES_URL=postgresql://synter_app:****@127.0.0.1:${pgPort}/synter?sslmode=disable`,
       );
-      expect(lines).toContain(`  REDIS_URL=redis://:****@127.0.0.1:${redisPort}`);
+      expect(lines).toContain(
+        `  MIGRATOR_POSTGRES_URL=postgresql://synter_migrator:****@127.0.0.1:${pgPort}/synter?sslmode=disable`,
+      );
+      expect(lines).toContain(`  REDIS_URL=redis://default:****@127.0.0.1:${redisPort}`);
       expect(lines).toContain("stopped (--once)");
 
       const env = envFile(dir);
       expect(Object.keys(env)).toEqual([
         "POSTGRES_URL",
+        "MIGRATOR_POSTGRES_URL",
         "REDIS_URL",
         "BIGQUERY_PROJECT_ID",
         "BIGQUERY_DATASET",
@@ -134,8 +138,13 @@ describe("synter-infra local", () => {
           `^postgresql://synter_app:[0-9a-f]{48}@127\\.0\\.0\\.1:${pgPort}/synter\\?sslmode=disable$`,
         ),
       );
+      expect(env.MIGRATOR_POSTGRES_URL).toMatch(
+        new RegExp(
+          `^postgresql://synter_migrator:[0-9a-f]{48}@127\\.0\\.0\\.1:${pgPort}/synter\\?sslmode=disable$`,
+        ),
+      );
       expect(env.REDIS_URL).toMatch(
-        new RegExp(`^redis://:[0-9a-f]{48}@127\\.0\\.0\\.1:${redisPort}$`),
+        new RegExp(`^redis://default:[0-9a-f]{48}@127\\.0\\.0\\.1:${redisPort}$`),
       );
       expect(env).toMatchObject({
         BIGQUERY_PROJECT_ID: "synter-local",
@@ -145,9 +154,16 @@ describe("synter-infra local", () => {
       expect(statSync(join(dir, ".env.local")).mode & 0o777).toBe(0o600);
       expect(first.stdout).not.toContain(env.POSTGRES_URL.split(":")[2].split("@")[0]);
 
+      expect(statSync(join(dir, ".local", "credentials.json")).mode & 0o777).toBe(0o600);
+
       // Second run: same data dir, nothing new to apply or load; the app URL still works after it.
+      // Files loosened meanwhile (a copy, an old checkout) are owner-only again after the run.
+      chmodSync(join(dir, ".env.local"), 0o644);
+      chmodSync(join(dir, ".local", "credentials.json"), 0o644);
       const second = runLocal(["--once", ...portArgs()]);
       expect([second.status, second.stderr]).toEqual([0, ""]);
+      expect(statSync(join(dir, ".env.local")).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, ".local", "credentials.json")).mode & 0o777).toBe(0o600);
       expect(second.stdout).toContain("postgres: ready\n");
       expect(second.stdout).toContain("migrations: up to date\n");
       expect(second.stdout).toContain("sample data: already loaded\n");
@@ -180,6 +196,7 @@ describe("synter-infra local", () => {
     );
     expect(Object.keys(envFile(dir))).toEqual([
       "POSTGRES_URL",
+      "MIGRATOR_POSTGRES_URL",
       "BIGQUERY_PROJECT_ID",
       "BIGQUERY_DATASET",
     ]);
@@ -207,6 +224,13 @@ describe("synter-infra local", () => {
       );
       expect(rows).toEqual([{ email: "Bob.Builder@Example.com" }]);
       await client.end();
+      // The migrator's URL is the one migrations run with: nothing is pending after the start.
+      const status = spawnSync(
+        process.execPath,
+        [cli, "migrate", "status", "--database-url", envFile(dir).MIGRATOR_POSTGRES_URL],
+        { cwd: repo, encoding: "utf8", timeout: 60_000 },
+      );
+      expect([status.status, status.stderr]).toEqual([0, ""]);
       child.kill("SIGINT");
       expect(await exited).toBe(0);
       expect(stdout).toContain("SIGINT: stopping Redis and Postgres\nstopped\n");

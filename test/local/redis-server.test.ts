@@ -2,6 +2,7 @@
  * The local Redis on the real `redis-server`: the queue settings BullMQ needs, a password that
  * never appears on the command line, and a clean stop.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,10 +10,12 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import {
   findRedisServer,
+  localRedisUrl,
   renderRedisConfig,
   startLocalRedis,
   type LocalRedis,
 } from "../../src/local/redis-server";
+import { findExecutable } from "../../src/local/executables";
 import { freePort } from "../support/embedded-postgres";
 import { describeWithBinaries } from "../support/servers";
 
@@ -80,6 +83,27 @@ describeWithBinaries(["redis-server"])("local redis-server", () => {
     expect(await client.set("k", "v")).toBe("OK");
     await client.quit();
   });
+
+  it("gives a URL both redis-cli and ioredis accept", async () => {
+    const url = localRedisUrl(password, redis!.port);
+    expect(url).toBe(`redis://default:${password}@127.0.0.1:${redis!.port}`);
+    const client = new Redis(url, { lazyConnect: true });
+    await client.connect();
+    expect(await client.ping()).toBe("PONG");
+    await client.quit();
+  });
+
+  (findExecutable("redis-cli") ? it : it.skip)(
+    "redis-cli authenticates with the URL (7.0 rejects the empty-user form)",
+    () => {
+      const ping = spawnSync(
+        findExecutable("redis-cli")!,
+        ["--no-auth-warning", "-u", localRedisUrl(password, redis!.port), "PING"],
+        { encoding: "utf8", timeout: 10_000 },
+      );
+      expect([ping.status, ping.stdout, ping.stderr]).toEqual([0, "PONG\n", ""]);
+    },
+  );
 
   it("stops cleanly, leaving the append-only file behind", async () => {
     const pid = redis!.pid;

@@ -814,6 +814,15 @@ describe("RailwayVariablesProvider", () => {
       deleteBeforeReplace: false,
     });
 
+    // skipDeploys alone is a change (in place): it decides whether the next upsert redeploys.
+    expect(await provider.diff(created.id, created.outs, { ...inputs, skipDeploys: true })).toEqual(
+      {
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      },
+    );
+
     const next = {
       ...inputs,
       variables: { POSTGRES_URL: "postgres://a", BIGQUERY_DATASET: "synter_analytics" },

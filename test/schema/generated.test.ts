@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -109,6 +110,28 @@ describe("schema export", () => {
       ).toContain("FROM `acme-data.ds_1.conversions` AS c");
     } finally {
       write.mockRestore();
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("npm run schema:export works without arguments, into build/schema-export/", () => {
+    const out = join(repositoryRoot, "build", "schema-export");
+    rmSync(out, { recursive: true, force: true });
+    try {
+      const run = spawnSync("npm", ["run", "--silent", "schema:export"], {
+        cwd: repositoryRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      const files = schemaExportFiles({ project: "synter-dev", dataset: "synter_analytics" });
+      expect([run.status, run.stderr]).toEqual([0, ""]);
+      expect(run.stdout).toBe(
+        files.map((file) => `wrote ${join("build/schema-export", file.path)}\n`).join(""),
+      );
+      for (const file of files) {
+        expect(readFileSync(join(out, file.path), "utf8")).toBe(file.content);
+      }
+    } finally {
       rmSync(out, { recursive: true, force: true });
     }
   });

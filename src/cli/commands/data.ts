@@ -84,28 +84,42 @@ function common(flags: CommonFlags) {
   };
 }
 
-function addTargetOptions(command: Command): Command {
+/** The options whose meaning differs between copying (`migrate`) and checking (`verify`). */
+interface TargetOptionHelp {
+  readonly postgres: string;
+  readonly gcsBucket: string;
+  readonly out: string;
+  readonly stateDir: string;
+}
+
+const MIGRATE_HELP: TargetOptionHelp = {
+  postgres: "Postgres URL of the migrated schema (auth tables)",
+  gcsBucket: "stage load files in this Cloud Storage bucket (default: upload with the load job)",
+  out: "write the analytics load files here instead of loading BigQuery (no GCP)",
+  stateDir: `checkpoint and reject files (default: --out, else ${DEFAULT_STATE_DIR})`,
+};
+
+// verify writes nothing: its --out and --state-dir name what an earlier `data migrate` wrote.
+const VERIFY_HELP: TargetOptionHelp = {
+  postgres: "Postgres URL of the migrated schema (auth tables) to compare with the source",
+  gcsBucket: "not used by verify (it queries BigQuery directly); accepted so migrate's flags work",
+  out: "compare with the analytics load files `data migrate --out` wrote here instead of BigQuery",
+  stateDir: `where \`data migrate\` kept its reject file: rejected rows are left out of the comparison (default: --out, else ${DEFAULT_STATE_DIR})`,
+};
+
+function addTargetOptions(command: Command, help: TargetOptionHelp): Command {
   return command
     .requiredOption(
       "--source <url>",
       "legacy SingleStore/MySQL URL, mysql://user:password@host:port/database",
     )
-    .option("--postgres <url>", "Postgres URL of the migrated schema (auth tables)")
+    .option("--postgres <url>", help.postgres)
     .option("--bigquery-project <project>", "GCP project of the analytics dataset")
     .option("--bigquery-dataset <dataset>", "BigQuery dataset of the analytics tables")
     .option("--bigquery-location <location>", "BigQuery location of the dataset, e.g. US")
-    .option(
-      "--gcs-bucket <bucket>",
-      "stage load files in this Cloud Storage bucket (default: upload with the load job)",
-    )
-    .option(
-      "--out <dir>",
-      "write the analytics load files here instead of loading BigQuery (no GCP)",
-    )
-    .option(
-      "--state-dir <dir>",
-      `checkpoint and reject files (default: --out, else ${DEFAULT_STATE_DIR})`,
-    )
+    .option("--gcs-bucket <bucket>", help.gcsBucket)
+    .option("--out <dir>", help.out)
+    .option("--state-dir <dir>", help.stateDir)
     .option("--tables <names>", "comma-separated subset of tables (default: all ten legacy tables)")
     .option(
       "--workers <n>",
@@ -227,6 +241,7 @@ export function registerDataCommands(program: Command): void {
         "copy although the source's column types differ from schema/'s legacy definitions (values a target cannot hold are rejected)",
       )
       .option("--no-verify", "skip the verification at the end"),
+    MIGRATE_HELP,
   ).action(async (flags: MigrateFlags) => {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const pageSize = nonNegativeInteger("--page-size", flags.pageSize);
@@ -263,7 +278,10 @@ export function registerDataCommands(program: Command): void {
   addTargetOptions(
     data
       .command("verify")
-      .description("compare row counts and content checksums of source and targets"),
+      .description(
+        "compare row counts and content checksums of source and targets, naming the key ranges that differ",
+      ),
+    VERIFY_HELP,
   ).action(async (flags: CommonFlags) => {
     const results: TableVerification[] = await verify(common(flags));
     if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
