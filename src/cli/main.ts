@@ -68,6 +68,11 @@ export function buildProgram(argv: readonly string[]): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `synter-infra … | head`: the reader went away, which is how a pipe ends, not a failure.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   let program: Command | undefined;
   try {
     program = buildProgram(argv);
