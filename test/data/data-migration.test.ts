@@ -13,7 +13,6 @@ import { Client } from "pg";
 import { analyticsTableCatalog } from "../../src/zetasql/catalog";
 import { ZetaSql } from "../../src/zetasql/analyzer";
 import type { ValueProto } from "../../src/zetasql/proto-types";
-import { encodeNumeric, parseDate, parseTimestamp } from "../../src/zetasql/values";
 import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { bigQueryChecksumSql } from "../../src/data/checksum";
 import { connectSource } from "../../src/data/source";
@@ -26,6 +25,7 @@ import { startMariaDb, type MariaDb } from "../support/mariadb";
 import { describeWithBinaries } from "../support/servers";
 import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
 import { createAuthSchema } from "./target-schema";
+import { zetaSqlCellsOfLines } from "../support/zetasql-load-rows";
 
 const ROOT = join(__dirname, "..", "..");
 const PAGE_SIZE = "7";
@@ -170,57 +170,9 @@ function dumpFiles(dir: string): Record<string, string[]> {
   return Object.fromEntries(analytics.map((t) => [t.name, fileLines(dir, t.name)]));
 }
 
-/** Load-file rows as ZetaSQL cells: exact (NUMERIC scaled bytes, TIMESTAMP seconds+nanos, JSON text). */
+/** Load-file rows as ZetaSQL cells, exactly (see test/support/zetasql-load-rows.ts). */
 function zetaSqlCells(dir: string, table: MigrationTable): ValueProto[][] {
-  const catalogColumns = analyticsTableCatalog({ project: "p", dataset: "d" }).tables.find(
-    (t) => t.name === `p.d.${table.name}`,
-  )!.columns;
-  return fileLines(dir, table.name).map((line) => {
-    const object = JSON.parse(line) as Record<string, unknown>;
-    const rawJson = new Map<string, string>();
-    for (const c of table.columns.filter((x) => x.value.kind === "json")) {
-      // The exact JSON text of the member (JSON.parse would round numbers through a double).
-      rawJson.set(c.name, jsonMemberText(line, c.name));
-    }
-    return catalogColumns.map((col) => {
-      const v = object[col.name];
-      if (v === null || v === undefined) return {};
-      switch (col.type) {
-        case "INTEGER":
-          return { int64Value: v as string };
-        case "NUMERIC":
-          return { numericValue: encodeNumeric(v as string) };
-        case "TIMESTAMP":
-          return { timestampValue: parseTimestamp(v as string) };
-        case "DATE":
-          return { dateValue: parseDate(v as string) };
-        case "BOOLEAN":
-          return { boolValue: v as boolean };
-        case "JSON":
-          return { jsonValue: rawJson.get(col.name)! };
-        default:
-          return { stringValue: v as string };
-      }
-    });
-  });
-}
-
-function jsonMemberText(line: string, name: string): string {
-  const marker = `${JSON.stringify(name)}:`;
-  let i = line.indexOf(marker) + marker.length;
-  const start = i;
-  let depth = 0;
-  for (; i < line.length; i++) {
-    const c = line[i];
-    if (c === '"') {
-      for (i++; line[i] !== '"'; i++) if (line[i] === "\\") i++;
-    } else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") {
-      if (depth === 0) break;
-      depth--;
-    } else if (c === "," && depth === 0) break;
-  }
-  return line.slice(start, i);
+  return zetaSqlCellsOfLines(fileLines(dir, table.name), table, { project: "p", dataset: "d" });
 }
 
 describeWithBinaries(["mariadbd"])(
