@@ -125,28 +125,22 @@ export async function runUnderMockRuntime<T>(options: MockRunOptions<T>): Promis
   const failures: string[] = [];
   await installMocks(options);
   const monitor = resourceMonitor() as MonitorLike;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (request, callback) => {
-    const urn = urnFor(
+  const urnOf = (request: RegisterRequest | ReadRequest) =>
+    urnFor(
       options.project,
       options.stack,
       request.getParent(),
       request.getType(),
       request.getName(),
     );
-    registrations.push({ kind: "register", urn, request });
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    registrations.push({ kind: "register", urn: urnOf(request), request });
     return register(request, callback);
   };
   const read = monitor.readResource.bind(monitor);
   monitor.readResource = (request, callback) => {
-    const urn = urnFor(
-      options.project,
-      options.stack,
-      request.getParent(),
-      request.getType(),
-      request.getName(),
-    );
-    registrations.push({ kind: "read", urn, request });
+    registrations.push({ kind: "read", urn: urnOf(request), request });
     return read(request, callback);
   };
   const onRejection = (reason: unknown): void => {
