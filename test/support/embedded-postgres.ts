@@ -11,10 +11,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { Client } from "pg";
+import { freePort } from "../../src/rehearse/process-group";
 
 export interface EmbeddedPostgresBinaries {
   readonly initdb: string;
@@ -71,21 +71,8 @@ function runAsIds(): RunAs {
   return { uid: id("-u"), gid: id("-g") };
 }
 
-/** A port the OS says is free right now (a race is possible; `start` retries on bind failure). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not read the port of a probe socket"));
-      });
-    });
-  });
-}
+// A port the OS says is free right now: the rehearsal runtime's helper (callers retry on a bind failure).
+export { freePort } from "../../src/rehearse/process-group";
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
