@@ -7,19 +7,25 @@
  * 1. starts a throwaway MariaDB and embedded Postgres 15;
  * 2. generates the ten legacy tables: `--events` events (default 1,000,000) and the other tables in
  *    proportion, inside MariaDB (its SEQUENCE engine, so generation is fast);
- * 3. runs `synter-infra data migrate` (auth tables → Postgres by COPY, analytics tables → gzip NDJSON
- *    load files, verification included) and records wall time and peak RSS of that process;
- * 4. lets Postgres finish what our run left in the background (VACUUM ANALYZE, CHECKPOINT), then
- *    runs pgloader (all ten tables → another Postgres database; it creates its own tables);
- * 5. prints rows/s of both, the ratio, and this tool's peak memory.
+ * 3. measures the read floor: the mysql client reading all ten tables into /dev/null, in parallel
+ *    (this also warms MariaDB's buffer pool for every run after it);
+ * 4. equal work, auth: `data migrate --tables <the five auth tables>` into Postgres, pgloader on the
+ *    same five tables, and a plain `mysql --batch | psql \copy` per table in foreign-key order;
+ * 5. equal work, analytics: `data migrate --tables <the five analytics tables> --out` (gzip NDJSON
+ *    load files) against the floor, `mysql --batch --quick | gzip -1`, five tables in parallel;
+ * 6. the whole run (all ten tables, verification included) against pgloader on all ten tables;
+ * 7. prints a table of the split, peak RSS of every run of this tool and, last, one JSON line.
+ * Between runs Postgres finishes what the previous one left in the background (VACUUM ANALYZE,
+ * CHECKPOINT), outside every timing.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnection, type Connection } from "mysql2/promise";
 import { Client } from "pg";
-import { migrationTables, renderLegacyDdl } from "../../src/data/table-plan";
+import { migrationTables, renderLegacyDdl, type MigrationTable } from "../../src/data/table-plan";
+import { findBinary } from "../../test/support/servers";
 import { startEmbeddedPostgres } from "../../test/support/embedded-postgres";
 import { startMariaDb } from "../../test/support/mariadb";
 import { createAuthSchema } from "../../test/data/target-schema";
@@ -189,10 +195,142 @@ async function countRows(url: string, schema: string): Promise<Record<string, nu
   }
 }
 
+interface SynterRun {
+  readonly seconds: number;
+  readonly peakRssMb: number;
+}
+
+/** One `synter-infra data migrate` process, timed, with its peak RSS (main thread and workers). */
+async function runSynter(work: string, label: string, args: readonly string[]): Promise<SynterRun> {
+  const rssFile = join(work, `maxrss-${label}`);
+  const cli = process.env.SYNTER_BENCH_CLI ?? join(ROOT, "bin", "synter-infra.js");
+  const extra = process.env.SYNTER_BENCH_MIGRATE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const tool = await run(
+    process.execPath,
+    [
+      ...(process.env.SYNTER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      "--require",
+      join(__dirname, "report-max-rss.js"),
+      cli,
+      "data",
+      "migrate",
+      ...args,
+      ...extra,
+    ],
+    { SYNTER_MAXRSS_FILE: rssFile },
+  );
+  if (tool.code !== 0)
+    throw new Error(
+      `synter-infra data migrate (${label}) failed (${tool.code}):\n${tool.stderr.slice(-4000)}`,
+    );
+  const tables = args.includes("--tables")
+    ? args[args.indexOf("--tables") + 1].split(",").length
+    : 10;
+  const verified = (tool.stderr.match(/^verify .*: ok/gm) ?? []).length;
+  if (verified !== tables && !extra.includes("--no-verify"))
+    throw new Error(`expected ${tables} verified tables (${label}):\n${tool.stderr.slice(-4000)}`);
+  const peakRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
+  process.stderr.write(
+    `synter-infra data migrate (${label}): ${tool.seconds.toFixed(1)} s, peak RSS ${peakRssMb.toFixed(0)} MB\n`,
+  );
+  if (label === "whole") {
+    // The tool's own summary: per-table times, copy vs verification.
+    const summaryStart = tool.stderr.indexOf("table ");
+    if (summaryStart >= 0)
+      process.stderr.write(tool.stderr.slice(summaryStart).replace(/^verify .*\n/gm, ""));
+  }
+  return { seconds: tool.seconds, peakRssMb };
+}
+
+/**
+ * pgloader from the legacy database into `target` (it creates its own tables), only `tables` when
+ * given. pgloader copies MariaDB's `DEFAULT current_timestamp(6)` as a quoted literal, which
+ * Postgres rejects (the whole run then fails, yet pgloader exits 0): drop those defaults by a CAST
+ * rule. Its default batches exhaust SBCL's heap on a million rows of this width ("Heap exhausted
+ * during garbage collection"): smaller prefetch and batches keep it alive.
+ */
+async function runPgloader(
+  work: string,
+  source: string,
+  target: string,
+  label: string,
+  tables?: readonly string[],
+): Promise<number> {
+  const loadFile = join(work, `pgloader-${label}.load`);
+  const only = tables
+    ? `\n INCLUDING ONLY TABLE NAMES MATCHING ${tables.map((t) => `'${t}'`).join(", ")}`
+    : "";
+  writeFileSync(
+    loadFile,
+    `LOAD DATABASE FROM ${source} INTO ${target}
+ WITH include drop, create tables, create indexes, reset sequences, foreign keys,
+      workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 10000
+ CAST type datetime to timestamptz drop default using zero-dates-to-null${only};\n`,
+  );
+  const loader = await run("pgloader", ["--no-ssl-cert-verification", loadFile]);
+  if (loader.code !== 0)
+    throw new Error(`pgloader (${label}) failed (${loader.code}):\n${loader.stderr.slice(-4000)}`);
+  if (process.env.SYNTER_BENCH_DEBUG) process.stderr.write(loader.stderr);
+  process.stderr.write(`pgloader (${label}): ${loader.seconds.toFixed(1)} s\n`);
+  return loader.seconds;
+}
+
+/** The mysql client's arguments for the benchmark's source (password through MYSQL_PWD). */
+function mysqlClient(port: number, sql: string): string {
+  return `mysql --batch --quick --skip-column-names -h 127.0.0.1 -P ${port} -u bench legacy -e ${shellQuote(sql)}`;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Shell pipelines started together; the wall time until the last one ends. */
+async function runPipelines(pipelines: readonly string[], label: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const runs = await Promise.all(
+    pipelines.map((p) => run("bash", ["-o", "pipefail", "-c", p], { MYSQL_PWD: "bench" })),
+  );
+  const failed = runs.find((r) => r.code !== 0);
+  if (failed) throw new Error(`${label} failed (${failed.code}):\n${failed.stderr.slice(-4000)}`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stderr.write(`${label}: ${seconds.toFixed(1)} s\n`);
+  return seconds;
+}
+
+function selectList(table: MigrationTable): string {
+  return table.columns.map((c) => `\`${c.legacy.column}\``).join(", ");
+}
+
+async function expectRows(
+  url: string,
+  schema: string,
+  tables: readonly string[],
+  counts: Record<string, number>,
+  who: string,
+): Promise<void> {
+  const loaded = await countRows(url, schema);
+  for (const table of tables) {
+    if (loaded[table] !== counts[table])
+      throw new Error(`${who} moved ${loaded[table] ?? 0} of ${counts[table]} ${table} rows`);
+  }
+}
+
+const rate = (rows: number, seconds: number) => Math.round(rows / seconds);
+const ratio = (reference: number, ours: number) => Number((reference / ours).toFixed(3));
+
 async function main(): Promise<void> {
   const events = argument("events", 1_000_000);
   const counts = proportions(events);
   const totalRows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const tables = migrationTables();
+  const auth = tables.filter((t) => t.target === "postgres");
+  const analytics = tables.filter((t) => t.target === "bigquery");
+  const rowsOf = (list: readonly MigrationTable[]) =>
+    list.reduce((sum, t) => sum + counts[t.legacyTable], 0);
+  for (const binary of ["pgloader", "mysql", "psql", "gzip"]) {
+    if (!findBinary(binary))
+      throw new Error(`the benchmark needs ${binary} (see .ci/run for the Debian packages)`);
+  }
   const work = mkdtempSync(join(tmpdir(), "synter-bench-"));
   const [maria, pg] = await Promise.all([startMariaDb(), startEmbeddedPostgres()]);
   try {
@@ -202,7 +340,7 @@ async function main(): Promise<void> {
     );
     await admin.query("USE legacy");
     const started = Date.now();
-    for (const table of migrationTables()) await admin.query(renderLegacyDdl(table));
+    for (const table of tables) await admin.query(renderLegacyDdl(table));
     for (const [table, sql] of Object.entries(generators(counts))) {
       await admin.query(sql);
       process.stderr.write(`generated ${table}: ${counts[table]} rows\n`);
@@ -213,91 +351,177 @@ async function main(): Promise<void> {
       `generated ${totalRows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
         `(then ${settled.toFixed(1)} s for InnoDB to flush and purge)\n`,
     );
-
     const source = `mysql://bench:bench@127.0.0.1:${maria.port}/legacy`;
+
+    // The read floor first: it also warms MariaDB's buffer pool, so every run after it reads
+    // from memory alike.
+    const readFloor = await runPipelines(
+      tables.map(
+        (t) =>
+          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} > /dev/null`,
+      ),
+      "read floor (mysql --batch > /dev/null, ten tables in parallel)",
+    );
+
+    // Equal work, auth: the five Postgres tables by this tool, by pgloader, by a plain COPY.
+    const authNames = auth.map((t) => t.name);
+    const oursAuth = await pg.createDatabase("synter_auth");
+    await createAuthSchema(oursAuth);
+    const synterAuth = await runSynter(work, "auth", [
+      "--source",
+      source,
+      "--postgres",
+      oursAuth,
+      "--tables",
+      authNames.join(","),
+      "--state-dir",
+      join(work, "state-auth"),
+    ]);
+    await expectRows(oursAuth, "public", authNames, counts, "synter-infra (auth)");
+    await settlePostgres(oursAuth);
+    const theirsAuth = await pg.createDatabase("pgloader_auth");
+    const pgloaderAuth = await runPgloader(
+      work,
+      source,
+      theirsAuth,
+      "auth",
+      auth.map((t) => t.legacyTable),
+    );
+    await expectRows(
+      theirsAuth,
+      "legacy",
+      auth.map((t) => t.legacyTable),
+      counts,
+      "pgloader (auth)",
+    );
+    await settlePostgres(theirsAuth);
+    const copyAuth = await pg.createDatabase("copy_auth");
+    await createAuthSchema(copyAuth);
+    const copyStarted = process.hrtime.bigint();
+    for (const t of auth) {
+      // mysql --batch escapes tab, newline and backslash as COPY's text format does; NULL is `NULL`.
+      const columns = t.columns.map((c) => `"${c.name}"`).join(", ");
+      await runPipelines(
+        [
+          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | ` +
+            `psql -q -v ON_ERROR_STOP=1 ${shellQuote(copyAuth)} -c ${shellQuote(`\\copy "${t.name}" (${columns}) FROM STDIN WITH (NULL 'NULL')`)}`,
+        ],
+        `plain COPY ${t.name}`,
+      );
+    }
+    const plainCopyAuth = Number(process.hrtime.bigint() - copyStarted) / 1e9;
+    await expectRows(copyAuth, "public", authNames, counts, "mysql | psql COPY (auth)");
+    await settlePostgres(copyAuth);
+
+    // Equal work, analytics: the five BigQuery tables into gzip files, by this tool and by the
+    // floor: the mysql client's tab-separated rows through gzip -1, all five at once.
+    const analyticsNames = analytics.map((t) => t.name);
+    const synterAnalytics = await runSynter(work, "analytics", [
+      "--source",
+      source,
+      "--out",
+      join(work, "out-analytics"),
+      "--tables",
+      analyticsNames.join(","),
+    ]);
+    const floorDir = join(work, "floor");
+    mkdirSync(floorDir);
+    const gzipFloor = await runPipelines(
+      analytics.map(
+        (t) =>
+          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | gzip -1 > ${join(floorDir, `${t.name}.tsv.gz`)}`,
+      ),
+      "analytics floor (mysql --batch | gzip -1, five tables in parallel)",
+    );
+
+    // The whole run against pgloader, as before the split.
     const ours = await pg.createDatabase("synter");
     await createAuthSchema(ours);
-    const theirs = await pg.createDatabase("pgloader");
-    const rssFile = join(work, "maxrss");
-    const cli = process.env.SYNTER_BENCH_CLI ?? join(ROOT, "bin", "synter-infra.js");
-    const tool = await run(
-      process.execPath,
-      [
-        ...(process.env.SYNTER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
-        "--require",
-        join(__dirname, "report-max-rss.js"),
-        cli,
-        "data",
-        "migrate",
-        "--source",
-        source,
-        "--postgres",
-        ours,
-        "--out",
-        join(work, "out"),
-        ...(process.env.SYNTER_BENCH_MIGRATE_ARGS?.split(" ").filter(Boolean) ?? []),
-      ],
-      { SYNTER_MAXRSS_FILE: rssFile },
-    );
-    if (tool.code !== 0)
-      throw new Error(
-        `synter-infra data migrate failed (${tool.code}):\n${tool.stderr.slice(-4000)}`,
-      );
-    const verified = (tool.stderr.match(/^verify .*: ok/gm) ?? []).length;
-    if (verified !== 10 && !process.env.SYNTER_BENCH_MIGRATE_ARGS?.includes("--no-verify"))
-      throw new Error(`expected 10 verified tables:\n${tool.stderr.slice(-4000)}`);
-    const maxRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-
-    process.stderr.write(
-      `synter-infra data migrate: ${tool.seconds.toFixed(1)} s, peak RSS ${maxRssMb.toFixed(0)} MB\n`,
-    );
-    // The tool's own summary: per-table times, copy vs verification.
-    const summaryStart = tool.stderr.indexOf("table ");
-    if (summaryStart >= 0)
-      process.stdout.write(tool.stderr.slice(summaryStart).replace(/^verify .*\n/gm, ""));
-    // pgloader copies MariaDB's `DEFAULT current_timestamp(6)` as a quoted literal, which Postgres
-    // rejects (the whole run then fails, yet pgloader exits 0): drop those defaults by a CAST rule.
-    // Its default batches exhaust SBCL's heap on a million rows of this width ("Heap exhausted
-    // during garbage collection"): smaller prefetch and batches keep it alive.
-    // What our run left to the servers in the background (autovacuum of the tables it loaded,
-    // dirty buffers) would slow pgloader, which runs next: done now, outside both timings.
+    const whole = await runSynter(work, "whole", [
+      "--source",
+      source,
+      "--postgres",
+      ours,
+      "--out",
+      join(work, "out"),
+    ]);
+    await expectRows(ours, "public", authNames, counts, "synter-infra");
     await settlePostgres(ours);
-    const loadFile = join(work, "pgloader.load");
-    writeFileSync(
-      loadFile,
-      `LOAD DATABASE FROM ${source} INTO ${theirs}
- WITH include drop, create tables, create indexes, reset sequences, foreign keys,
-      workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 10000
- CAST type datetime to timestamptz drop default using zero-dates-to-null;\n`,
-    );
-    const loader = await run("pgloader", ["--no-ssl-cert-verification", loadFile]);
-    if (loader.code !== 0)
-      throw new Error(`pgloader failed (${loader.code}):\n${loader.stderr.slice(-4000)}`);
-    if (process.env.SYNTER_BENCH_DEBUG) process.stderr.write(loader.stderr);
-    const loaded = await countRows(theirs, "legacy");
-    const ourRows = await countRows(ours, "public");
-    for (const [table, expected] of Object.entries(counts)) {
-      if (loaded[table] !== expected) {
-        throw new Error(
-          `pgloader moved ${loaded[table] ?? 0} of ${expected} ${table} rows:\n${loader.stderr.slice(-4000)}`,
-        );
-      }
-      if (table in ourRows && ourRows[table] !== expected) {
-        throw new Error(`synter-infra moved ${ourRows[table]} of ${expected} ${table} rows`);
-      }
-    }
+    const theirs = await pg.createDatabase("pgloader");
+    const pgloaderWhole = await runPgloader(work, source, theirs, "whole");
+    await expectRows(theirs, "legacy", Object.keys(counts), counts, "pgloader");
 
-    const toolRate = totalRows / tool.seconds;
-    const loaderRate = totalRows / loader.seconds;
-    const lines = [
-      `rows: ${totalRows} (${events} events)`,
-      `synter-infra data migrate (with verification): ${tool.seconds.toFixed(1)} s, ${Math.round(toolRate)} rows/s, peak RSS ${maxRssMb.toFixed(0)} MB`,
-      `pgloader ${""}(all tables into Postgres):        ${loader.seconds.toFixed(1)} s, ${Math.round(loaderRate)} rows/s`,
-      `ratio (synter / pgloader): ${(toolRate / loaderRate).toFixed(2)}`,
+    const authRows = rowsOf(auth);
+    const analyticsRows = rowsOf(analytics);
+    const peakRssMb = Math.max(synterAuth.peakRssMb, synterAnalytics.peakRssMb, whole.peakRssMb);
+    const table = [
+      ["work", "synter-infra (verify on)", "reference, same run", "ratio"],
+      [
+        `auth tables → Postgres (${authRows} rows)`,
+        `${synterAuth.seconds.toFixed(2)} s, ${rate(authRows, synterAuth.seconds)} rows/s`,
+        `pgloader, same tables: ${pgloaderAuth.toFixed(2)} s, ${rate(authRows, pgloaderAuth)} rows/s`,
+        ratio(pgloaderAuth, synterAuth.seconds).toFixed(2),
+      ],
+      [
+        `analytics → gzip files (${analyticsRows} rows)`,
+        `${synterAnalytics.seconds.toFixed(2)} s, ${rate(analyticsRows, synterAnalytics.seconds)} rows/s`,
+        `mysql --batch | gzip -1: ${gzipFloor.toFixed(2)} s, ${rate(analyticsRows, gzipFloor)} rows/s`,
+        `${ratio(gzipFloor, synterAnalytics.seconds).toFixed(2)} of the floor`,
+      ],
+      [
+        `whole run (${totalRows} rows)`,
+        `${whole.seconds.toFixed(2)} s, ${rate(totalRows, whole.seconds)} rows/s`,
+        `pgloader, all tables: ${pgloaderWhole.toFixed(2)} s, ${rate(totalRows, pgloaderWhole)} rows/s`,
+        ratio(pgloaderWhole, whole.seconds).toFixed(2),
+      ],
+      [
+        "reading alone",
+        "—",
+        `mysql --batch > /dev/null, ten tables: ${readFloor.toFixed(2)} s, ${rate(totalRows, readFloor)} rows/s`,
+        "—",
+      ],
+      [
+        "auth by plain COPY",
+        "—",
+        `mysql --batch | psql COPY, FK order: ${plainCopyAuth.toFixed(2)} s, ${rate(authRows, plainCopyAuth)} rows/s`,
+        "—",
+      ],
     ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
     process.stdout.write(
-      `${JSON.stringify({ rows: totalRows, events, synter: { seconds: tool.seconds, rowsPerSecond: toolRate, peakRssMb: maxRssMb }, pgloader: { seconds: loader.seconds, rowsPerSecond: loaderRate }, ratio: toolRate / loaderRate })}\n`,
+      `${table.map((row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`).join("\n")}\n`,
+    );
+    process.stdout.write(
+      `peak RSS: ${peakRssMb.toFixed(0)} MB (auth ${synterAuth.peakRssMb.toFixed(0)}, analytics ${synterAnalytics.peakRssMb.toFixed(0)}, whole ${whole.peakRssMb.toFixed(0)})\n`,
+    );
+    const toolRate = totalRows / whole.seconds;
+    const loaderRate = totalRows / pgloaderWhole;
+    process.stdout.write(
+      `${JSON.stringify({
+        rows: totalRows,
+        events,
+        synter: { seconds: whole.seconds, rowsPerSecond: toolRate, peakRssMb: whole.peakRssMb },
+        pgloader: { seconds: pgloaderWhole, rowsPerSecond: loaderRate },
+        ratio: toolRate / loaderRate,
+        split: {
+          auth: {
+            rows: authRows,
+            synterSeconds: synterAuth.seconds,
+            pgloaderSeconds: pgloaderAuth,
+            plainCopySeconds: plainCopyAuth,
+            ratio: ratio(pgloaderAuth, synterAuth.seconds),
+            peakRssMb: synterAuth.peakRssMb,
+          },
+          analytics: {
+            rows: analyticsRows,
+            synterSeconds: synterAnalytics.seconds,
+            floorSeconds: gzipFloor,
+            ratio: ratio(gzipFloor, synterAnalytics.seconds),
+            peakRssMb: synterAnalytics.peakRssMb,
+          },
+          readFloorSeconds: readFloor,
+        },
+      })}\n`,
     );
   } finally {
     await Promise.all([maria.stop(), pg.stop()]);
