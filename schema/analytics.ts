@@ -5,6 +5,7 @@
  * BOOLEAN → BOOLEAN, JSON → JSON; NOT NULL → REQUIRED except the auto-increment `id`.
  */
 import { bq, bigQueryTable, type BigQueryTable } from "./dsl/bigquery";
+import { my } from "./dsl/legacy";
 
 export const AD_PLATFORMS = ["google", "reddit", "x"] as const;
 export const TOUCH_PLATFORMS = ["google", "reddit", "x", "other"] as const;
@@ -17,26 +18,17 @@ const legacyId = () =>
   bq
     .int64()
     .describe("Legacy auto-increment id; kept for migrated rows, absent on rows written since.")
-    .from("id", "BIGINT NOT NULL AUTO_INCREMENT");
+    .from(my.bigint().notNull().autoIncrement());
 
 const utmColumns = () => ({
-  utm_source: bq
-    .string()
-    .describe("utm_source query parameter.")
-    .from("utm_source", "VARCHAR(128)"),
-  utm_medium: bq
-    .string()
-    .describe("utm_medium query parameter.")
-    .from("utm_medium", "VARCHAR(128)"),
+  utm_source: bq.string().describe("utm_source query parameter.").from(my.varchar(128)),
+  utm_medium: bq.string().describe("utm_medium query parameter.").from(my.varchar(128)),
   utm_campaign: bq
     .string()
     .describe("utm_campaign query parameter; campaigns tag it with the platform's campaign id.")
-    .from("utm_campaign", "VARCHAR(256)"),
-  utm_term: bq.string().describe("utm_term query parameter.").from("utm_term", "VARCHAR(256)"),
-  utm_content: bq
-    .string()
-    .describe("utm_content query parameter.")
-    .from("utm_content", "VARCHAR(256)"),
+    .from(my.varchar(256)),
+  utm_term: bq.string().describe("utm_term query parameter.").from(my.varchar(256)),
+  utm_content: bq.string().describe("utm_content query parameter.").from(my.varchar(256)),
 });
 
 export const events = bigQueryTable(
@@ -47,37 +39,31 @@ export const events = bigQueryTable(
       .string()
       .required()
       .describe("Event name, e.g. page_view or purchase.")
-      .from("event_name", "VARCHAR(128) NOT NULL"),
+      .from(my.varchar(128).notNull()),
     ts: bq
       .timestamp()
       .required()
       .describe("When the event happened (UTC, microseconds).")
-      .from("ts", "DATETIME(6) NOT NULL"),
-    user_id: bq.string().describe("Signed-in user id, when known.").from("user_id", "VARCHAR(128)"),
+      .from(my.datetime(6).notNull()),
+    user_id: bq.string().describe("Signed-in user id, when known.").from(my.varchar(128)),
     anonymous_id: bq
       .string()
       .describe("Anonymous visitor id from the tracking cookie.")
-      .from("anonymous_id", "VARCHAR(128)"),
-    session_id: bq.string().describe("Browser session id.").from("session_id", "VARCHAR(128)"),
+      .from(my.varchar(128)),
+    session_id: bq.string().describe("Browser session id.").from(my.varchar(128)),
     ...utmColumns(),
-    gclid: bq.string().describe("Google Ads click id.").from("gclid", "VARCHAR(128)"),
-    gbraid: bq
-      .string()
-      .describe("Google Ads app-to-web click id (iOS).")
-      .from("gbraid", "VARCHAR(128)"),
-    wbraid: bq
-      .string()
-      .describe("Google Ads web-to-app click id (iOS).")
-      .from("wbraid", "VARCHAR(128)"),
-    rdt_cid: bq.string().describe("Reddit Ads click id.").from("rdt_cid", "VARCHAR(128)"),
-    twclid: bq.string().describe("X (Twitter) Ads click id.").from("twclid", "VARCHAR(128)"),
-    referrer: bq.string().describe("HTTP referrer.").from("referrer", "TEXT"),
+    gclid: bq.string().describe("Google Ads click id.").from(my.varchar(128)),
+    gbraid: bq.string().describe("Google Ads app-to-web click id (iOS).").from(my.varchar(128)),
+    wbraid: bq.string().describe("Google Ads web-to-app click id (iOS).").from(my.varchar(128)),
+    rdt_cid: bq.string().describe("Reddit Ads click id.").from(my.varchar(128)),
+    twclid: bq.string().describe("X (Twitter) Ads click id.").from(my.varchar(128)),
+    referrer: bq.string().describe("HTTP referrer.").from(my.text()),
     revenue: bq
       .numeric()
       .describe("Revenue carried by the event, exact to 6 decimals.")
-      .from("revenue", "DECIMAL(18,6)"),
-    currency: bq.string().describe("ISO 4217 currency of revenue.").from("currency", "CHAR(3)"),
-    properties: bq.json().describe("Free-form event properties.").from("properties", "JSON"),
+      .from(my.decimal(18, 6)),
+    currency: bq.string().describe("ISO 4217 currency of revenue.").from(my.char(3)),
+    properties: bq.json().describe("Free-form event properties.").from(my.json()),
   },
   {
     description: "Raw tracking events from the web and server SDKs.",
@@ -96,48 +82,42 @@ export const ad_metrics = bigQueryTable(
       .required()
       .oneOf(AD_PLATFORMS)
       .describe("Ad platform: google, reddit or x.")
-      .from("platform", "ENUM('google','reddit','x') NOT NULL"),
+      .from(my.enum(AD_PLATFORMS).notNull()),
     date: bq
       .date()
       .required()
       .describe("Reporting day, in the ad account's time zone.")
-      .from("date", "DATE NOT NULL"),
+      .from(my.date().notNull()),
     account_id: bq
       .string()
       .required()
       .describe("Ad account id on the platform.")
-      .from("account_id", "VARCHAR(64) NOT NULL"),
+      .from(my.varchar(64).notNull()),
     campaign_id: bq
       .string()
       .required()
       .describe("Campaign id on the platform.")
-      .from("campaign_id", "VARCHAR(128) NOT NULL"),
-    adgroup_id: bq
-      .string()
-      .describe("Ad group (ad set) id on the platform.")
-      .from("adgroup_id", "VARCHAR(128)"),
-    ad_id: bq.string().describe("Ad id on the platform.").from("ad_id", "VARCHAR(128)"),
+      .from(my.varchar(128).notNull()),
+    adgroup_id: bq.string().describe("Ad group (ad set) id on the platform.").from(my.varchar(128)),
+    ad_id: bq.string().describe("Ad id on the platform.").from(my.varchar(128)),
     impressions: bq
       .int64()
       .describe("Impressions reported by the platform.")
-      .from("impressions", "BIGINT DEFAULT 0"),
-    clicks: bq
-      .int64()
-      .describe("Clicks reported by the platform.")
-      .from("clicks", "BIGINT DEFAULT 0"),
+      .from(my.bigint().default(0)),
+    clicks: bq.int64().describe("Clicks reported by the platform.").from(my.bigint().default(0)),
     conversions: bq
       .int64()
       .describe("Conversions reported by the platform.")
-      .from("conversions", "BIGINT DEFAULT 0"),
+      .from(my.bigint().default(0)),
     spend: bq
       .numeric()
       .describe("Spend in the account currency, exact to 6 decimals.")
-      .from("spend", "DECIMAL(18,6) DEFAULT 0"),
+      .from(my.decimal(18, 6).default(0)),
     revenue: bq
       .numeric()
       .describe("Conversion value reported by the platform.")
-      .from("revenue", "DECIMAL(18,6) DEFAULT 0"),
-    raw: bq.json().describe("The platform's raw report row.").from("raw", "JSON"),
+      .from(my.decimal(18, 6).default(0)),
+    raw: bq.json().describe("The platform's raw report row.").from(my.json()),
     ingested_at: bq
       .timestamp()
       .defaultExpression("CURRENT_TIMESTAMP()")
@@ -168,23 +148,20 @@ export const conversions = bigQueryTable(
       .int64()
       .required()
       .describe("The events.id that produced the conversion.")
-      .from("event_id", "BIGINT NOT NULL"),
-    user_id: bq.string().describe("User who converted.").from("user_id", "VARCHAR(128)"),
+      .from(my.bigint().notNull()),
+    user_id: bq.string().describe("User who converted.").from(my.varchar(128)),
     ts: bq
       .timestamp()
       .required()
       .describe("Conversion time (UTC, microseconds).")
-      .from("ts", "DATETIME(6) NOT NULL"),
+      .from(my.datetime(6).notNull()),
     event_name: bq
       .string()
       .required()
       .describe("Conversion event name, e.g. purchase or signup.")
-      .from("event_name", "VARCHAR(128) NOT NULL"),
-    value: bq
-      .numeric()
-      .describe("Conversion value, exact to 6 decimals.")
-      .from("value", "DECIMAL(18,6)"),
-    currency: bq.string().describe("ISO 4217 currency of value.").from("currency", "CHAR(3)"),
+      .from(my.varchar(128).notNull()),
+    value: bq.numeric().describe("Conversion value, exact to 6 decimals.").from(my.decimal(18, 6)),
+    currency: bq.string().describe("ISO 4217 currency of value.").from(my.char(3)),
   },
   {
     description: "Conversions derived from events.",
@@ -198,36 +175,33 @@ export const touchpoints = bigQueryTable(
   "touchpoints",
   {
     id: legacyId(),
-    user_id: bq.string().describe("User the touch belongs to.").from("user_id", "VARCHAR(128)"),
+    user_id: bq.string().describe("User the touch belongs to.").from(my.varchar(128)),
     ts: bq
       .timestamp()
       .required()
       .describe("Touch time (UTC, microseconds).")
-      .from("ts", "DATETIME(6) NOT NULL"),
+      .from(my.datetime(6).notNull()),
     platform: bq
       .string()
       .required()
       .oneOf(TOUCH_PLATFORMS)
       .describe("Platform: google, reddit, x or other.")
-      .from("platform", "ENUM('google','reddit','x','other') NOT NULL"),
+      .from(my.enum(TOUCH_PLATFORMS).notNull()),
     campaign: bq
       .string()
       .describe(
         "Campaign, taken from the event's utm_campaign (the platform's campaign id when tagged so).",
       )
-      .from("campaign", "VARCHAR(256)"),
-    adgroup: bq.string().describe("Ad group.").from("adgroup", "VARCHAR(256)"),
-    ad_id: bq.string().describe("Ad id.").from("ad_id", "VARCHAR(128)"),
-    medium: bq
-      .string()
-      .describe("Marketing medium (cpc, social, direct…).")
-      .from("medium", "VARCHAR(64)"),
-    source: bq.string().describe("Traffic source.").from("source", "VARCHAR(128)"),
-    gclid: bq.string().describe("Google Ads click id.").from("gclid", "VARCHAR(128)"),
-    rdt_cid: bq.string().describe("Reddit Ads click id.").from("rdt_cid", "VARCHAR(128)"),
-    twclid: bq.string().describe("X (Twitter) Ads click id.").from("twclid", "VARCHAR(128)"),
+      .from(my.varchar(256)),
+    adgroup: bq.string().describe("Ad group.").from(my.varchar(256)),
+    ad_id: bq.string().describe("Ad id.").from(my.varchar(128)),
+    medium: bq.string().describe("Marketing medium (cpc, social, direct…).").from(my.varchar(64)),
+    source: bq.string().describe("Traffic source.").from(my.varchar(128)),
+    gclid: bq.string().describe("Google Ads click id.").from(my.varchar(128)),
+    rdt_cid: bq.string().describe("Reddit Ads click id.").from(my.varchar(128)),
+    twclid: bq.string().describe("X (Twitter) Ads click id.").from(my.varchar(128)),
     ...utmColumns(),
-    properties: bq.json().describe("Free-form touch properties.").from("properties", "JSON"),
+    properties: bq.json().describe("Free-form touch properties.").from(my.json()),
   },
   {
     description:
@@ -249,27 +223,27 @@ export const agent_runs = bigQueryTable(
       .string()
       .required()
       .describe("Agent (ETL worker) name.")
-      .from("agent", "VARCHAR(64) NOT NULL"),
+      .from(my.varchar(64).notNull()),
     run_id: bq
       .string()
       .required()
       .describe("Run id, unique per agent.")
-      .from("run_id", "VARCHAR(64) NOT NULL"),
+      .from(my.varchar(64).notNull()),
     started_at: bq
       .timestamp()
       .required()
       .describe("Run start (UTC, microseconds).")
-      .from("started_at", "DATETIME(6) NOT NULL"),
+      .from(my.datetime(6).notNull()),
     finished_at: bq
       .timestamp()
       .describe("Run end; NULL while running or after a crash.")
-      .from("finished_at", "DATETIME(6)"),
-    ok: bq.bool().describe("Whether the run succeeded.").from("ok", "BOOLEAN"),
-    stats: bq.json().describe("Run statistics.").from("stats", "JSON"),
+      .from(my.datetime(6)),
+    ok: bq.bool().describe("Whether the run succeeded.").from(my.boolean()),
+    stats: bq.json().describe("Run statistics.").from(my.json()),
     watermark: bq
       .string()
       .describe("Incremental watermark the next run resumes from.")
-      .from("watermark", "VARCHAR(64)"),
+      .from(my.varchar(64)),
   },
   {
     description: "ETL agent runs, one row per (agent, run_id).",

@@ -4,6 +4,7 @@
  * legacy ENUMs become text + CHECK; DATETIME(6) becomes timestamptz (the legacy values are UTC).
  */
 import { pg, pgTable, type PgTable } from "./dsl/postgres";
+import { my } from "./dsl/legacy";
 import { AD_PLATFORMS } from "./analytics";
 
 export const USER_ROLES = ["admin", "analyst", "viewer"] as const;
@@ -13,19 +14,19 @@ const legacyId = () =>
     .bigint()
     .identity()
     .describe("Identity (BY DEFAULT): migrated rows keep their legacy id.")
-    .from("id", "BIGINT NOT NULL AUTO_INCREMENT");
+    .from(my.bigint().notNull().autoIncrement());
 const createdAt = () =>
   pg
     .timestamptz()
     .default("now()")
     .describe("Row creation time.")
-    .from("created_at", "DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6)");
+    .from(my.datetime(6).defaultNow());
 const updatedAt = () =>
   pg
     .timestamptz()
     .default("now()")
     .describe("Last update time, maintained by a trigger as the legacy ON UPDATE did.")
-    .from("updated_at", "DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)");
+    .from(my.datetime(6).defaultNow().onUpdateNow());
 const nativeTimestamp = (description: string) =>
   pg.timestamptz().notNull().default("now()").describe(description);
 const userReference = () => pg.bigint().references("users", "id", "cascade");
@@ -41,25 +42,25 @@ export const users = pgTable(
       .notNull()
       .unique()
       .describe("Sign-in email, unique case-insensitively.")
-      .from("email", "VARCHAR(320) NOT NULL"),
+      .from(my.varchar(320).notNull()),
     password_hash: pg
       .varchar(255)
       .describe("Password hash; NULL for passwordless users.")
-      .from("password_hash", "VARCHAR(255)"),
-    name: pg.varchar(128).describe("Display name.").from("name", "VARCHAR(128)"),
+      .from(my.varchar(255)),
+    name: pg.varchar(128).describe("Display name.").from(my.varchar(128)),
     role: pg
       .text()
       .default("'viewer'::text")
       .oneOf(USER_ROLES)
       .describe("admin, analyst or viewer.")
-      .from("role", "ENUM('admin','analyst','viewer') DEFAULT 'viewer'"),
+      .from(my.enum(USER_ROLES).default("viewer")),
     created_at: createdAt(),
     updated_at: updatedAt(),
     is_active: pg
       .boolean()
       .default("true")
       .describe("Inactive users cannot sign in.")
-      .from("is_active", "BOOLEAN DEFAULT TRUE"),
+      .from(my.boolean().default(true)),
   },
   {
     description: "Application users.",
@@ -75,24 +76,21 @@ export const sessions = pgTable(
     user_id: userReference()
       .notNull()
       .describe("Owner of the session.")
-      .from("user_id", "BIGINT NOT NULL"),
+      .from(my.bigint().notNull()),
     session_token: pg
       .char(64)
       .notNull()
       .unique()
       .describe("Opaque session token (64 hex chars).")
-      .from("session_token", "CHAR(64) NOT NULL"),
+      .from(my.char(64).notNull()),
     created_at: createdAt(),
     expires_at: pg
       .timestamptz()
       .notNull()
       .describe("Expiry; expired sessions are purged.")
-      .from("expires_at", "DATETIME(6) NOT NULL"),
-    user_agent: pg
-      .varchar(255)
-      .describe("User agent at sign-in.")
-      .from("user_agent", "VARCHAR(255)"),
-    ip: pg.varchar(64).describe("Client IP at sign-in.").from("ip", "VARCHAR(64)"),
+      .from(my.datetime(6).notNull()),
+    user_agent: pg.varchar(255).describe("User agent at sign-in.").from(my.varchar(255)),
+    ip: pg.varchar(64).describe("Client IP at sign-in.").from(my.varchar(64)),
   },
   {
     description: "Signed-in sessions.",
@@ -108,23 +106,23 @@ export const magic_links = pgTable(
   "magic_links",
   {
     id: legacyId(),
-    user_id: userReference().describe("User the link signs in.").from("user_id", "BIGINT"),
+    user_id: userReference().describe("User the link signs in.").from(my.bigint()),
     token: pg
       .char(64)
       .notNull()
       .unique()
       .describe("Single-use token (64 hex chars).")
-      .from("token", "CHAR(64) NOT NULL"),
+      .from(my.char(64).notNull()),
     created_at: createdAt(),
     expires_at: pg
       .timestamptz()
       .notNull()
       .describe("Expiry of the link.")
-      .from("expires_at", "DATETIME(6) NOT NULL"),
+      .from(my.datetime(6).notNull()),
     used_at: pg
       .timestamptz()
       .describe("When the link was used; NULL while unused.")
-      .from("used_at", "DATETIME(6)"),
+      .from(my.datetime(6)),
   },
   {
     description: "Passwordless sign-in links.",
@@ -140,18 +138,12 @@ export const oauth_accounts = pgTable(
   "oauth_accounts",
   {
     id: legacyId(),
-    user_id: userReference().describe("Linked user.").from("user_id", "BIGINT"),
-    provider: pg
-      .varchar(32)
-      .describe("Identity provider, e.g. google.")
-      .from("provider", "VARCHAR(32)"),
-    provider_user_id: pg
-      .varchar(128)
-      .describe("User id at the provider.")
-      .from("provider_user_id", "VARCHAR(128)"),
-    access_token: pg.text().describe("Provider access token.").from("access_token", "TEXT"),
-    refresh_token: pg.text().describe("Provider refresh token.").from("refresh_token", "TEXT"),
-    expires_at: pg.timestamptz().describe("Access token expiry.").from("expires_at", "DATETIME"),
+    user_id: userReference().describe("Linked user.").from(my.bigint()),
+    provider: pg.varchar(32).describe("Identity provider, e.g. google.").from(my.varchar(32)),
+    provider_user_id: pg.varchar(128).describe("User id at the provider.").from(my.varchar(128)),
+    access_token: pg.text().describe("Provider access token.").from(my.text()),
+    refresh_token: pg.text().describe("Provider refresh token.").from(my.text()),
+    expires_at: pg.timestamptz().describe("Access token expiry.").from(my.datetime()),
   },
   {
     description: "Social sign-in identities linked to users.",
@@ -176,27 +168,21 @@ export const campaign_policies = pgTable(
       .notNull()
       .oneOf(AD_PLATFORMS)
       .describe("google, reddit or x.")
-      .from("platform", "ENUM('google','reddit','x') NOT NULL"),
-    account_id: pg.varchar(64).describe("Ad account id.").from("account_id", "VARCHAR(64)"),
-    campaign_id: pg.varchar(128).describe("Campaign id.").from("campaign_id", "VARCHAR(128)"),
+      .from(my.enum(AD_PLATFORMS).notNull()),
+    account_id: pg.varchar(64).describe("Ad account id.").from(my.varchar(64)),
+    campaign_id: pg.varchar(128).describe("Campaign id.").from(my.varchar(128)),
     target_cac: pg
       .numeric(10, 2)
       .describe("Target customer acquisition cost.")
-      .from("target_cac", "DECIMAL(10,2)"),
-    max_cac: pg.numeric(10, 2).describe("Maximum acceptable CAC.").from("max_cac", "DECIMAL(10,2)"),
-    min_budget: pg
-      .numeric(10, 2)
-      .describe("Daily budget floor.")
-      .from("min_budget", "DECIMAL(10,2)"),
-    max_budget: pg
-      .numeric(10, 2)
-      .describe("Daily budget ceiling.")
-      .from("max_budget", "DECIMAL(10,2)"),
+      .from(my.decimal(10, 2)),
+    max_cac: pg.numeric(10, 2).describe("Maximum acceptable CAC.").from(my.decimal(10, 2)),
+    min_budget: pg.numeric(10, 2).describe("Daily budget floor.").from(my.decimal(10, 2)),
+    max_budget: pg.numeric(10, 2).describe("Daily budget ceiling.").from(my.decimal(10, 2)),
     min_conversions: pg
       .integer()
       .default("3")
       .describe("Conversions needed before the policy acts.")
-      .from("min_conversions", "INT DEFAULT 3"),
+      .from(my.int().default(3)),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },

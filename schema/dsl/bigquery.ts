@@ -3,7 +3,8 @@
  * is the column name, modifiers narrow the inferred row type (`.required()` removes `null`), table
  * settings go in the third argument. Pure data: no Pulumi, no cloud client.
  */
-import type { LegacyColumn, LegacyTable } from "./legacy";
+import { legacyColumnOf, legacyColumnProblems, nameLegacyColumns } from "./legacy";
+import type { LegacyColumn, LegacyTable, MySqlColumn } from "./legacy";
 
 /** BigQuery's canonical (API) type names; the legacy SQL aliases (INT64, BOOL) never appear. */
 export type BigQueryType =
@@ -46,9 +47,9 @@ export class BigQueryColumn<T extends BigQueryType, M extends BigQueryMode> {
     return new BigQueryColumn({ ...this.spec, description });
   }
 
-  /** The legacy column this one is loaded from, with its legacy definition. */
-  from(column: string, definition: string): BigQueryColumn<T, M> {
-    return new BigQueryColumn({ ...this.spec, legacy: { column, definition } });
+  /** The legacy column this one is loaded from: `.from(my.varchar(128))`, named by its key. */
+  from(definition: MySqlColumn): BigQueryColumn<T, M> {
+    return new BigQueryColumn({ ...this.spec, legacy: legacyColumnOf(definition) });
   }
 
   oneOf(values: readonly string[]): BigQueryColumn<T, M> {
@@ -102,15 +103,19 @@ export function bigQueryTable<C extends BigQueryColumns>(
   columns: C,
   options: BigQueryTableOptions<C>,
 ): BigQueryTable<C> {
+  const named = nameLegacyColumns(
+    columns,
+    (column, legacy) => new BigQueryColumn({ ...column.spec, legacy }) as typeof column,
+  );
   const problems = validateBigQueryTable(
     name,
-    columns,
+    named,
     options as BigQueryTableOptions<BigQueryColumns>,
   );
   if (problems.length > 0) {
     throw new Error(`invalid table ${name}:\n  - ${problems.join("\n  - ")}`);
   }
-  return { kind: "bigquery", name, columns, options } as BigQueryTable<C>;
+  return { kind: "bigquery", name, columns: named, options } as BigQueryTable<C>;
 }
 
 /** Every problem of a table definition, so a mistake in `schema/` is reported whole. */
@@ -130,6 +135,7 @@ export function validateBigQueryTable(
       problems.push(`column ${columnName}: allowed values need a STRING column`);
     }
   }
+  problems.push(...legacyColumnProblems(columns));
   const partition = columns[options.partitionBy];
   if (!partition) {
     problems.push(`partition column ${options.partitionBy} does not exist`);

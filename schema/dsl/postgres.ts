@@ -4,7 +4,8 @@
  * against, so every name here (constraints, indexes, triggers) is the exact name in the database.
  * Pure data: no database client.
  */
-import type { LegacyColumn, LegacyTable } from "./legacy";
+import { legacyColumnOf, legacyColumnProblems, nameLegacyColumns } from "./legacy";
+import type { LegacyColumn, LegacyTable, MySqlColumn } from "./legacy";
 
 interface PgJsValueOf {
   bigint: string;
@@ -88,8 +89,9 @@ export class PgColumn<T extends PgBaseType, N extends boolean> {
   describe(description: string): PgColumn<T, N> {
     return this.with({ description });
   }
-  from(column: string, definition: string): PgColumn<T, N> {
-    return this.with({ legacy: { column, definition } });
+  /** The legacy column this one is loaded from: `.from(my.varchar(128))`, named by its key. */
+  from(definition: MySqlColumn): PgColumn<T, N> {
+    return this.with({ legacy: legacyColumnOf(definition) });
   }
   /** Declares the column's previous name, so `migrate generate` renames rather than drops it. */
   renamedFrom(previousName: string): PgColumn<T, N> {
@@ -191,9 +193,13 @@ export const TOUCH_UPDATED_AT_FUNCTION = "synter_touch_updated_at";
  */
 export function pgTable<C extends PgColumns>(
   name: string,
-  columns: C,
+  declared: C,
   options: PgTableOptions<C>,
 ): PgTable<C> {
+  const columns = nameLegacyColumns(
+    declared,
+    (column, legacy) => new PgColumn({ ...column.spec, legacy }) as typeof column,
+  );
   const entries = Object.entries(columns);
   const pkColumns = entries.filter(([, c]) => c.spec.primaryKey).map(([n]) => n);
   const problems: string[] = [];
@@ -223,6 +229,7 @@ export function pgTable<C extends PgColumns>(
       problems.push(`columns ${other} and ${columnName} are both renamedFrom ${previous}`);
     previousNames.set(previous, columnName);
   }
+  problems.push(...legacyColumnProblems(columns));
   if (problems.length > 0)
     throw new Error(`invalid table ${name}:\n  - ${problems.join("\n  - ")}`);
 

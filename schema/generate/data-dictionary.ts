@@ -6,6 +6,7 @@
 import { analyticsTableList } from "../analytics";
 import { authTableList, requiredExtensions } from "../auth";
 import type { BigQueryTable } from "../dsl/bigquery";
+import { renderMySqlDefinition, type LegacyColumn } from "../dsl/legacy";
 import { formatPgType, TOUCH_UPDATED_AT_FUNCTION, type PgTable } from "../dsl/postgres";
 import { analyticsViewOrder, analyticsViews } from "../views";
 
@@ -16,6 +17,10 @@ function cell(text: string): string {
 
 function code(text: string): string {
   return `\`${text}\``;
+}
+
+function legacySource(legacy: LegacyColumn | undefined): string {
+  return legacy ? `${code(legacy.column)} ${renderMySqlDefinition(legacy)}` : "—";
 }
 
 function bigQueryTableSection(table: BigQueryTable): string[] {
@@ -38,9 +43,8 @@ function bigQueryTableSection(table: BigQueryTable): string[] {
       spec.allowedValues ? `One of: ${spec.allowedValues.map(code).join(", ")}.` : "",
       spec.defaultValueExpression ? `Default: ${code(spec.defaultValueExpression)}.` : "",
     ].filter((part) => part !== "");
-    const legacy = spec.legacy ? `${code(spec.legacy.column)} ${spec.legacy.definition}` : "—";
     lines.push(
-      `| ${code(name)} | ${spec.type} | ${spec.mode} | ${cell(notes.join(" "))} | ${cell(legacy)} |`,
+      `| ${code(name)} | ${spec.type} | ${spec.mode} | ${cell(notes.join(" "))} | ${cell(legacySource(spec.legacy))} |`,
     );
   }
   lines.push("");
@@ -117,14 +121,11 @@ function postgresTableSection(table: PgTable): string[] {
   );
   for (const [name, column] of Object.entries(table.columns)) {
     const { spec } = column;
-    const legacySource = spec.legacy
-      ? `${code(spec.legacy.column)} ${spec.legacy.definition}`
-      : "—";
     lines.push(
       `| ${code(name)} | ${formatPgType(spec)} | ${spec.notNull ? "NOT NULL" : "NULL"} | ${
         spec.default ? cell(code(spec.default)) : "—"
       } | ${cell(constraintsOf(table, name).join("; ") || "—")} | ${cell(spec.description)} | ${cell(
-        legacySource,
+        legacySource(spec.legacy),
       )} |`,
     );
   }

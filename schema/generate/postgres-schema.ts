@@ -4,6 +4,7 @@
  * to `postgres/schema.json` by `schema export`, so a review sees a schema change as a JSON diff.
  */
 import { authTableList, requiredExtensions } from "../auth";
+import { renderMySqlDefinition } from "../dsl/legacy";
 import { formatPgType, TOUCH_UPDATED_AT_FUNCTION, type PgTable } from "../dsl/postgres";
 
 export interface PostgresColumnJson {
@@ -75,7 +76,7 @@ export function postgresTableJson(table: PgTable): PostgresTableJson {
         allowedValues: spec.allowedValues ? [...spec.allowedValues] : null,
         description: spec.description,
         legacy: spec.legacy
-          ? { column: spec.legacy.column, definition: spec.legacy.definition }
+          ? { column: spec.legacy.column, definition: renderMySqlDefinition(spec.legacy) }
           : null,
       };
     }),

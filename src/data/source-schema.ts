@@ -7,6 +7,7 @@
  * Missing tables and columns cannot be accepted: the copy would have nothing to read.
  */
 import type { Connection } from "mysql2/promise";
+import { renderMySqlType, type MySqlDataType } from "../../schema/dsl/legacy";
 import { ToolError } from "../errors/tool-error";
 import { querySource } from "./source";
 import type { MigrationTable } from "./table-plan";
@@ -66,24 +67,41 @@ export function normalizeMysqlType(type: string): string {
   return `${base}${args}${unsigned}${zerofill}`;
 }
 
-/** The type part of a legacy definition: `DECIMAL(18,6) DEFAULT 0` → `DECIMAL(18,6)`. */
-function definedType(definition: string): string {
-  const m =
-    /^\s*[A-Za-z]+\s*(?:\((?:[^()']|'(?:[^']|'')*')*\))?(?:\s+(?:UNSIGNED|ZEROFILL))*/i.exec(
-      definition,
-    );
-  return m ? m[0].trim() : definition;
+/**
+ * How information_schema spells a type of `schema/`'s legacy definitions, in the spelling of
+ * `normalizeMysqlType`: `decimal(18,6)`, `varchar(128)`, `tinyint(1)` for BOOLEAN.
+ */
+export function informationSchemaType(type: MySqlDataType): string {
+  switch (type.type) {
+    case "VARCHAR":
+    case "CHAR":
+      return `${type.type.toLowerCase()}(${type.length})`;
+    case "ENUM":
+      return `enum(${type.values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")})`;
+    case "DECIMAL":
+      return `decimal(${type.precision},${type.scale})`;
+    case "DATETIME":
+      return type.fsp === 0 ? "datetime" : `datetime(${type.fsp})`;
+    case "BOOLEAN":
+      return "tinyint(1)";
+    case "BIGINT":
+    case "INT":
+    case "TEXT":
+    case "DATE":
+    case "JSON":
+      return type.type.toLowerCase();
+    default: {
+      const unknown: never = type;
+      throw new Error(`unknown legacy type ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
-function definedNotNull(definition: string): boolean {
-  // Outside quotes (an ENUM value or a DEFAULT could spell it).
-  return /\bNOT\s+NULL\b/i.test(definition.replace(/'(?:[^']|'')*'/g, "''"));
-}
-
-function sameType(source: string, defined: string): boolean {
-  const s = normalizeMysqlType(source);
-  const d = normalizeMysqlType(defined);
-  return s === d || (d === "json" && s === "longtext");
+function sameType(source: string, defined: MySqlDataType): boolean {
+  const actual = normalizeMysqlType(source);
+  return (
+    actual === informationSchemaType(defined) || (defined.type === "JSON" && actual === "longtext")
+  );
 }
 
 /** Every difference between the source's columns and the tables' legacy definitions. */
@@ -108,11 +126,10 @@ export function compareSourceColumns(
         missing.push(`${name} is missing`);
         continue;
       }
-      const defined = definedType(column.legacy.definition);
-      if (!sameType(found.type, defined)) {
-        differences.push(`${name} is ${found.type} (schema/: ${defined})`);
+      if (!sameType(found.type, column.legacy)) {
+        differences.push(`${name} is ${found.type} (schema/: ${renderMySqlType(column.legacy)})`);
       }
-      if (found.nullable && definedNotNull(column.legacy.definition)) {
+      if (found.nullable && column.legacy.notNull) {
         differences.push(`${name} allows NULL (schema/: NOT NULL)`);
       }
     }

@@ -2,12 +2,16 @@
  * What the data migration moves, derived from `schema/` alone: for each legacy table, its target
  * (Postgres for the auth tables, BigQuery for the analytics tables), its key, and per column the
  * legacy source column and the kind of value conversion its legacy definition calls for. No table
- * is special-cased here: a column added to `schema/` with a `.from(...)` is migrated.
+ * is special-cased here: a column added to `schema/` with a `.from(my.…)` is migrated.
  */
 import { analyticsTableList, authTableList } from "../../schema";
 import { ToolError } from "../errors/tool-error";
 import type { BigQueryColumnSpec, BigQueryTable } from "../../schema/dsl/bigquery";
-import type { LegacyColumn } from "../../schema/dsl/legacy";
+import {
+  renderMySqlDefinition,
+  type LegacyColumn,
+  type MySqlDataType,
+} from "../../schema/dsl/legacy";
 import type { PgColumnSpec, PgTable } from "../../schema/dsl/postgres";
 
 /** How a legacy value is checked and normalised on its way to the target. */
@@ -64,42 +68,32 @@ export interface MigrationTable {
   readonly columns: readonly MigrationColumn[];
 }
 
-/** `ENUM('a','b')` → ["a","b"]; `DECIMAL(18,6)` → 6; other kinds from the base type. */
-export function valueKindOf(definition: string): ValueKind {
-  const enumMatch = /^ENUM\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)/i.exec(definition);
-  if (enumMatch) {
-    const values = [...enumMatch[1].matchAll(/'((?:[^']|'')*)'/g)].map((m) =>
-      m[1].replace(/''/g, "'"),
-    );
-    return { kind: "enum", values };
-  }
-  const decimal = /^(?:DECIMAL|NUMERIC)\s*\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(definition);
-  if (decimal) return { kind: "decimal", scale: Number(decimal[1]) };
-  const base = /^([A-Z]+)/i.exec(definition)?.[1].toUpperCase();
-  switch (base) {
+/** The conversion a legacy type calls for: ENUM values and the DECIMAL scale come along. */
+export function valueKindOf(type: MySqlDataType): ValueKind {
+  switch (type.type) {
     case "BIGINT":
     case "INT":
-    case "INTEGER":
-    case "SMALLINT":
       return { kind: "integer" };
     case "VARCHAR":
     case "CHAR":
     case "TEXT":
-    case "MEDIUMTEXT":
-    case "LONGTEXT":
       return { kind: "string" };
+    case "ENUM":
+      return { kind: "enum", values: type.values };
+    case "DECIMAL":
+      return { kind: "decimal", scale: type.scale };
     case "DATETIME":
-    case "TIMESTAMP":
       return { kind: "datetime" };
     case "DATE":
       return { kind: "date" };
     case "BOOLEAN":
-    case "BOOL":
       return { kind: "boolean" };
     case "JSON":
       return { kind: "json" };
-    default:
-      throw new Error(`legacy definition "${definition}" has no value conversion`);
+    default: {
+      const unknown: never = type;
+      throw new Error(`legacy type ${JSON.stringify(unknown)} has no value conversion`);
+    }
   }
 }
 
@@ -167,7 +161,7 @@ function fromPostgres(table: PgTable): MigrationTable | undefined {
       return {
         name,
         legacy: c.spec.legacy!,
-        value: valueKindOf(c.spec.legacy!.definition),
+        value: valueKindOf(c.spec.legacy!),
         notNull: c.spec.notNull,
         ...(limits ? { limits } : {}),
         ...(fk ? { references: { table: fk.table, column: fk.column } } : {}),
@@ -185,7 +179,7 @@ function fromBigQuery(table: BigQueryTable): MigrationTable {
       return {
         name,
         legacy: c.spec.legacy!,
-        value: valueKindOf(c.spec.legacy!.definition),
+        value: valueKindOf(c.spec.legacy!),
         notNull: c.spec.mode === "REQUIRED",
         ...(limits ? { limits } : {}),
       };
@@ -242,7 +236,7 @@ export function selectTables(names: readonly string[] | undefined): MigrationTab
 /** `CREATE TABLE` of the legacy table, rendered from the legacy definitions in `schema/`. */
 export function renderLegacyDdl(table: MigrationTable): string {
   const lines = [
-    ...table.columns.map((c) => `  \`${c.legacy.column}\` ${c.legacy.definition}`),
+    ...table.columns.map((c) => `  \`${c.legacy.column}\` ${renderMySqlDefinition(c.legacy)}`),
     ...legacyKeysOf(table).map((k) => `  ${k}`),
   ];
   return `CREATE TABLE \`${table.legacyTable}\` (\n${lines.join(",\n")}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;

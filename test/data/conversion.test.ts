@@ -9,12 +9,14 @@ import {
   type MigrationColumn,
 } from "../../src/data/table-plan";
 import { rowHash } from "../../src/data/checksum";
+import { my, renderMySqlDefinition, type MySqlColumn } from "../../schema/dsl/legacy";
 import { splitKeyRange } from "../../src/data/verify";
+import { compareSourceColumns, informationSchemaType } from "../../src/data/source-schema";
 
-const column = (definition: string, notNull = false, name = "c"): MigrationColumn => ({
+const column = (definition: MySqlColumn, notNull = false, name = "c"): MigrationColumn => ({
   name,
-  legacy: { column: name, definition },
-  value: valueKindOf(definition),
+  legacy: { ...definition.spec, column: name },
+  value: valueKindOf(definition.spec),
   notNull,
 });
 
@@ -35,15 +37,17 @@ describe("the plan from schema/", () => {
   });
 
   test("value kinds come from the legacy definitions", () => {
-    expect(valueKindOf("ENUM('google','reddit','x') NOT NULL")).toEqual({
+    expect(valueKindOf(my.enum(["google", "reddit", "x"]).notNull().spec)).toEqual({
       kind: "enum",
       values: ["google", "reddit", "x"],
     });
-    expect(valueKindOf("DECIMAL(18,6) DEFAULT 0")).toEqual({ kind: "decimal", scale: 6 });
-    expect(valueKindOf("DATETIME(6) NOT NULL")).toEqual({ kind: "datetime" });
-    expect(valueKindOf("BOOLEAN DEFAULT TRUE")).toEqual({ kind: "boolean" });
-    expect(valueKindOf("JSON")).toEqual({ kind: "json" });
-    expect(() => valueKindOf("BLOB")).toThrow('legacy definition "BLOB" has no value conversion');
+    expect(valueKindOf(my.decimal(18, 6).default(0).spec)).toEqual({ kind: "decimal", scale: 6 });
+    expect(valueKindOf(my.datetime(6).notNull().spec)).toEqual({ kind: "datetime" });
+    expect(valueKindOf(my.boolean().default(true).spec)).toEqual({ kind: "boolean" });
+    expect(valueKindOf(my.json().spec)).toEqual({ kind: "json" });
+    expect(valueKindOf(my.int().spec)).toEqual({ kind: "integer" });
+    expect(valueKindOf(my.char(3).spec)).toEqual({ kind: "string" });
+    expect(valueKindOf(my.date().spec)).toEqual({ kind: "date" });
     // ad_metrics.ingested_at has no legacy source: it is not read.
     const adMetrics = migrationTables().find((t) => t.name === "ad_metrics")!;
     expect(adMetrics.columns.map((c) => c.name)).not.toContain("ingested_at");
@@ -69,6 +73,44 @@ describe("the plan from schema/", () => {
     );
   });
 
+  test("the source's types are compared with the typed legacy definitions", () => {
+    expect(
+      [my.bigint(), my.boolean(), my.datetime(), my.datetime(6), my.enum(["it's"]), my.json()].map(
+        (d) => informationSchemaType(d.spec),
+      ),
+    ).toEqual(["bigint", "tinyint(1)", "datetime", "datetime(6)", "enum('it''s')", "json"]);
+    const tables = selectTables(["users", "events"]);
+    // As MariaDB spells them: display widths, BOOLEAN as tinyint(1), JSON as longtext.
+    const spelled: Record<string, string> = {
+      "users.id": "bigint(20)",
+      "users.is_active": "tinyint(1)",
+      "users.role": "enum('admin','viewer')",
+      "events.properties": "longtext",
+      "events.ts": "datetime(3)",
+      "events.revenue": "decimal(40,6)",
+    };
+    const source = tables.flatMap((t) =>
+      t.columns.map((c) => {
+        const name = `${t.legacyTable}.${c.legacy.column}`;
+        return {
+          table: t.legacyTable,
+          column: c.legacy.column,
+          type: spelled[name] ?? informationSchemaType(c.legacy),
+          nullable: name === "users.email" || !c.legacy.notNull,
+        };
+      }),
+    );
+    expect(compareSourceColumns(tables, source)).toEqual({
+      differences: [
+        "users.email allows NULL (schema/: NOT NULL)",
+        "users.role is enum('admin','viewer') (schema/: ENUM('admin','analyst','viewer'))",
+        "events.ts is datetime(3) (schema/: DATETIME(6))",
+        "events.revenue is decimal(40,6) (schema/: DECIMAL(18,6))",
+      ],
+      missing: [],
+    });
+  });
+
   test("--tables keeps migration order and rejects unknown names", () => {
     expect(selectTables(["events", "users"]).map((t) => t.name)).toEqual(["users", "events"]);
     expect(() => selectTables(["oauth_tokens"])).toThrow(/unknown table\(s\) oauth_tokens/);
@@ -77,26 +119,39 @@ describe("the plan from schema/", () => {
 
 describe("convertValue", () => {
   test("datetimes keep microseconds and gain them when absent", () => {
-    expect(convertValue(column("DATETIME(6)"), "2024-02-29 23:59:59.000001")).toBe(
+    expect(convertValue(column(my.datetime(6)), "2024-02-29 23:59:59.000001")).toBe(
       "2024-02-29 23:59:59.000001",
     );
-    expect(convertValue(column("DATETIME"), "2025-12-31 23:59:59")).toBe(
+    expect(convertValue(column(my.datetime()), "2025-12-31 23:59:59")).toBe(
       "2025-12-31 23:59:59.000000",
     );
   });
 
-  test.each([
-    ["DATETIME(6)", "0000-00-00 00:00:00", "invalid datetime"],
-    ["DATETIME(6)", "2023-02-29 00:00:00", "invalid datetime"],
-    ["DATE", "2024-00-10", "invalid date"],
-    // Century rule: 1900 is not a leap year, so Postgres would fail the COPY on this row.
-    ["DATE", "1900-02-29", "invalid date"],
-    ["DATETIME(6)", "1900-02-29 12:00:00.000000", "invalid datetime"],
-    ["ENUM('admin','analyst','viewer')", "", "value is not one of 'admin', 'analyst', 'viewer'"],
-    ["BOOLEAN", "2", "boolean (TINYINT) value other than 0 or 1"],
-    ["DECIMAL(18,6)", "1.5", "not a decimal with scale 6"],
-    ["JSON", "null", "top-level JSON null would load as SQL NULL in BigQuery"],
-  ])("%s %j is rejected: %s", (definition, raw, reason) => {
+  test.each(
+    (
+      [
+        [my.datetime(6), "0000-00-00 00:00:00", "invalid datetime"],
+        [my.datetime(6), "2023-02-29 00:00:00", "invalid datetime"],
+        [my.date(), "2024-00-10", "invalid date"],
+        // Century rule: 1900 is not a leap year, so Postgres would fail the COPY on this row.
+        [my.date(), "1900-02-29", "invalid date"],
+        [my.datetime(6), "1900-02-29 12:00:00.000000", "invalid datetime"],
+        [
+          my.enum(["admin", "analyst", "viewer"]),
+          "",
+          "value is not one of 'admin', 'analyst', 'viewer'",
+        ],
+        [my.boolean(), "2", "boolean (TINYINT) value other than 0 or 1"],
+        [my.decimal(18, 6), "1.5", "not a decimal with scale 6"],
+        [my.json(), "null", "top-level JSON null would load as SQL NULL in BigQuery"],
+      ] as const
+    ).map(([definition, raw, reason]) => [
+      renderMySqlDefinition(definition.spec),
+      raw,
+      reason,
+      definition,
+    ]),
+  )("%s %j is rejected: %s", (_label, raw, reason, definition) => {
     const error = (() => {
       try {
         convertValue(column(definition), raw);
@@ -111,16 +166,16 @@ describe("convertValue", () => {
   });
 
   test("29 February is kept in a leap year, including a century divisible by 400", () => {
-    expect(convertValue(column("DATE"), "2000-02-29")).toBe("2000-02-29");
-    expect(convertValue(column("DATETIME"), "2000-02-29 00:00:00")).toBe(
+    expect(convertValue(column(my.date()), "2000-02-29")).toBe("2000-02-29");
+    expect(convertValue(column(my.datetime()), "2000-02-29 00:00:00")).toBe(
       "2000-02-29 00:00:00.000000",
     );
-    expect(convertValue(column("DATE"), "2024-02-29")).toBe("2024-02-29");
+    expect(convertValue(column(my.date()), "2024-02-29")).toBe("2024-02-29");
   });
 
   test("NULL in a NOT NULL column is rejected; elsewhere kept", () => {
-    expect(convertValue(column("VARCHAR(10)"), null)).toBeNull();
-    expect(() => convertValue(column("VARCHAR(10) NOT NULL", true), null)).toThrow(
+    expect(convertValue(column(my.varchar(10)), null)).toBeNull();
+    expect(() => convertValue(column(my.varchar(10).notNull(), true), null)).toThrow(
       "c: NULL in a NOT NULL column",
     );
   });
@@ -128,12 +183,12 @@ describe("convertValue", () => {
 
 describe("encoders", () => {
   const columns = [
-    column("BIGINT NOT NULL", true, "id"),
-    column("TEXT", false, "t"),
-    column("DECIMAL(18,6)", false, "d"),
-    column("DATETIME(6)", false, "ts"),
-    column("BOOLEAN", false, "ok"),
-    column("JSON", false, "j"),
+    column(my.bigint().notNull(), true, "id"),
+    column(my.text(), false, "t"),
+    column(my.decimal(18, 6), false, "d"),
+    column(my.datetime(6), false, "ts"),
+    column(my.boolean(), false, "ok"),
+    column(my.json(), false, "j"),
   ];
 
   test("COPY text keeps NULL, '' and the text \\N apart and escapes tab, CR, LF and backslash", () => {

@@ -102,8 +102,8 @@ describe("diff with the Pulumi program (tables from the offline plan)", () => {
     edit(
       repo,
       "schema/analytics.ts",
-      `    currency: bq.string().describe("ISO 4217 currency of value.").from("currency", "CHAR(3)"),`,
-      `    currency: bq.string().describe("ISO 4217 currency of value.").from("currency", "CHAR(3)"),\n    channel: bq.string().describe("Sales channel."),`,
+      `    currency: bq.string().describe("ISO 4217 currency of value.").from(my.char(3)),`,
+      `    currency: bq.string().describe("ISO 4217 currency of value.").from(my.char(3)),\n    channel: bq.string().describe("Sales channel."),`,
     );
     const result = diff(repo, "--format", "json");
     expect(result.stderr).toBe("");
