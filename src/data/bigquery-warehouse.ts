@@ -37,7 +37,7 @@ import {
 } from "./google-api-errors";
 import type { MigrationTable } from "./table-plan";
 
-/** What the migration needs of BigQuery (lane.ts, migrate.ts, verify.ts). */
+/** What the migration needs of BigQuery (lane.ts, data-migration.ts, data-verification.ts, table-checksums.ts). */
 export interface BigQueryTarget {
   /** Loads the files into the table (or one partition), replacing its rows; returns the job id. */
   loadTable(

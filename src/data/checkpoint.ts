@@ -299,6 +299,16 @@ export function lockStateDir(stateDir: string): () => void {
   throw new StateLockedError(`could not take the lock ${path}`);
 }
 
+/** Runs `work` holding the state directory's lock (`lockStateDir`), released however it ends. */
+export async function withStateDirLock<T>(stateDir: string, work: () => Promise<T>): Promise<T> {
+  const release = lockStateDir(stateDir);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 function readFileOrEmpty(path: string): string {
   try {
     return readFileSync(path, "utf8");

@@ -13,6 +13,7 @@ import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-war
 import type { TableState } from "./checkpoint";
 import { addJsonPartHashes, addRowTextHash, HashSum, mysqlId, mysqlRowHashHex } from "./checksum";
 import { RejectedValue, convertRow } from "./convert";
+import { checkPageKeys } from "./key-ranges";
 import { loadFileName, writeLoadFile } from "./load-files";
 import { PageBuffer } from "./page-buffer";
 import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
@@ -172,8 +173,10 @@ async function migrateTable(
       sourceSum: new HashSum(),
       targetSum: new HashSum(),
       jsonSum: new HashSum(),
+      firstKey: undefined as string | undefined,
     };
     const range = streamPage(source, table, from, settings.pageSize, highest, extras, (raw) => {
+      page.firstKey ??= raw[keyIndex]!;
       try {
         const row = convertRow(table.columns, raw);
         for (const parent of parents) parent.check(row, raw);
@@ -213,7 +216,9 @@ async function migrateTable(
   for (;;) {
     const range = await next.range;
     if (!range) break;
-    const { out, rejects: pageRejects, sourceSum, targetSum, jsonSum } = next.page;
+    const { out, rejects: pageRejects, sourceSum, targetSum, jsonSum, firstKey } = next.page;
+    // Every page must start past the last one: else the loop would read the same rows forever.
+    checkPageKeys(label, { after: range.after, upTo: highest }, BigInt(firstKey!), range.upTo);
     const page = { range };
     next = startPage(range.upTo);
     const fresh = pageRejects.filter((r) => !knownRejects.has(`${r.table}\u0000${r.key}`));

@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import { runLane, type LaneMessage } from "./lane";
 import type { WorkerJob, WorkerReply } from "./worker-pool";
-import { sideChecksum, verifyOne } from "./verify";
+import { sideChecksum, verifyOne } from "./table-checksums";
 import { selectTables } from "./table-plan";
 import { serializeError } from "./worker-errors";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { LaneMessage, LaneSettings, LaneTask } from "./lane";
 import type { Checksum, KeyRange } from "./checksum";
-import type { TableVerification, VerifyTaskOptions } from "./verify";
+import type { TableVerification, VerifyTaskOptions } from "./table-checksums";
 import { rebuildError } from "./worker-errors";
 
 export type WorkerJob =

@@ -31,8 +31,27 @@ export interface CliOptions {
   readonly umask?: number;
   /** Called with each stderr chunk as it arrives. */
   readonly onStderr?: (text: string) => void;
-  /** Killed (SIGKILL) after this long, so a hang fails the test instead of stalling it. */
+  /**
+   * Killed (SIGKILL) after this long, and the run fails with a `CliTimeoutError` naming the command
+   * and its stderr's tail, so a hang fails the test at once instead of stalling it (default
+   * `DEFAULT_CLI_TIMEOUT_MS`). Size it to the work: a run of the small fixtures takes seconds.
+   */
   readonly timeoutMs?: number;
+}
+
+export const DEFAULT_CLI_TIMEOUT_MS = 30_000;
+const STDERR_TAIL_LINES = 15;
+
+/** A CLI run that did not end within its `timeoutMs`: which command, and what it printed last. */
+export class CliTimeoutError extends Error {
+  constructor(args: readonly string[], timeoutMs: number, stderr: string) {
+    const tail = stderr.trimEnd().split("\n").slice(-STDERR_TAIL_LINES).join("\n");
+    super(
+      `synter-infra ${args.join(" ")} did not finish within ${timeoutMs / 1000} s (killed); ` +
+        (tail ? `the last lines of its stderr:\n${tail}` : "it printed nothing on stderr"),
+    );
+    this.name = "CliTimeoutError";
+  }
 }
 
 /** `synter-infra <args>` as a child process. */
@@ -64,12 +83,18 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
     stderr += text;
     options.onStderr?.(text);
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 100_000);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr, ms: Date.now() - started });
+      if (timedOut) reject(new CliTimeoutError(args, timeoutMs, stderr));
+      else resolve({ status, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
 }

@@ -10,7 +10,7 @@ import {
 } from "../../src/data/table-plan";
 import { rowHash } from "../../src/data/checksum";
 import { my, renderMySqlDefinition, type MySqlColumn } from "../../schema/dsl/legacy";
-import { splitKeyRange } from "../../src/data/verify";
+import { splitKeyRange } from "../../src/data/key-ranges";
 import { compareSourceColumns, informationSchemaType } from "../../src/data/source-schema";
 
 const column = (definition: MySqlColumn, notNull = false, name = "c"): MigrationColumn => ({

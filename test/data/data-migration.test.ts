@@ -3,7 +3,6 @@
  * the legacy schema and hostile values, embedded Postgres 15 with the auth schema, load files under
  * a temp dir, and ZetaSQL evaluating the BigQuery checksum SQL over those files.
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,47 +16,33 @@ import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { bigQueryChecksumSql } from "../../src/data/checksum";
 import { connectSource } from "../../src/data/source";
 import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
-import { sourceChecksum } from "../../src/data/verify";
+import { sourceChecksum } from "../../src/data/table-checksums";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../support/embedded-postgres";
 import { migrateInNode } from "../support/data-migration-in-node";
 import { GoogleCloudStandIn, IMPERSONATED_TOKEN } from "../support/google-cloud-stand-in";
 import { startMariaDb, type MariaDb } from "../support/mariadb";
 import { describeWithBinaries } from "../support/servers";
 import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
+import { cli, statusOf, type CliRun } from "./cli-process";
 import { createAuthSchema } from "./target-schema";
 import { zetaSqlCellsOfLines } from "../support/zetasql-load-rows";
 
-const ROOT = join(__dirname, "..", "..");
 const PAGE_SIZE = "7";
 const tables = migrationTables();
 const authTables = tables.filter((t) => t.target === "postgres");
 const analytics = tables.filter((t) => t.target === "bigquery");
 
-interface CliResult {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+/**
+ * How long one CLI run may take on the 40-row fixture (a few seconds each here, even on a loaded
+ * machine): a run past it is stuck, and fails its test at once naming the command and its stderr.
+ */
+const MIGRATE_BUDGET_MS = 20_000;
+const VERIFY_BUDGET_MS = 15_000;
 
-/** Exit status, with stderr in the failure message so a wrong status explains itself. */
-function statusOf(run: CliResult): { status: number | null; stderr?: string } {
-  return run.status === 0 ? { status: 0 } : { status: run.status, stderr: run.stderr };
-}
-
-function cli(args: string[], env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(process.execPath, [join(ROOT, "bin", "synter-infra.js"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-    timeout: 110_000,
-  });
-  return {
-    status: result.status,
-    signal: result.signal,
-    stdout: result.stdout,
-    stderr: result.stderr,
-  };
+/** `synter-infra data migrate|verify …` as a child process, within its budget. */
+function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const timeoutMs = args[1] === "verify" ? VERIFY_BUDGET_MS : MIGRATE_BUDGET_MS;
+  return cli(args, { env, timeoutMs });
 }
 
 /** JSON text with object keys sorted, for comparing JSON values independently of key order. */
@@ -213,6 +198,18 @@ describeWithBinaries(["mariadbd"])(
       "--out",
       out,
     ];
+    /**
+     * The first test's migration into `pgUrl` and `outDir` is the reference several later tests
+     * compare with; when it failed, they fail at once pointing at it instead of repeating its cause.
+     */
+    let referenceMigrated = false;
+    const needsReference = () => {
+      if (!referenceMigrated) {
+        throw new Error(
+          "needs the migration of the first test (into pgUrl and outDir), which failed: see its failure",
+        );
+      }
+    };
     const migrateArgs = (pg: string, out: string, extra: string[] = []) => [
       "data",
       "migrate",
@@ -224,7 +221,7 @@ describeWithBinaries(["mariadbd"])(
     ];
 
     test("moves every value of all ten legacy tables exactly, verifies, and moves the sequences", async () => {
-      const run = cli(migrateArgs(pgUrl, outDir));
+      const run = await runCli(migrateArgs(pgUrl, outDir));
       expect(run.stderr).not.toMatch(/internal error/);
       expect(statusOf(run)).toEqual({ status: 0 });
       const result = JSON.parse(run.stdout) as {
@@ -292,6 +289,7 @@ describeWithBinaries(["mariadbd"])(
         await db.end();
         await pg.end();
       }
+      referenceMigrated = true;
     });
 
     type Verified = {
@@ -312,7 +310,7 @@ describeWithBinaries(["mariadbd"])(
       await createAuthSchema(target);
       const out = join(work, "inline");
       // Worker counts other than the default give the same numbers.
-      const run = cli([...migrateArgs(target, out), "--workers", "3"]);
+      const run = await runCli([...migrateArgs(target, out), "--workers", "3"]);
       expect(statusOf(run)).toEqual({ status: 0 });
       const inline = (JSON.parse(run.stdout) as { verification: Verified[] }).verification;
       // Every table was verified from the sums the copy recorded (no second source scan).
@@ -322,7 +320,7 @@ describeWithBinaries(["mariadbd"])(
       expect(Object.values(state.tables).every((t) => t.inline?.sourceCount !== undefined)).toBe(
         true,
       );
-      const full = cli([...verifyArgs(target, out), "--workers", "1"]);
+      const full = await runCli([...verifyArgs(target, out), "--workers", "1"]);
       expect(statusOf(full)).toEqual({ status: 0 });
       expect(inline).toEqual(JSON.parse(full.stdout) as Verified[]);
       expect(inline.every((v) => v.ok && v.source.rows > 0)).toBe(true);
@@ -343,7 +341,9 @@ describeWithBinaries(["mariadbd"])(
       } finally {
         await pg.end();
       }
-      const run = cli(migrateArgs(target, join(work, "altered"), ["--tables", "users,sessions"]));
+      const run = await runCli(
+        migrateArgs(target, join(work, "altered"), ["--tables", "users,sessions"]),
+      );
       expect(run.status).toBe(EXIT_CODES.mismatch);
       expect(run.stderr).toMatch(
         /sessions: postgres differs from the source .*; differing key range\(s\) \(12, 13\]/,
@@ -355,11 +355,11 @@ describeWithBinaries(["mariadbd"])(
       const target = await pgServer.createDatabase("synter_unhashed");
       await createAuthSchema(target);
       const out = join(work, "unhashed");
-      const first = cli(migrateArgs(target, out, ["--no-verify"]), {
+      const first = await runCli(migrateArgs(target, out, ["--no-verify"]), {
         SYNTER_DATA_CRASH_AT: "5:checkpointed",
       });
       expect(first.signal).toBe("SIGKILL");
-      const resumed = cli(migrateArgs(target, out, ["--resume"]));
+      const resumed = await runCli(migrateArgs(target, out, ["--resume"]));
       expect(statusOf(resumed)).toEqual({ status: 0 });
       const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
         tables: Record<string, { inline?: object }>;
@@ -370,11 +370,12 @@ describeWithBinaries(["mariadbd"])(
       expect(hashed).toContain(false);
       const verified = (JSON.parse(resumed.stdout) as { verification: Verified[] }).verification;
       expect(verified.map((v) => [v.table, v.ok])).toEqual(verified.map((v) => [v.table, true]));
-      const full = cli(verifyArgs(target, out));
+      const full = await runCli(verifyArgs(target, out));
       expect(verified).toEqual(JSON.parse(full.stdout) as Verified[]);
     });
 
     test("the BigQuery checksum SQL analyzes in ZetaSQL and, evaluated over the load files, equals the source checksum", async () => {
+      needsReference();
       const source = await connectSource(legacyUrl);
       try {
         const catalog = analyticsTableCatalog({ project: "p", dataset: "d" });
@@ -403,19 +404,23 @@ describeWithBinaries(["mariadbd"])(
     });
 
     test("a second run is idempotent: same rows, same files, migrated timestamps untouched", async () => {
+      needsReference();
       const before = { pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) };
-      const run = cli(migrateArgs(pgUrl, outDir));
+      const run = await runCli(migrateArgs(pgUrl, outDir));
       expect(statusOf(run)).toEqual({ status: 0 });
       expect({ pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) }).toEqual(before);
     });
 
     test("a run killed with SIGKILL midway, then resumed, gives the identical result", async () => {
+      needsReference();
       const reference = { pg: await dumpPostgres(pgUrl), files: dumpFiles(outDir) };
       const killedUrl = await pgServer.createDatabase("synter_killed");
       await createAuthSchema(killedUrl);
       const out = join(work, "killed");
       // Killed when the 5th range of the run had reached its target but not yet the state file.
-      const first = cli(migrateArgs(killedUrl, out), { SYNTER_DATA_CRASH_AT: "5:committed" });
+      const first = await runCli(migrateArgs(killedUrl, out), {
+        SYNTER_DATA_CRASH_AT: "5:committed",
+      });
       expect(first.signal).toBe("SIGKILL");
       const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
         tables: Record<string, { lastKey?: string; done: boolean }>;
@@ -424,7 +429,7 @@ describeWithBinaries(["mariadbd"])(
       expect(progressed).toBeGreaterThan(0);
       expect(Object.values(state.tables).every((t) => t.done)).toBe(false);
       // Resumed, then killed again right after a checkpoint.
-      const second = cli(migrateArgs(killedUrl, out, ["--resume"]), {
+      const second = await runCli(migrateArgs(killedUrl, out, ["--resume"]), {
         SYNTER_DATA_CRASH_AT: "8:checkpointed",
       });
       expect(second.signal).toBe("SIGKILL");
@@ -438,13 +443,14 @@ describeWithBinaries(["mariadbd"])(
         state.tables as Record<string, { rows?: number }>,
       ).reduce((sum, t) => sum + (t.rows ?? 0), 0);
       expect(rowsIn(statePath)).toBeGreaterThan(rowsAfterFirst);
-      const third = cli(migrateArgs(killedUrl, out, ["--resume"]));
+      const third = await runCli(migrateArgs(killedUrl, out, ["--resume"]));
       expect(third.stderr).not.toMatch(/internal error/);
       expect(statusOf(third)).toEqual({ status: 0 });
       expect({ pg: await dumpPostgres(killedUrl), files: dumpFiles(out) }).toEqual(reference);
     });
 
     test("tables copied in key-range segments migrate, resume after SIGKILL, and verify identically", async () => {
+      needsReference();
       const referencePg = await dumpPostgres(pgUrl);
       const referenceFiles = dumpFiles(outDir);
       const segmented = ["--segment-rows", "10"];
@@ -467,7 +473,7 @@ describeWithBinaries(["mariadbd"])(
       const wholeUrl = await pgServer.createDatabase("synter_segmented");
       await createAuthSchema(wholeUrl);
       const wholeOut = join(work, "segmented");
-      const whole = cli(migrateArgs(wholeUrl, wholeOut, segmented));
+      const whole = await runCli(migrateArgs(wholeUrl, wholeOut, segmented));
       expect(whole.stderr).not.toMatch(/internal error/);
       expect(statusOf(whole)).toEqual({ status: 0 });
       const result = JSON.parse(whole.stdout) as {
@@ -491,14 +497,14 @@ describeWithBinaries(["mariadbd"])(
       const killedUrl = await pgServer.createDatabase("synter_segmented_killed");
       await createAuthSchema(killedUrl);
       const out = join(work, "segmented-killed");
-      const first = cli(migrateArgs(killedUrl, out, segmented), {
+      const first = await runCli(migrateArgs(killedUrl, out, segmented), {
         SYNTER_DATA_CRASH_AT: "5:committed",
       });
       expect(first.signal).toBe("SIGKILL");
       const afterKill = readStateOf(out);
       expect(afterKill.tables.events.segments).toHaveLength(4);
       expect(Object.values(afterKill.tables).every((t) => t.done)).toBe(false);
-      const second = cli(migrateArgs(killedUrl, out, [...segmented, "--resume"]), {
+      const second = await runCli(migrateArgs(killedUrl, out, [...segmented, "--resume"]), {
         SYNTER_DATA_CRASH_AT: "8:checkpointed",
       });
       expect(second.signal).toBe("SIGKILL");
@@ -509,7 +515,7 @@ describeWithBinaries(["mariadbd"])(
       // A kill between a load file's write and its rename leaves a temp file; plant one so the
       // resume's clean-up is exercised whatever moment the kill hit.
       writeFileSync(join(out, "events", `${names(wholeOut).events[0]}.tmp-2147483646`), "partial");
-      const third = cli(migrateArgs(killedUrl, out, [...segmented, "--resume"]));
+      const third = await runCli(migrateArgs(killedUrl, out, [...segmented, "--resume"]));
       expect(third.stderr).not.toMatch(/internal error/);
       expect(statusOf(third)).toEqual({ status: 0 });
       const resumed = JSON.parse(third.stdout) as { verification: { ok: boolean }[] };
@@ -522,11 +528,12 @@ describeWithBinaries(["mariadbd"])(
     });
 
     test("verify detects a tampered row and names the table and the key range", async () => {
+      needsReference();
       const pg = new Client({ connectionString: pgUrl });
       await pg.connect();
       try {
         await pg.query("UPDATE sessions SET user_agent = user_agent || 'x' WHERE id = 13");
-        const run = cli([
+        const run = await runCli([
           "data",
           "verify",
           "--source",
@@ -556,7 +563,7 @@ describeWithBinaries(["mariadbd"])(
       lines[index] = lines[index].replace(/"revenue":"[^"]*"/, '"revenue":null');
       writeFileSync(file, gzipSync(lines.join("\n")));
       try {
-        const run = cli([
+        const run = await runCli([
           "data",
           "verify",
           "--source",
@@ -574,7 +581,7 @@ describeWithBinaries(["mariadbd"])(
       } finally {
         writeFileSync(file, original);
       }
-      const clean = cli([
+      const clean = await runCli([
         "data",
         "verify",
         "--source",
@@ -588,6 +595,7 @@ describeWithBinaries(["mariadbd"])(
     });
 
     test("a segmented table is loaded into BigQuery by one job over every segment's files, in key order", async () => {
+      needsReference();
       // A stand-in of Google's APIs answering the BigQuery client's real requests; the run in a
       // real-Node worker thread, where the client can load its fetch.
       const standIn = await GoogleCloudStandIn.start();
@@ -637,12 +645,12 @@ describeWithBinaries(["mariadbd"])(
       }
     });
 
-    test("a run refuses a state directory another live run holds, naming the holder", () => {
+    test("a run refuses a state directory another live run holds, naming the holder", async () => {
       const out = join(work, "locked");
       mkdirSync(out, { recursive: true });
       // This test process is alive and is not the CLI, so its pid stands for a concurrent run.
       writeFileSync(join(out, "migration.lock"), `${process.pid}\n`);
-      const run = cli(migrateArgs(pgUrl, out));
+      const run = await runCli(migrateArgs(pgUrl, out));
       expect(run.status).toBe(EXIT_CODES.refused);
       expect(run.stderr.trim()).toBe(
         `error: another migration (pid ${process.pid}) is using ${out}; wait for it or stop it first`,
@@ -669,13 +677,13 @@ describeWithBinaries(["mariadbd"])(
         "--page-size",
         PAGE_SIZE,
       ];
-      const stopped = cli(args);
+      const stopped = await runCli(args);
       expect(stopped.status).toBe(EXIT_CODES.refused);
       expect(stopped.stderr).toMatch(
         /\w+: \d+ rejected row\(s\) exceed --max-rejects 0; see .*rejects\.jsonl\. Nothing of range/,
       );
 
-      const passed = cli([...args, "--max-rejects", "4"]);
+      const passed = await runCli([...args, "--max-rejects", "4"]);
       expect(passed.stderr).not.toMatch(/internal error/);
       expect(statusOf(passed)).toEqual({ status: 0 });
       const order = ["users", "events", "touchpoints", "agent_runs"];

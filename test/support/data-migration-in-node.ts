@@ -2,7 +2,7 @@
  * `migrate()` in a real-Node worker thread (`real-node.ts`). A segmented table's BigQuery load runs
  * on migrate's own thread, and Google's clients need Node's module loader, not Jest's.
  */
-import { migrate, type MigrateOptions, type MigrateResult } from "../../src/data/migrate";
+import { migrate, type MigrateOptions, type MigrateResult } from "../../src/data/data-migration";
 import { selectTables } from "../../src/data/table-plan";
 import { callInNode } from "./real-node";
 

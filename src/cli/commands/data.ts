@@ -4,11 +4,13 @@
  */
 import type { Command } from "commander";
 import type { BigQueryWarehouseOptions } from "../../data/bigquery-warehouse";
-import { DEFAULT_SEGMENT_ROWS, migrate, verify, type MigrateResult } from "../../data/migrate";
+import { migrate, type MigrateResult } from "../../data/data-migration";
+import { verify, VerificationMismatchError } from "../../data/data-verification";
+import { DEFAULT_SEGMENT_ROWS } from "../../data/lane-scheduler";
 import { formatTable } from "../../data/progress";
 import { ACCEPT_SOURCE_TYPES_FLAG } from "../../data/source-schema";
+import type { TableVerification } from "../../data/table-checksums";
 import { selectTables } from "../../data/table-plan";
-import { VerificationMismatchError, type TableVerification } from "../../data/verify";
 import { DEFAULT_MAX_WORKERS, MAX_WORKERS } from "../../data/worker-pool";
 import { UsageError } from "../errors";
 

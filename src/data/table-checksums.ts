@@ -1,7 +1,8 @@
 /**
- * `data verify`: per table, row count and content checksum (see `checksum.ts`) on the source and
- * on the table's target, computed by each side's own SQL (load files: by the same normal form in
- * TypeScript). On a mismatch the key range is bisected on both sides to name where rows differ.
+ * One table's side of the data verification, run on a worker thread: row count and content
+ * checksum (see `checksum.ts`) of a key range on the source and on the table's target, computed by
+ * each side's own SQL (load files: by the same normal form in TypeScript). On a mismatch the key
+ * range is bisected on both sides to name where rows differ. `data-verification.ts` schedules these.
  */
 import type { Connection } from "mysql2/promise";
 import type { Client } from "pg";
@@ -18,10 +19,10 @@ import {
   type Checksum,
   type KeyRange,
 } from "./checksum";
-import { ToolError } from "../errors/tool-error";
 import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import { listLoadFiles, loadFilesChecksum } from "./load-files";
 import { connectPostgres, queryPostgres } from "./postgres-sink";
+import { checkPageKeys } from "./key-ranges";
 import { connectSource, keyBounds, querySource } from "./source";
 import type { MigrationTable } from "./table-plan";
 
@@ -65,15 +66,17 @@ export function sourceChecksum(
       `ORDER BY ${key} LIMIT ${JSON_PAGE_ROWS}`;
     const jsonSum = new HashSum();
     let next = querySource(jsonConnection, { sql: pageSql(range.after), rowsAsArray: true });
+    let after = range.after;
     for (;;) {
       const page = (await next) as (string | null)[][];
       const more = page.length === JSON_PAGE_ROWS;
-      if (more) {
-        next = querySource(jsonConnection, {
-          sql: pageSql(BigInt(page[page.length - 1][0]!)),
-          rowsAsArray: true,
-        });
+      if (page.length > 0) {
+        const last = BigInt(page[page.length - 1][0]!);
+        const pageRange = { after, upTo: range.upTo };
+        checkPageKeys(`${table.name} (source checksum)`, pageRange, BigInt(page[0][0]!), last);
+        after = last;
       }
+      if (more) next = querySource(jsonConnection, { sql: pageSql(after), rowsAsArray: true });
       for (const parts of page) addJsonHashesFromMysqlParts(jsonSum, table, parts);
       if (!more) break;
     }
@@ -153,22 +156,6 @@ export async function verifyTable(
     ok,
     mismatchedRanges: found.map((r) => ({ after: r.after.toString(), upTo: r.upTo.toString() })),
   };
-}
-
-/** Tables whose target differs from the source; one line per table, naming the key ranges. */
-export class VerificationMismatchError extends ToolError {
-  constructor(readonly tables: readonly TableVerification[]) {
-    super("mismatch", tables.map(describeMismatch).join("\n"));
-  }
-}
-
-export function describeMismatch(v: TableVerification): string {
-  const ranges = v.mismatchedRanges.map((r) => `(${r.after}, ${r.upTo}]`).join(", ");
-  return (
-    `${v.table}: ${v.target} differs from the source (source ${v.source.rows} rows, checksum ${v.source.sum}; ` +
-    `${v.target} ${v.destination.rows} rows, checksum ${v.destination.sum})` +
-    (ranges ? `; differing key range(s) ${ranges}` : "")
-  );
 }
 
 /** Plain settings of one table's verification (they cross into a worker thread). */
@@ -251,23 +238,4 @@ export async function sideChecksum(
     listLoadFiles(options.filesDir, table.name),
     range,
   );
-}
-
-/**
- * Splits a table's key space into `parts` ranges covering everything: the first and last are
- * open-ended, so target rows outside the source's key bounds are still counted.
- */
-export function splitKeyRange(bounds: KeyRange | undefined, parts: number): KeyRange[] {
-  if (!bounds || parts <= 1 || bounds.after === undefined || bounds.upTo === undefined) return [{}];
-  const width = bounds.upTo - bounds.after;
-  const cuts = Array.from(
-    { length: parts - 1 },
-    (_, i) => bounds.after! + (width * BigInt(i + 1)) / BigInt(parts),
-  );
-  const ranges: KeyRange[] = cuts.map((cut, i) => ({
-    after: i === 0 ? undefined : cuts[i - 1],
-    upTo: cut,
-  }));
-  ranges.push({ after: cuts[cuts.length - 1] });
-  return ranges;
 }

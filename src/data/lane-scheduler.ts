@@ -1,0 +1,344 @@
+/**
+ * What `data migrate` runs, in which order, and what each lane's reports mean for the state file.
+ * The plan: the auth tables are one lane into Postgres, in foreign-key order (a child's parents and
+ * their rejects are known before it); each analytics table is a lane of its own into load files
+ * (then BigQuery), and a large one is split into key-range segments, one lane each, so its encoding
+ * uses every core. Lanes are queued largest first, so the longest starts at once. While they run,
+ * the scheduler is the one writer of the state file: it records each range a lane reports
+ * committed, and finishes a segmented table (its BigQuery load, its report) after its last segment.
+ */
+import { bigQueryWarehouse } from "./bigquery-warehouse";
+import { writeState, type MigrationState, type SegmentState, type TableState } from "./checkpoint";
+import { splitKeyRange } from "./key-ranges";
+import type { LaneMessage, LaneSegment, LaneSettings, LaneTask, TableReport } from "./lane";
+import { analyticsTargetName } from "./migration-targets";
+import { appendRejects, type RejectRecord } from "./rejects";
+import { connectSource, countSourceRows, keyBounds, querySource } from "./source";
+import type { MigrationTable } from "./table-plan";
+import { rebuildError } from "./worker-errors";
+import type { WorkerPool, WorkerReply } from "./worker-pool";
+
+export const DEFAULT_SEGMENT_ROWS = 250_000;
+const MAX_SEGMENTS = 16;
+
+/** What the plan needs of a run's options. */
+export interface LanePlanOptions {
+  readonly sourceUrl: string;
+  readonly stateDir: string;
+  readonly tables: readonly MigrationTable[];
+  /**
+   * An analytics table of more source rows than this is copied in key-range segments of about
+   * this many rows (default `DEFAULT_SEGMENT_ROWS`).
+   */
+  readonly segmentRows?: number;
+}
+
+/** What the scheduler needs of a run's options while the lanes run. */
+export interface LaneRunOptions {
+  readonly stateDir: string;
+  readonly tables: readonly MigrationTable[];
+  readonly log: (line: string) => void;
+  /** The crash-test hook of `MigrateOptions.onRange`. */
+  readonly onRange?: (point: "committed" | "checkpointed", table: string) => void;
+}
+
+export interface PlannedLane {
+  readonly tables: readonly MigrationTable[];
+  readonly segment?: LaneSegment;
+}
+
+/**
+ * The lanes of a run, largest first (by the source's row estimate). Fixes the segments of each
+ * large analytics table first (recorded in the state, so a resume reuses the same bounds); a
+ * segmented table gives one lane per segment not yet done.
+ */
+export async function planLanes(
+  options: LanePlanOptions,
+  state: MigrationState,
+): Promise<PlannedLane[]> {
+  await planSegments(options, state);
+  const source = await connectSource(options.sourceUrl);
+  let estimates: Map<string, number>;
+  try {
+    const rows = await querySource(source, {
+      sql: "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+      rowsAsArray: true,
+    });
+    estimates = new Map((rows as [string, string | null][]).map(([n, r]) => [n, Number(r ?? 0)]));
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+  const sized: { lane: PlannedLane; size: number }[] = [];
+  const auth = options.tables.filter((t) => t.target === "postgres");
+  if (auth.length > 0) {
+    const size = auth.reduce((sum, t) => sum + (estimates.get(t.legacyTable) ?? 0), 0);
+    sized.push({ lane: { tables: auth }, size });
+  }
+  for (const t of options.tables.filter((t) => t.target === "bigquery")) {
+    const size = estimates.get(t.legacyTable) ?? 0;
+    const segments = state.tables[t.name].segments;
+    if (!segments) {
+      sized.push({ lane: { tables: [t] }, size });
+      continue;
+    }
+    segments.forEach((segment, index) => {
+      if (segment.done) return;
+      sized.push({
+        lane: {
+          tables: [t],
+          segment: { index, count: segments.length, after: segment.after, upTo: segment.upTo },
+        },
+        size: size / segments.length,
+      });
+    });
+  }
+  return sized.sort((a, b) => b.size - a.size).map((s) => s.lane);
+}
+
+/**
+ * Fixes the segments of each analytics table of a fresh run that has more rows than
+ * `segmentRows`: its key range split evenly (MIN..MAX). Only a fresh table is segmented: one with
+ * progress from an unsegmented run keeps its single lane, so no earlier load file is left beside
+ * differently named ones.
+ */
+async function planSegments(options: LanePlanOptions, state: MigrationState): Promise<void> {
+  const segmentRows = options.segmentRows ?? DEFAULT_SEGMENT_ROWS;
+  const fresh = options.tables.filter((t) => {
+    const s = state.tables[t.name];
+    return t.target === "bigquery" && !s.done && !s.segments && s.lastKey === undefined;
+  });
+  if (fresh.length === 0) return;
+  const source = await connectSource(options.sourceUrl);
+  try {
+    for (const table of fresh) {
+      const rows = await countSourceRows(source, table);
+      const parts = Math.min(MAX_SEGMENTS, Math.ceil(rows / segmentRows));
+      if (parts < 2) continue;
+      const bounds = await keyBounds(source, table);
+      if (!bounds || bounds.after === undefined || bounds.upTo === undefined) continue;
+      const ranges = splitKeyRange(bounds, parts);
+      const segments: SegmentState[] = ranges.map((range) => ({
+        ...(range.after === undefined ? {} : { after: range.after.toString() }),
+        upTo: (range.upTo ?? bounds.upTo!).toString(),
+        rows: 0,
+        rejected: 0,
+        files: [],
+        done: false,
+      }));
+      state.tables[table.name].segments = segments;
+    }
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+  writeState(options.stateDir, state);
+}
+
+/**
+ * The progress fields a segment and a lane's table state share: a segment's state as its lane
+ * sees it (a table state of its own), and what a lane reports back into the segment.
+ */
+function progressOf(state: TableState | SegmentState): TableState {
+  return {
+    ...(state.lastKey === undefined ? {} : { lastKey: state.lastKey }),
+    rows: state.rows,
+    rejected: state.rejected,
+    files: state.files,
+    done: state.done,
+    ...(state.inline ? { inline: state.inline } : {}),
+  };
+}
+
+/** Records a segment's reported state and sums the table's rows, rejects and files. */
+function recordSegment(table: TableState, index: number, reported: TableState): void {
+  const segments = table.segments!;
+  segments[index] = {
+    ...(segments[index].after === undefined ? {} : { after: segments[index].after }),
+    upTo: segments[index].upTo,
+    ...progressOf(reported),
+  };
+  table.rows = segments.reduce((sum, s) => sum + s.rows, 0);
+  table.rejected = segments.reduce((sum, s) => sum + s.rejected, 0);
+  table.files = segments.flatMap((s) => s.files);
+}
+
+/** How the lanes of a run ended: every one finished, or the cause of the stop. */
+export type LanesOutcome =
+  { readonly state: "copied" } | { readonly state: "failed"; readonly cause: unknown };
+
+/**
+ * The run as a whole: lanes copying, or stopping because one failed (the first failure explains
+ * the stop; the others only report being cut off).
+ */
+type RunPhase = { readonly name: "copying" } | { readonly name: "stopping"; readonly cause: Error };
+
+/**
+ * A segmented table as the main thread follows it: its segments copying (since when the earliest
+ * of this run's segments started, from each segment's own duration, so its report times the
+ * table's copy and not the run up to its end), then finishing (BigQuery load, report).
+ */
+type SegmentedTable =
+  | { readonly phase: "copying"; readonly since?: number }
+  | { readonly phase: "finishing"; readonly finished: Promise<void> };
+
+/** Runs the planned lanes on a worker pool and records what they report (see the module header). */
+export class LaneScheduler {
+  private phase: RunPhase = { name: "copying" };
+  private readonly segmented = new Map<string, SegmentedTable>();
+  private readonly reports = new Map<string, TableReport>();
+  /** Keys already in the reject file, `table\u0000key`, and their count shared with the lanes. */
+  private readonly knownRejects: readonly string[];
+  private readonly rejectCounter = new SharedArrayBuffer(4);
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly settings: LaneSettings,
+    private readonly state: MigrationState,
+    private readonly options: LaneRunOptions,
+    existingRejects: readonly RejectRecord[],
+    /** When the run started: a segmented table's report falls back to it. */
+    private readonly started: number,
+  ) {
+    this.knownRejects = existingRejects.map((r) => `${r.table}\u0000${r.key}`);
+    new Int32Array(this.rejectCounter)[0] = existingRejects.length;
+    for (const table of options.tables) {
+      if (state.tables[table.name].segments) {
+        this.segmented.set(table.name, { phase: "copying" });
+      }
+    }
+  }
+
+  /** Runs every lane, queued in plan order; resolves once each has finished or been cut off. */
+  async runLanes(lanes: readonly PlannedLane[]): Promise<LanesOutcome> {
+    // Segmented tables whose segments were all done by an earlier run are only finished.
+    for (const table of this.options.tables) {
+      if (this.state.tables[table.name].segments?.every((s) => s.done)) {
+        this.finishSegmented(table, true);
+      }
+    }
+    const settled = await Promise.allSettled(
+      lanes.map((lane) => this.pool.run(this.jobOf(lane), (reply) => this.onReply(lane, reply))),
+    );
+    if (this.phase.name === "stopping") return { state: "failed", cause: this.phase.cause };
+    const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    return failure ? { state: "failed", cause: failure.reason } : { state: "copied" };
+  }
+
+  /** Every table's report, in the order of the run's tables, once the segmented ones finished. */
+  async tableReports(): Promise<TableReport[]> {
+    await Promise.all(
+      [...this.segmented.values()].map((t) => (t.phase === "finishing" ? t.finished : undefined)),
+    );
+    return this.options.tables.map((t) => this.reports.get(t.name)!);
+  }
+
+  private jobOf(lane: PlannedLane): { kind: "lane"; settings: LaneSettings; task: LaneTask } {
+    return {
+      kind: "lane",
+      settings: this.settings,
+      task: {
+        tables: lane.tables.map((t) => t.name),
+        states: Object.fromEntries(
+          lane.tables.map((t) => [
+            t.name,
+            lane.segment
+              ? progressOf(this.state.tables[t.name].segments![lane.segment.index])
+              : this.state.tables[t.name],
+          ]),
+        ),
+        knownRejects: this.knownRejects,
+        rejectCounter: this.rejectCounter,
+        ...(lane.segment ? { segment: lane.segment } : {}),
+      },
+    };
+  }
+
+  private onReply(lane: PlannedLane, reply: WorkerReply): void {
+    if (!("message" in reply)) return;
+    try {
+      this.record(lane, reply.message);
+    } catch (error) {
+      // The main thread's own part failed (e.g. the state file hit a full disk).
+      this.stop(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Stops the other lanes at once; what they committed is checkpointed. */
+  private stop(cause: Error): void {
+    if (this.phase.name === "copying") this.phase = { name: "stopping", cause };
+    void this.pool.close();
+  }
+
+  private record(lane: PlannedLane, message: LaneMessage): void {
+    const { stateDir, onRange } = this.options;
+    switch (message.type) {
+      case "log":
+        this.options.log(message.line);
+        break;
+      case "range":
+        onRange?.("committed", message.table);
+        appendRejects(stateDir, message.rejects);
+        if (message.segment === undefined) this.state.tables[message.table] = message.state;
+        else recordSegment(this.state.tables[message.table], message.segment, message.state);
+        writeState(stateDir, this.state);
+        onRange?.("checkpointed", message.table);
+        break;
+      case "table-done": {
+        const name = message.report.table;
+        if (message.segment === undefined) {
+          this.state.tables[name] = message.state;
+          writeState(stateDir, this.state);
+          this.reports.set(name, message.report);
+          break;
+        }
+        const tableState = this.state.tables[name];
+        const table = this.segmented.get(name);
+        if (table?.phase === "copying") {
+          const segmentStart = Date.now() - message.report.seconds * 1000;
+          if (segmentStart < (table.since ?? Infinity)) {
+            this.segmented.set(name, { phase: "copying", since: segmentStart });
+          }
+        }
+        recordSegment(tableState, message.segment, message.state);
+        writeState(stateDir, this.state);
+        if (tableState.segments!.every((s) => s.done)) this.finishSegmented(lane.tables[0], false);
+        break;
+      }
+      case "failed":
+        this.stop(rebuildError(message.error));
+        break;
+    }
+  }
+
+  /** A segmented table after its last segment: its BigQuery load (unless done before), its report. */
+  private finishSegmented(table: MigrationTable, resumed: boolean): void {
+    const tracked = this.segmented.get(table.name);
+    if (tracked?.phase !== "copying") return;
+    const tableState = this.state.tables[table.name];
+    const { bigquery, filesDir } = this.settings;
+    const finish = async () => {
+      if (!tableState.done) {
+        if (bigquery) {
+          tableState.loadJobId = await bigQueryWarehouse(bigquery).loadTable(
+            table,
+            filesDir,
+            tableState.files,
+          );
+        }
+        tableState.done = true;
+        writeState(this.options.stateDir, this.state);
+      } else if (resumed) {
+        this.options.log(`${table.name}: already migrated (resume), ${tableState.rows} rows`);
+      }
+      this.reports.set(table.name, {
+        table: table.name,
+        target: analyticsTargetName(this.settings),
+        rows: tableState.rows,
+        rejected: tableState.rejected,
+        seconds: resumed ? 0 : (Date.now() - (tracked.since ?? this.started)) / 1000,
+      });
+    };
+    const finished = finish();
+    finished.catch(() => undefined);
+    this.segmented.set(table.name, { phase: "finishing", finished });
+  }
+}
