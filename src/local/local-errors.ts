@@ -1,7 +1,9 @@
 /**
  * The local environment's failures: its set-up on this machine is wrong (`config`: a package not
- * installed, a data directory of another Postgres version, no `postgres` user), a server did not
- * start (`unreachable`), or the local database differs from schema/ (`drift`).
+ * installed, a data directory of another Postgres version, no `postgres` user, a port some other
+ * program holds), a server did not start (`unreachable`), the local database differs from schema/
+ * (`drift`), a start or `--reset` that would pull the data from under a running server (`refused`),
+ * or Ctrl-C / SIGTERM / SIGHUP during the set-up (`interrupted`).
  */
 import { ToolError } from "../errors/tool-error";
 
@@ -20,5 +22,17 @@ export class LocalServerStartError extends ToolError {
 export class LocalSchemaDriftError extends ToolError {
   constructor(message: string) {
     super("drift", message);
+  }
+}
+
+export class LocalServersRunningError extends ToolError {
+  constructor(message: string) {
+    super("refused", message);
+  }
+}
+
+export class LocalSetupInterruptedError extends ToolError {
+  constructor(message: string) {
+    super("interrupted", message);
   }
 }

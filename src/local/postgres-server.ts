@@ -8,11 +8,21 @@
  * takes scram passwords, which only the synter roles have. As root the binaries run as the
  * `postgres` system user (Postgres refuses root), so the data directory is chowned to it.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { ClientConfig } from "pg";
+import {
+  abortable,
+  abortError,
+  describeExit,
+  guardGroup,
+  spawnGroup,
+  stopGroup,
+} from "../rehearse/process-group";
+import { withClient } from "./auth-roles";
+import { findEarlierServer } from "./earlier-run";
 import { LocalServerStartError, LocalSetupError } from "./local-errors";
 
 export const POSTGRES_MAJOR_VERSION = "15";
@@ -23,18 +33,35 @@ export interface LocalPostgresOptions {
   readonly port: number;
   /** Server log lines. */
   readonly onLog?: (line: string) => void;
+  /** Aborting stops the server while it starts (the start then rejects). */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalPostgres {
   readonly host: string;
   readonly port: number;
-  /** True when this run created the cluster (first run or after --reset). */
-  readonly created: boolean;
+  /** The postmaster's pid. */
+  readonly pid: number;
   /** Connection settings for the superuser over the private socket. */
   superuserConfig(database?: string): ClientConfig;
   /** Fast shutdown; resolves when the server has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** A postmaster an earlier run left running on our data directory (from its postmaster.pid). */
+export interface EarlierPostgres {
+  readonly pid: number;
+  readonly port: number | undefined;
+  /** Where its private socket is (a temp dir of the earlier run). */
+  readonly socketDir: string | undefined;
+  /** `ready`, `starting`, `stopping`… */
+  readonly status: string | undefined;
+}
+
+/** Fast shutdown (SIGINT): sessions are disconnected, the data is checkpointed. */
+const STOP_SIGNAL = "SIGINT";
+const STOP_TIMEOUT_MS = 10_000;
+const SOCKET_DIR_PREFIX = "synter-local-pg-";
 
 interface RunAs {
   readonly uid?: number;
@@ -87,52 +114,75 @@ function assertReachable(dir: string, runAs: RunAs): void {
   }
 }
 
-function initCluster(dataDir: string, runAs: RunAs): void {
-  const result = spawnSync(
-    join(embeddedPostgresBinDir(), "initdb"),
-    [
-      `--pgdata=${dataDir}`,
-      `--username=${LOCAL_POSTGRES_SUPERUSER}`,
-      "--auth-local=trust",
-      "--auth-host=scram-sha-256",
-      "--encoding=UTF8",
-      "--locale=C",
-    ],
-    { ...runAs, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } },
-  );
-  if (result.status !== 0) {
-    throw new LocalServerStartError(
-      `initdb failed: ${(result.stderr || result.error?.message || "").trim()}`,
+/** Whether `dataDir` holds a finished cluster of our major version (throws on another version). */
+export function postgresClusterExists(dataDir: string): boolean {
+  const versionFile = join(dataDir, "PG_VERSION");
+  if (!existsSync(versionFile)) return false;
+  const version = readFileSync(versionFile, "utf8").trim();
+  if (version !== POSTGRES_MAJOR_VERSION) {
+    throw new LocalSetupError(
+      `${dataDir} holds a Postgres ${version} cluster, not ${POSTGRES_MAJOR_VERSION}: run with --reset to recreate it`,
     );
+  }
+  return true;
+}
+
+/**
+ * Creates the cluster: initdb into a sibling directory, renamed into place once complete, so a
+ * run stopped half-way (Ctrl-C, SIGKILL) never leaves a half-made cluster where a cluster is
+ * expected. Aborting kills initdb and discards its directory.
+ */
+export async function initLocalCluster(dataDir: string, signal?: AbortSignal): Promise<void> {
+  const runAs = runAsIds();
+  const initDir = `${dataDir}.init`;
+  // What a killed initdb left; a directory without PG_VERSION is one of an older such run.
+  rmSync(initDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(initDir, { recursive: true, mode: 0o700 });
+  try {
+    chownTree(initDir, runAs);
+    assertReachable(initDir, runAs);
+    const initdb = spawnGroup(
+      join(embeddedPostgresBinDir(), "initdb"),
+      [
+        `--pgdata=${initDir}`,
+        `--username=${LOCAL_POSTGRES_SUPERUSER}`,
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        "--encoding=UTF8",
+        "--locale=C",
+      ],
+      { ...runAs, env: { ...process.env, LC_ALL: "C" }, signal },
+    );
+    const exit = await initdb.exited;
+    if (signal?.aborted) throw abortError(signal);
+    if (exit.error || exit.code !== 0) {
+      throw new LocalServerStartError(
+        `initdb failed (${describeExit(exit)}): ${keyLine(initdb.log(), /initdb: error/)}`,
+      );
+    }
+    renameSync(initDir, dataDir);
+  } catch (error) {
+    rmSync(initDir, { recursive: true, force: true });
+    throw error;
   }
 }
 
-/** Starts the cluster in `dataDir`, creating it first when the directory holds none. */
+/** The line of a server's output that says what went wrong (else its last line), for one-line errors. */
+function keyLine(log: string, pattern: RegExp): string {
+  const lines = log.split("\n").filter((line) => line.trim() !== "");
+  return (lines.find((line) => pattern.test(line)) ?? lines.at(-1) ?? "no output").trim();
+}
+
+/** Starts the cluster in `dataDir` (see `initLocalCluster`); resolves once it accepts connections. */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const runAs = runAsIds();
   const { dataDir, port } = options;
-  const versionFile = join(dataDir, "PG_VERSION");
-  let created = false;
-  if (existsSync(versionFile)) {
-    const version = readFileSync(versionFile, "utf8").trim();
-    if (version !== POSTGRES_MAJOR_VERSION) {
-      throw new LocalSetupError(
-        `${dataDir} holds a Postgres ${version} cluster, not ${POSTGRES_MAJOR_VERSION}: run with --reset to recreate it`,
-      );
-    }
-  } else {
-    if (existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true }); // a half-made init
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    chownTree(dataDir, runAs);
-    assertReachable(dataDir, runAs);
-    initCluster(dataDir, runAs);
-    created = true;
-  }
   chownTree(dataDir, runAs);
   assertReachable(dataDir, runAs);
 
   // A short private socket path: project paths can exceed the 107-byte socket limit.
-  const socketDir = mkdtempSync(join(tmpdir(), "synter-local-pg-"));
+  const socketDir = mkdtempSync(join(tmpdir(), SOCKET_DIR_PREFIX));
   chownTree(socketDir, runAs);
   const settings: Record<string, string> = {
     listen_addresses: "127.0.0.1",
@@ -141,74 +191,121 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   };
   const args = ["-D", dataDir, "-p", String(port)];
   for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${value}`);
-  // Own process group: Ctrl-C reaches only us, and we stop the server in order.
-  const child = spawn(join(embeddedPostgresBinDir(), "postgres"), args, {
+  // Its own process group: Ctrl-C reaches only us, and we stop the server in order. Should this
+  // process die without stopping it, the reaper gives it a fast shutdown.
+  const child = spawnGroup(join(embeddedPostgresBinDir(), "postgres"), args, {
     ...runAs,
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, LC_ALL: "C" },
+    onLine: (line) => {
+      if (line) options.onLog?.(line);
+    },
+    stopSignalOnExit: STOP_SIGNAL,
   });
-  const killOnExit = () => child.kill("SIGQUIT");
-  process.on("exit", killOnExit);
-  try {
-    await waitUntilReady(child, options.onLog);
-  } catch (error) {
-    process.off("exit", killOnExit);
+  const stop = async () => {
+    await child.stop(STOP_SIGNAL, STOP_TIMEOUT_MS);
     rmSync(socketDir, { recursive: true, force: true });
-    throw error;
+  };
+  try {
+    await abortable(
+      child.waitForLine(/database system is ready to accept connections/),
+      options.signal,
+    );
+  } catch (error) {
+    await stop();
+    if (options.signal?.aborted) throw error;
+    const log = child.log();
+    const reason = log.includes("Address already in use")
+      ? `port ${port} is in use (another Postgres?): pass --port`
+      : log.includes("postmaster.pid")
+        ? "another server seems to be running on the same data directory"
+        : `it exited (${describeExit(await child.exited)}): ${keyLine(log, /FATAL|PANIC/)}`;
+    throw new LocalServerStartError(`Postgres did not start: ${reason}`);
   }
 
   let stopped: Promise<void> | undefined;
   return {
     host: "127.0.0.1",
     port,
-    created,
-    superuserConfig: (database = "postgres") => ({
-      host: socketDir,
-      port,
-      user: LOCAL_POSTGRES_SUPERUSER,
-      database,
-    }),
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        const finish = () => {
-          process.off("exit", killOnExit);
-          rmSync(socketDir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return finish();
-        child.once("exit", finish);
-        // SIGINT = fast shutdown: sessions are disconnected, the data is checkpointed.
-        child.kill("SIGINT");
-      });
-      return stopped;
-    },
+    pid: child.pid ?? -1,
+    superuserConfig: superuserConfigFor(socketDir, port),
+    stop: () => (stopped ??= stop()),
   };
 }
 
-function waitUntilReady(child: ChildProcess, onLog?: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let log = "";
-    let ready = false;
-    child.stderr?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      for (const line of text.split("\n")) if (line) onLog?.(line);
-      if (ready) return;
-      log += text;
-      if (log.includes("database system is ready to accept connections")) {
-        ready = true;
-        resolve();
-      }
-    });
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      if (ready) return;
-      const reason = log.includes("Address already in use")
-        ? "its port is in use (another Postgres?): pass --port"
-        : log.includes("postmaster.pid")
-          ? "another server seems to be running on the same data directory"
-          : `it exited with ${code ?? signal}`;
-      reject(new LocalServerStartError(`Postgres did not start: ${reason}\n${log.trim()}`));
-    });
+function superuserConfigFor(socketDir: string, port: number) {
+  return (database = "postgres"): ClientConfig => ({
+    host: socketDir,
+    port,
+    user: LOCAL_POSTGRES_SUPERUSER,
+    database,
   });
+}
+
+/** The postmaster an earlier run left running on `dataDir` (or on `port` from `dataDir`). */
+export function findEarlierPostgres(dataDir: string, port: number): EarlierPostgres | undefined {
+  const pid = findEarlierServer(dataDir, "postmaster.pid", port);
+  if (pid === undefined) return undefined;
+  // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n");
+  } catch {
+    // removed by hand: the server is still ours (it runs in dataDir), its details unknown
+  }
+  const ownLines = Number(lines[0]) === pid;
+  return {
+    pid,
+    port: ownLines ? Number(lines[3]) || undefined : port,
+    socketDir: ownLines ? lines[4] || undefined : undefined,
+    status: ownLines ? lines[7]?.trim() : undefined,
+  };
+}
+
+/** Stops a postmaster an earlier run left behind (fast shutdown, then SIGKILL). */
+export async function stopEarlierPostgres(earlier: EarlierPostgres): Promise<void> {
+  await stopGroup(earlier.pid, STOP_SIGNAL, STOP_TIMEOUT_MS);
+  removeEarlierSocketDir(earlier.socketDir);
+}
+
+function removeEarlierSocketDir(socketDir: string | undefined): void {
+  // Only what we made: an earlier run's private socket directory under the temp dir.
+  if (
+    socketDir !== undefined &&
+    dirname(socketDir) === tmpdir() &&
+    basename(socketDir).startsWith(SOCKET_DIR_PREFIX)
+  ) {
+    rmSync(socketDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Takes over the postmaster an earlier run left running, if it serves `port` and answers the
+ * superuser on its private socket; otherwise says why not (and it should be stopped instead).
+ */
+export async function adoptEarlierPostgres(
+  earlier: EarlierPostgres,
+  port: number,
+): Promise<LocalPostgres | string> {
+  const { pid, socketDir } = earlier;
+  if (earlier.port !== port) return `it listens on port ${earlier.port ?? "unknown"}, not ${port}`;
+  if (earlier.status !== "ready" || socketDir === undefined || !existsSync(socketDir)) {
+    return `it is not ready (${earlier.status ?? "no status"})`;
+  }
+  const superuserConfig = superuserConfigFor(socketDir, port);
+  try {
+    await withClient({ ...superuserConfig(), connectionTimeoutMillis: 3000 }, (client) =>
+      client.query("SELECT 1"),
+    );
+  } catch (error) {
+    return `it does not answer on its socket (${(error as Error).message})`;
+  }
+  const release = guardGroup(pid, STOP_SIGNAL);
+  let stopped: Promise<void> | undefined;
+  return {
+    host: "127.0.0.1",
+    port,
+    pid,
+    superuserConfig,
+    stop: () => (stopped ??= stopEarlierPostgres(earlier).finally(release)),
+  };
 }

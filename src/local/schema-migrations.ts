@@ -4,8 +4,10 @@ import type { SchemaMigrations } from "./environment";
 
 export function localSchemaMigrations(migrationsDir?: string): SchemaMigrations {
   return {
-    apply: async (databaseUrl) =>
-      (await runMigrations({ databaseUrl, migrationsDir })).migrations.map((run) => run.name),
+    apply: async (databaseUrl, signal) =>
+      (await runMigrations({ databaseUrl, migrationsDir, signal })).migrations.map(
+        (run) => run.name,
+      ),
     verify: async (databaseUrl) =>
       (await verifySchema({ databaseUrl })).differences.map((difference) => difference.message),
   };

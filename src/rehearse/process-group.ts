@@ -1,13 +1,15 @@
 /**
- * Child processes for the rehearsal runtime: each server runs in its own process group (so a
- * stop reaches every process it forked: Postgres backends, a shell around redis-server), its
- * output is kept (the tail goes into a crashed deployment's error), and whatever is still running
- * when this process ends is killed, so a failed rehearsal leaves no servers behind: on a normal
- * exit by an exit hook; when this process is killed (SIGKILL, a timeout's SIGTERM) by a reaper, a
- * small detached shell that reads the live groups from a pipe and kills them when the pipe closes.
+ * Child processes for the rehearsal runtime and the local environment: each server runs in its own
+ * process group (so a stop reaches every process it forked: Postgres backends, a shell around
+ * redis-server), its output is kept (the tail goes into a crashed deployment's error), and whatever
+ * is still running when this process ends is stopped, so a failed run leaves no servers behind: on
+ * a normal exit by an exit hook; when this process is killed (SIGKILL, a timeout's SIGTERM) by a
+ * reaper, a small detached shell that reads the live groups from a pipe and stops them when the
+ * pipe closes. A group may name a graceful stop signal for that (Postgres: SIGINT, Redis: SIGTERM):
+ * the reaper sends it, waits up to 5 s, then SIGKILLs what is left; without one it is SIGKILL.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 
@@ -23,6 +25,11 @@ export interface SpawnGroupOptions {
   readonly onLine?: (line: string) => void;
   /** Aborting kills the whole group (SIGKILL). */
   readonly signal?: AbortSignal;
+  /**
+   * What the group gets when this process ends (or dies) without having stopped it; SIGKILL
+   * follows after 5 s. Default: SIGKILL at once.
+   */
+  readonly stopSignalOnExit?: NodeJS.Signals;
 }
 
 export interface ExitStatus {
@@ -44,33 +51,54 @@ export interface GroupProcess {
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitStatus>;
 }
 
-const liveGroups = new Set<number>();
+/** Live groups (leader pid) and the signal each gets when this process ends. */
+const liveGroups = new Map<number, NodeJS.Signals>();
 let exitHookInstalled = false;
 let reaper: ChildProcess | undefined;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // Only synchronous work is possible here; the reaper (whose pipe closes now) does the SIGKILL.
   process.on("exit", () => {
-    for (const pid of liveGroups) killGroup(pid, "SIGKILL");
+    for (const [pid, signal] of liveGroups) killGroup(pid, signal);
   });
 }
 
+const REAPER_GRACE_TENTHS = 50;
+
 const REAPER_SCRIPT = [
   'groups=" "',
-  "while read -r op pid; do",
+  "while read -r op pid sig; do",
   '  case "$op" in',
-  '    add) groups="$groups$pid " ;;',
-  '    del) groups=$(printf "%s" "$groups" | sed "s/ $pid / /") ;;',
+  '    add) groups="$groups$pid:${sig:-KILL} " ;;',
+  "    del)",
+  '      kept=" "',
+  '      for group in $groups; do [ "${group%%:*}" = "$pid" ] || kept="$kept$group "; done',
+  "      groups=$kept ;;",
   "  esac",
   "done",
-  'for pid in $groups; do kill -9 "-$pid" 2>/dev/null; done',
+  'for group in $groups; do kill "-${group#*:}" "-${group%%:*}" 2>/dev/null; done',
+  `tries=${REAPER_GRACE_TENTHS}`,
+  'while [ "$tries" -gt 0 ]; do',
+  "  alive=",
+  '  for group in $groups; do kill -0 "-${group%%:*}" 2>/dev/null && alive=1; done',
+  '  [ -z "$alive" ] && break',
+  "  sleep 0.1",
+  "  tries=$((tries - 1))",
+  "done",
+  'for group in $groups; do kill -9 "-${group%%:*}" 2>/dev/null; done',
 ].join("\n");
 
-/** Tells the reaper about a group (`add`) or that it is gone (`del`). */
-function tellReaper(op: "add" | "del", pid: number): void {
+/** Tells the reaper about a group (`add`, with its stop signal) or that it is gone (`del`). */
+function tellReaper(op: "add" | "del", pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
   if (!reaper) {
     reaper = spawn("/bin/sh", ["-c", REAPER_SCRIPT], {
+      // `sleep` must be found whatever PATH this process was given.
+      env: {
+        ...process.env,
+        PATH: `${process.env.PATH ?? ""}${delimiter}/usr/bin${delimiter}/bin`,
+      },
       detached: true,
       stdio: ["pipe", "ignore", "ignore"],
     });
@@ -80,15 +108,80 @@ function tellReaper(op: "add" | "del", pid: number): void {
     reaper.unref();
     (reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   }
-  reaper.stdin?.write(`${op} ${pid}\n`);
+  reaper.stdin?.write(op === "add" ? `add ${pid} ${signal.replace(/^SIG/, "")}\n` : `del ${pid}\n`);
+}
+
+/**
+ * Makes sure the process group led by `pid` does not outlive this process: when this process
+ * ends or dies, the group gets `stopSignal` (then SIGKILL after 5 s). For a group this process
+ * did not spawn (a server an earlier run left behind and this run adopts); `spawnGroup` does it
+ * for its own. Returns the release, for once the group is stopped.
+ */
+export function guardGroup(pid: number, stopSignal: NodeJS.Signals = "SIGKILL"): () => void {
+  installExitHook();
+  liveGroups.set(pid, stopSignal);
+  tellReaper("add", pid, stopSignal);
+  return () => {
+    if (!liveGroups.delete(pid)) return;
+    tellReaper("del", pid);
+  };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
+  signalProcesses(-pid, signal);
+}
+
+/** `process.kill` that ignores a target gone already; `target` < 0 names a process group. */
+function signalProcesses(target: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(target, signal);
   } catch {
-    // the group is gone already
+    // gone already
   }
+}
+
+/** Whether the process (`target` < 0: any process of the group) still exists. */
+function processesExist(target: number): boolean {
+  try {
+    process.kill(target, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, as another user (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether `pid` runs: it exists and is no zombie (dead, waiting to be reaped: an orphan's reaper,
+ * pid 1, may take a second or two). Without /proc (macOS) a zombie counts as running.
+ */
+export function processIsRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return !existsSync("/proc/self/stat") && processesExist(pid);
+  }
+}
+
+/**
+ * Stops a server this process did not spawn, so cannot wait for (one an earlier run left behind):
+ * sends `signal` to the group it leads, polls until it no longer runs, SIGKILLs it after
+ * `timeoutMs`, and then what is left of its group. A process that leads no group (started by
+ * hand) gets the signals alone.
+ */
+export async function stopGroup(
+  pid: number,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<void> {
+  const target = processesExist(-pid) ? -pid : pid;
+  signalProcesses(target, signal);
+  const deadline = Date.now() + timeoutMs;
+  while (processIsRunning(pid)) {
+    if (Date.now() > deadline) signalProcesses(target, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (target < 0) signalProcesses(target, "SIGKILL");
 }
 
 export function describeExit(status: ExitStatus): string {
@@ -101,7 +194,6 @@ export function spawnGroup(
   args: readonly string[],
   options: SpawnGroupOptions,
 ): GroupProcess {
-  installExitHook();
   const child: ChildProcess = spawn(command, args, {
     env: options.env,
     cwd: options.cwd,
@@ -145,16 +237,12 @@ export function spawnGroup(
     });
   });
   const pid = child.pid;
-  if (pid !== undefined) {
-    liveGroups.add(pid);
-    tellReaper("add", pid);
-  }
+  const release = pid === undefined ? undefined : guardGroup(pid, options.stopSignalOnExit);
   void exited.then(() => {
     if (pid === undefined) return;
     // The leader is gone; its group may not be (a backend, a grandchild): reap it too.
     killGroup(pid, "SIGKILL");
-    liveGroups.delete(pid);
-    tellReaper("del", pid);
+    release?.();
   });
 
   const onAbort = () => pid !== undefined && killGroup(pid, "SIGKILL");
@@ -206,6 +294,21 @@ export async function runToCompletion(
 
 export function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error("aborted");
+}
+
+/**
+ * `work`, or a rejection with `abortError(signal)` as soon as `signal` aborts (the work itself
+ * goes on: the caller stops what it runs on, e.g. the server).
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** A port the OS says is free right now (a race is possible: callers retry on a bind failure). */

@@ -3,99 +3,36 @@
  * project folder, on free ports. Checks every step's output, `.env.local`, idempotent re-runs,
  * a clean stop on SIGINT, and the behaviour without `redis-server` on the PATH.
  */
-import { spawn, spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  mkdirSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { chmodSync, statSync, symlinkSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "pg";
 import { findExecutable } from "../../src/local/executables";
-import { findRedisServer } from "../../src/local/redis-server";
-import { freePort } from "../support/embedded-postgres";
-import { REQUIRE_SERVERS_VARIABLE } from "../support/servers";
-
-const repo = resolve(__dirname, "..", "..");
-const cli = join(repo, "bin", "synter-infra.js");
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runLocal(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const result = spawnSync(process.execPath, [cli, "local", ...args], {
-    cwd: repo,
-    env,
-    encoding: "utf8",
-    timeout: 110_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Processes whose command line mentions `marker` (a data dir or a port): none may outlive a run. */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-      if (cmdline.includes(marker) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
-function envFile(dir: string): Record<string, string> {
-  const entries = readFileSync(join(dir, ".env.local"), "utf8")
-    .split("\n")
-    .filter((line) => line && !line.startsWith("#"))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
-  return Object.fromEntries(entries);
-}
-
-const redisInstalled = findRedisServer() !== undefined;
-if (!redisInstalled && process.env[REQUIRE_SERVERS_VARIABLE] === "1") {
-  throw new Error(`${REQUIRE_SERVERS_VARIABLE}=1 but redis-server is not installed`);
-}
+import {
+  cli,
+  envFile,
+  repo,
+  runLocal,
+  startLocal,
+  useLocalProjects,
+  withRedis,
+  type LocalProject,
+} from "./local-cli";
 
 describe("synter-infra local", () => {
+  const projects = useLocalProjects();
+  let project: LocalProject;
   let dir: string;
   let pgPort: number;
   let redisPort: number;
-  const portArgs = () => [
-    "--project-dir",
-    dir,
-    "--port",
-    String(pgPort),
-    "--redis-port",
-    String(redisPort),
-  ];
+  const portArgs = () => project.args;
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "synter-local-test-"));
-    // As a clone would be (mkdtemp makes 0700): as root, Postgres runs as `postgres` and must
-    // be able to reach .local/postgres.
-    chmodSync(dir, 0o755);
-    pgPort = await freePort();
-    redisPort = await freePort();
-  });
-  afterEach(() => {
-    expect(processesMentioning(join(dir, ".local"))).toEqual([]);
-    expect(processesMentioning(`127.0.0.1:${redisPort}`)).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    project = projects.project();
+    ({ dir, pgPort, redisPort } = project);
   });
 
-  (redisInstalled ? it : it.skip)(
+  withRedis(
     "--once brings up Postgres, roles, migrations, verify, sample data and Redis, writes .env.local, stops",
     async () => {
       const first = runLocal(["--once", ...portArgs()]);
@@ -203,19 +140,9 @@ describe("synter-infra local", () => {
   });
 
   it("stays up until SIGINT, serving the app role, then stops everything and exits 0", async () => {
-    const child = spawn(process.execPath, [cli, "local", "--no-redis", ...portArgs()], {
-      cwd: repo,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    const exited = new Promise<number | null>((resolveExit) => child.once("exit", resolveExit));
+    const run = startLocal(["--no-redis", ...portArgs()]);
     try {
-      const deadline = Date.now() + 100_000;
-      while (!stdout.includes("running: press Ctrl-C to stop")) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`not up: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await run.waitForLine("running: press Ctrl-C to stop");
       const client = new Client({ connectionString: envFile(dir).POSTGRES_URL });
       await client.connect();
       const { rows } = await client.query(
@@ -231,13 +158,13 @@ describe("synter-infra local", () => {
         { cwd: repo, encoding: "utf8", timeout: 60_000 },
       );
       expect([status.status, status.stderr]).toEqual([0, ""]);
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
-      expect(stdout).toContain("SIGINT: stopping Redis and Postgres\nstopped\n");
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(0);
+      expect(run.stdout()).toContain("SIGINT: stopping Redis and Postgres\nstopped\n");
     } finally {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await exited;
+      if (run.child.exitCode === null) {
+        run.child.kill("SIGTERM");
+        await run.exited;
       }
     }
   });

@@ -20,13 +20,14 @@ import { freePort } from "../support/embedded-postgres";
 import { describeWithBinaries } from "../support/servers";
 
 describe("redis.conf", () => {
-  it("sets noeviction and AOF, binds to loopback, and holds the password", () => {
+  it("sets noeviction and AOF, binds to loopback, holds the password, names its pid file", () => {
     expect(renderRedisConfig({ dataDir: "/d", port: 6390, password: "s3cret" })).toBe(
       [
         "bind 127.0.0.1",
         "port 6390",
         "dir /d",
         "daemonize no",
+        "pidfile /d/redis.pid",
         "logfile /d/redis.log",
         "maxmemory-policy noeviction",
         "appendonly yes",
@@ -105,11 +106,14 @@ describeWithBinaries(["redis-server"])("local redis-server", () => {
     },
   );
 
-  it("stops cleanly, leaving the append-only file behind", async () => {
+  it("stops cleanly, leaving the append-only file behind and removing its pid file", async () => {
     const pid = redis!.pid;
+    const pidFile = join(dir, "redis", "redis.pid");
+    expect(readFileSync(pidFile, "utf8").trim()).toBe(String(pid));
     await redis!.stop();
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(existsSync(join(dir, "redis", "appendonlydir"))).toBe(true);
+    expect(existsSync(pidFile)).toBe(false);
     redis = undefined;
   });
 });
