@@ -112,6 +112,18 @@ export interface TableState {
    */
   segments?: SegmentState[];
   inline?: InlineChecks;
+  /**
+   * Secondary indexes and foreign keys of a Postgres table dropped for its load and not yet built
+   * again (`postgres-bulk-load.ts`), with their exact definitions.
+   */
+  deferred?: DeferredObject[];
+}
+
+/** An index (`definition`: its CREATE INDEX) or foreign key (its constraint definition). */
+export interface DeferredObject {
+  readonly kind: "index" | "foreign-key";
+  readonly name: string;
+  readonly definition: string;
 }
 
 /**

@@ -23,6 +23,7 @@ import type { LaneSettings, TableReport } from "./lane";
 import { LaneScheduler, planLanes } from "./lane-scheduler";
 import { clearLoadFiles, listLoadFiles } from "./load-files";
 import { assertTargets, loadFilesDir, type MigrationTargets } from "./migration-targets";
+import { PostgresBulkLoad } from "./postgres-bulk-load";
 import { assertTargetTables, connectPostgres } from "./postgres-sink";
 import { readRejects, rejectPath, repairRejects, replaceRejects } from "./rejects";
 import { connectSource } from "./source";
@@ -234,12 +235,42 @@ async function copyAndVerify(
   const started = Date.now();
   const lanes = await planLanes(options, state);
   checkInterrupted(options, true);
+  const bulk = options.tables.some((t) => t.target === "postgres")
+    ? await PostgresBulkLoad.start({
+        postgresUrl: options.postgresUrl!,
+        tables: options.tables,
+        state,
+        save: () => writeState(options.stateDir, state),
+        log: options.log,
+      })
+    : undefined;
   const pool = new WorkerPool(options.workers);
   const onAbort = () => void pool.close();
   options.signal?.addEventListener("abort", onAbort);
   try {
-    const scheduler = new LaneScheduler(pool, settings, state, options, existingRejects, started);
+    const scheduler = new LaneScheduler(
+      pool,
+      settings,
+      state,
+      {
+        ...options,
+        onTableCopied: (table) => {
+          if (table.target === "postgres") void bulk?.restore(table.name);
+        },
+      },
+      existingRejects,
+      started,
+    );
     const outcome = await scheduler.runLanes(lanes);
+    // Whether the lanes finished or stopped, the tables get their indexes and foreign keys back.
+    try {
+      await bulk?.restoreAll();
+    } catch (error) {
+      if (outcome.state === "copied") throw error;
+      options.log(
+        `warning: ${error instanceof Error ? error.message : String(error)}; --resume builds them again`,
+      );
+    }
     checkInterrupted(options, true);
     if (outcome.state === "failed") throw outcome.cause;
     const tables = await scheduler.tableReports();
@@ -255,6 +286,7 @@ async function copyAndVerify(
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     await pool.close();
+    await bulk?.close();
   }
 }
 

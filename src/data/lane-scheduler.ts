@@ -40,6 +40,8 @@ export interface LaneRunOptions {
   readonly log: (line: string) => void;
   /** The crash-test hook of `MigrateOptions.onRange`. */
   readonly onRange?: (point: "committed" | "checkpointed", table: string) => void;
+  /** A table's last range is in and checkpointed (a segmented table: all its segments). */
+  readonly onTableCopied?: (table: MigrationTable) => void;
 }
 
 export interface PlannedLane {
@@ -288,6 +290,7 @@ export class LaneScheduler {
           this.state.tables[name] = message.state;
           writeState(stateDir, this.state);
           this.reports.set(name, message.report);
+          this.options.onTableCopied?.(lane.tables.find((t) => t.name === name)!);
           break;
         }
         const tableState = this.state.tables[name];

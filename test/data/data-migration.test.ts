@@ -151,6 +151,26 @@ async function dumpPostgres(url: string): Promise<Record<string, (string | null)
   }
 }
 
+/**
+ * Every index and constraint of the auth tables, as Postgres defines them: the migration drops
+ * secondary indexes and foreign keys for its load and must leave them exactly as it found them.
+ */
+async function schemaObjects(url: string): Promise<string[]> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    const result = await pg.query<{ object: string }>(
+      "SELECT indexname || ': ' || indexdef AS object FROM pg_indexes WHERE schemaname = 'public' " +
+        "UNION ALL SELECT conrelid::regclass || '.' || conname || ': ' || pg_get_constraintdef(oid) || " +
+        "CASE WHEN convalidated THEN '' ELSE ' (not valid)' END FROM pg_constraint " +
+        "WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+    );
+    return result.rows.map((r) => r.object);
+  } finally {
+    await pg.end();
+  }
+}
+
 function dumpFiles(dir: string): Record<string, string[]> {
   return Object.fromEntries(analytics.map((t) => [t.name, fileLines(dir, t.name)]));
 }
@@ -221,9 +241,21 @@ describeWithBinaries(["mariadbd"])(
     ];
 
     test("moves every value of all ten legacy tables exactly, verifies, and moves the sequences", async () => {
+      const freshSchema = await schemaObjects(pgUrl);
+      const deferrable = freshSchema.filter((o) =>
+        /^(sessions|magic_links|oauth_accounts)[._].*(CREATE INDEX|FOREIGN KEY)/.test(o),
+      );
+      expect(deferrable).toHaveLength(8);
       const run = await runCli(migrateArgs(pgUrl, outDir));
       expect(run.stderr).not.toMatch(/internal error/);
       expect(statusOf(run)).toEqual({ status: 0 });
+      // Loaded without their secondary indexes and foreign keys, which are then built again as
+      // they were (and validated).
+      expect(run.stderr).toMatch(
+        /^sessions: sessions_expires_at_idx, sessions_user_id_idx, sessions_user_id_fkey deferred until the table is loaded$/m,
+      );
+      expect(run.stderr).toMatch(/^sessions: .* built \(\d+\.\d s\)$/m);
+      expect(await schemaObjects(pgUrl)).toEqual(freshSchema);
       const result = JSON.parse(run.stdout) as {
         tables: { table: string; rows: number }[];
         verification: { table: string; ok: boolean }[];
@@ -423,8 +455,21 @@ describeWithBinaries(["mariadbd"])(
       });
       expect(first.signal).toBe("SIGKILL");
       const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
-        tables: Record<string, { lastKey?: string; done: boolean }>;
+        tables: Record<string, { lastKey?: string; done: boolean; deferred?: { name: string }[] }>;
       };
+      // Killed while the auth tables load: what was dropped for the load is recorded, so the
+      // resume can build it again.
+      const deferred = Object.values(state.tables).flatMap((t) => t.deferred ?? []);
+      expect(deferred.length).toBeGreaterThan(0);
+      const killedSchema = await schemaObjects(killedUrl);
+      const referenceSchema = await schemaObjects(pgUrl);
+      const nameOf = (object: string) => object.split(":")[0].split(".").pop()!;
+      expect(
+        referenceSchema
+          .filter((o) => !killedSchema.includes(o))
+          .map(nameOf)
+          .sort(),
+      ).toEqual(deferred.map((d) => d.name).sort());
       const progressed = Object.values(state.tables).filter((t) => t.lastKey !== undefined).length;
       expect(progressed).toBeGreaterThan(0);
       expect(Object.values(state.tables).every((t) => t.done)).toBe(false);
@@ -447,6 +492,7 @@ describeWithBinaries(["mariadbd"])(
       expect(third.stderr).not.toMatch(/internal error/);
       expect(statusOf(third)).toEqual({ status: 0 });
       expect({ pg: await dumpPostgres(killedUrl), files: dumpFiles(out) }).toEqual(reference);
+      expect(await schemaObjects(killedUrl)).toEqual(referenceSchema);
     });
 
     test("tables copied in key-range segments migrate, resume after SIGKILL, and verify identically", async () => {
@@ -664,6 +710,7 @@ describeWithBinaries(["mariadbd"])(
       const badUrl = maria.url("legacy_bad");
       const target = await pgServer.createDatabase("synter_bad");
       await createAuthSchema(target);
+      const schemaBefore = await schemaObjects(target);
       const out = join(work, "bad");
       const args = [
         "data",
@@ -682,6 +729,8 @@ describeWithBinaries(["mariadbd"])(
       expect(stopped.stderr).toMatch(
         /\w+: \d+ rejected row\(s\) exceed --max-rejects 0; see .*rejects\.jsonl\. Nothing of range/,
       );
+      // A run that stops builds again what it deferred for the load.
+      expect(await schemaObjects(target)).toEqual(schemaBefore);
 
       const passed = await runCli([...args, "--max-rejects", "4"]);
       expect(passed.stderr).not.toMatch(/internal error/);
