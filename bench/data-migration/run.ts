@@ -19,7 +19,15 @@
  * CHECKPOINT), outside every timing.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnection, type Connection } from "mysql2/promise";
@@ -111,12 +119,86 @@ interface Timed {
   code: number | null;
   /** stdout and stderr, interleaved (pgloader reports on stdout). */
   stderr: string;
+  /** CPU-seconds of the command (with its children), of MariaDB and of Postgres, during it. */
+  cpu: CpuSplit;
 }
+
+interface CpuSplit {
+  /** Undefined where GNU time (/usr/bin/time) is missing. */
+  client?: number;
+  mariadb: number;
+  postgres: number;
+}
+
+/** The servers whose CPU time every timed command is charged with (set once they run). */
+const servers: { mariadbPid?: number; postmasterPid?: number } = {};
+const CLOCK_TICKS = 100;
+
+/** utime + stime (and, with `children`, the reaped children's) of a process, in seconds. */
+function processCpu(pid: number, children: boolean): number {
+  try {
+    // Fields after the parenthesised command: state is 3rd, utime 14th … cstime 17th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    const ticks = [11, 12, ...(children ? [13, 14] : [])].reduce(
+      (a, i) => a + Number(fields[i]),
+      0,
+    );
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .split(" ")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The pid of the live process whose command line contains `needle`. */
+function pidOf(needle: string): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(needle)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** MariaDB's threads; Postgres's postmaster with its reaped backends plus the live ones. */
+function serverCpu(): { mariadb: number; postgres: number } {
+  const postmaster = servers.postmasterPid;
+  return {
+    mariadb: servers.mariadbPid === undefined ? 0 : processCpu(servers.mariadbPid, false),
+    postgres:
+      postmaster === undefined
+        ? 0
+        : processCpu(postmaster, true) +
+          childPids(postmaster).reduce((sum, pid) => sum + processCpu(pid, false), 0),
+  };
+}
+
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Timed> {
   const started = process.hrtime.bigint();
+  const before = serverCpu();
+  const timeFile = GNU_TIME
+    ? join(tmpdir(), `synter-bench-time-${process.pid}-${started}`)
+    : undefined;
+  const [file, argv] = timeFile
+    ? [GNU_TIME!, ["-f", "%U %S", "-o", timeFile, command, ...args]]
+    : [command, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn(file, argv, {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -130,10 +212,34 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
     });
     child.on("error", reject);
-    child.on("exit", (code) =>
-      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, code, stderr }),
-    );
+    child.on("exit", (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const after = serverCpu();
+      let client: number | undefined;
+      if (timeFile) {
+        const times = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ");
+        client = Number(times[0]) + Number(times[1]);
+        rmSync(timeFile, { force: true });
+      }
+      const cpu = {
+        client,
+        mariadb: after.mariadb - before.mariadb,
+        postgres: after.postgres - before.postgres,
+      };
+      resolve({ seconds, code, stderr, cpu });
+    });
   });
+}
+
+/** Per step: wall time and CPU-seconds per process, for the table "where the time went". */
+const steps: { label: string; seconds: number; cpu: CpuSplit }[] = [];
+
+function record(label: string, timed: { seconds: number; cpu: CpuSplit }): void {
+  steps.push({ label, seconds: timed.seconds, cpu: timed.cpu });
+  const client = timed.cpu.client === undefined ? "" : `client ${timed.cpu.client.toFixed(1)}, `;
+  process.stderr.write(
+    `${label}: ${timed.seconds.toFixed(1)} s; CPU-s ${client}MariaDB ${timed.cpu.mariadb.toFixed(1)}, Postgres ${timed.cpu.postgres.toFixed(1)}\n`,
+  );
 }
 
 /**
@@ -230,9 +336,7 @@ async function runSynter(work: string, label: string, args: readonly string[]): 
   if (verified !== tables && !extra.includes("--no-verify"))
     throw new Error(`expected ${tables} verified tables (${label}):\n${tool.stderr.slice(-4000)}`);
   const peakRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-  process.stderr.write(
-    `synter-infra data migrate (${label}): ${tool.seconds.toFixed(1)} s, peak RSS ${peakRssMb.toFixed(0)} MB\n`,
-  );
+  record(`synter-infra data migrate (${label}), peak RSS ${peakRssMb.toFixed(0)} MB`, tool);
   if (label === "whole") {
     // The tool's own summary: per-table times, copy vs verification.
     const summaryStart = tool.stderr.indexOf("table ");
@@ -271,7 +375,7 @@ async function runPgloader(
   if (loader.code !== 0)
     throw new Error(`pgloader (${label}) failed (${loader.code}):\n${loader.stderr.slice(-4000)}`);
   if (process.env.SYNTER_BENCH_DEBUG) process.stderr.write(loader.stderr);
-  process.stderr.write(`pgloader (${label}): ${loader.seconds.toFixed(1)} s\n`);
+  record(`pgloader (${label})`, loader);
   return loader.seconds;
 }
 
@@ -287,13 +391,23 @@ function shellQuote(text: string): string {
 /** Shell pipelines started together; the wall time until the last one ends. */
 async function runPipelines(pipelines: readonly string[], label: string): Promise<number> {
   const started = process.hrtime.bigint();
+  const before = serverCpu();
   const runs = await Promise.all(
     pipelines.map((p) => run("bash", ["-o", "pipefail", "-c", p], { MYSQL_PWD: "bench" })),
   );
   const failed = runs.find((r) => r.code !== 0);
   if (failed) throw new Error(`${label} failed (${failed.code}):\n${failed.stderr.slice(-4000)}`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stderr.write(`${label}: ${seconds.toFixed(1)} s\n`);
+  const after = serverCpu();
+  const clients = runs.map((r) => r.cpu.client);
+  record(label, {
+    seconds,
+    cpu: {
+      client: clients.includes(undefined) ? undefined : clients.reduce((a, b) => a! + b!, 0),
+      mariadb: after.mariadb - before.mariadb,
+      postgres: after.postgres - before.postgres,
+    },
+  });
   return seconds;
 }
 
@@ -352,6 +466,8 @@ async function main(): Promise<void> {
         `(then ${settled.toFixed(1)} s for InnoDB to flush and purge)\n`,
     );
     const source = `mysql://bench:bench@127.0.0.1:${maria.port}/legacy`;
+    servers.mariadbPid = pidOf(maria.socket);
+    servers.postmasterPid = pidOf(pg.dataDir);
 
     // The read floor first: it also warms MariaDB's buffer pool, so every run after it reads
     // from memory alike.
@@ -494,6 +610,13 @@ async function main(): Promise<void> {
     process.stdout.write(
       `peak RSS: ${peakRssMb.toFixed(0)} MB (auth ${synterAuth.peakRssMb.toFixed(0)}, analytics ${synterAnalytics.peakRssMb.toFixed(0)}, whole ${whole.peakRssMb.toFixed(0)})\n`,
     );
+    process.stdout.write("where the time went (CPU-seconds per process, during each step):\n");
+    for (const step of steps) {
+      const client = step.cpu.client === undefined ? "?" : step.cpu.client.toFixed(1);
+      process.stdout.write(
+        `  ${step.label.padEnd(72)} ${step.seconds.toFixed(2).padStart(6)} s wall; client ${client.padStart(5)}, MariaDB ${step.cpu.mariadb.toFixed(1).padStart(5)}, Postgres ${step.cpu.postgres.toFixed(1).padStart(5)}\n`,
+      );
+    }
     const toolRate = totalRows / whole.seconds;
     const loaderRate = totalRows / pgloaderWhole;
     process.stdout.write(
