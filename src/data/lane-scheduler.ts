@@ -1,11 +1,12 @@
 /**
  * What `data migrate` runs, in which order, and what each lane's reports mean for the state file.
- * The plan: the auth tables are one lane into Postgres, in foreign-key order (a child's parents and
- * their rejects are known before it); each analytics table is a lane of its own into load files
- * (then BigQuery), and a large one is split into key-range segments, one lane each, so its encoding
- * uses every core. Lanes are queued largest first, so the longest starts at once. While they run,
- * the scheduler is the one writer of the state file: it records each range a lane reports
- * committed, and finishes a segmented table (its BigQuery load, its report) after its last segment.
+ * The plan: each auth table is a lane into Postgres that starts once its foreign-key parents are
+ * in (so their rejects are known to it, and children of one parent load in parallel); each
+ * analytics table is a lane of its own into load files (then BigQuery), and a large one is split
+ * into key-range segments, one lane each, so its encoding uses every core. Lanes are queued
+ * largest first, so the longest starts at once. While they run, the scheduler is the one writer of
+ * the state file: it records each range a lane reports committed, and finishes a segmented table
+ * (its BigQuery load, its report) after its last segment.
  */
 import { bigQueryWarehouse } from "./bigquery-warehouse";
 import { writeState, type MigrationState, type SegmentState, type TableState } from "./checkpoint";
@@ -47,6 +48,8 @@ export interface LaneRunOptions {
 export interface PlannedLane {
   readonly tables: readonly MigrationTable[];
   readonly segment?: LaneSegment;
+  /** Tables whose copy must be done before this lane starts: its tables' foreign-key parents. */
+  readonly after?: readonly string[];
 }
 
 /**
@@ -72,9 +75,18 @@ export async function planLanes(
   }
   const sized: { lane: PlannedLane; size: number }[] = [];
   const auth = options.tables.filter((t) => t.target === "postgres");
-  if (auth.length > 0) {
-    const size = auth.reduce((sum, t) => sum + (estimates.get(t.legacyTable) ?? 0), 0);
-    sized.push({ lane: { tables: auth }, size });
+  for (const t of auth) {
+    // A child starts once its parents are in: their rejects are known to it by then.
+    const parents = new Set(
+      t.columns.flatMap((c) =>
+        c.references && c.references.table !== t.name ? [c.references.table] : [],
+      ),
+    );
+    const after = auth.filter((p) => parents.has(p.name)).map((p) => p.name);
+    sized.push({
+      lane: { tables: [t], ...(after.length > 0 ? { after } : {}) },
+      size: estimates.get(t.legacyTable) ?? 0,
+    });
   }
   for (const t of options.tables.filter((t) => t.target === "bigquery")) {
     const size = estimates.get(t.legacyTable) ?? 0;
@@ -187,8 +199,16 @@ export class LaneScheduler {
   private phase: RunPhase = { name: "copying" };
   private readonly segmented = new Map<string, SegmentedTable>();
   private readonly reports = new Map<string, TableReport>();
-  /** Keys already in the reject file, `table\u0000key`, and their count shared with the lanes. */
-  private readonly knownRejects: readonly string[];
+  /**
+   * Keys in the reject file, `table\u0000key` (those of earlier runs, then each lane's as they are
+   * recorded), and their count shared with the lanes.
+   */
+  private readonly knownRejects: string[];
+  /** Per table: resolved once its copy is done (a lane of its children waits for it). */
+  private readonly copied = new Map<
+    string,
+    { done: Promise<void>; resolve: () => void; reject: (e: Error) => void }
+  >();
   private readonly rejectCounter = new SharedArrayBuffer(4);
 
   constructor(
@@ -218,7 +238,10 @@ export class LaneScheduler {
       }
     }
     const settled = await Promise.allSettled(
-      lanes.map((lane) => this.pool.run(this.jobOf(lane), (reply) => this.onReply(lane, reply))),
+      lanes.map(async (lane) => {
+        await Promise.all((lane.after ?? []).map((t) => this.copyOf(t)));
+        await this.pool.run(this.jobOf(lane), (reply) => this.onReply(lane, reply));
+      }),
     );
     if (this.phase.name === "stopping") return { state: "failed", cause: this.phase.cause };
     const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -231,6 +254,25 @@ export class LaneScheduler {
       [...this.segmented.values()].map((t) => (t.phase === "finishing" ? t.finished : undefined)),
     );
     return this.options.tables.map((t) => this.reports.get(t.name)!);
+  }
+
+  /** Resolves once `table`'s copy is done; rejects when the run stops first. */
+  private copyOf(table: string): Promise<void> {
+    let entry = this.copied.get(table);
+    if (!entry) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      done.catch(() => undefined);
+      entry = { done, resolve, reject };
+      this.copied.set(table, entry);
+      if (this.state.tables[table]?.done) resolve();
+      if (this.phase.name === "stopping") reject(this.phase.cause);
+    }
+    return entry.done;
   }
 
   private jobOf(lane: PlannedLane): { kind: "lane"; settings: LaneSettings; task: LaneTask } {
@@ -247,7 +289,7 @@ export class LaneScheduler {
               : this.state.tables[t.name],
           ]),
         ),
-        knownRejects: this.knownRejects,
+        knownRejects: [...this.knownRejects],
         rejectCounter: this.rejectCounter,
         ...(lane.segment ? { segment: lane.segment } : {}),
       },
@@ -267,6 +309,7 @@ export class LaneScheduler {
   /** Stops the other lanes at once; what they committed is checkpointed. */
   private stop(cause: Error): void {
     if (this.phase.name === "copying") this.phase = { name: "stopping", cause };
+    for (const entry of this.copied.values()) entry.reject(cause);
     void this.pool.close();
   }
 
@@ -279,6 +322,7 @@ export class LaneScheduler {
       case "range":
         onRange?.("committed", message.table);
         appendRejects(stateDir, message.rejects);
+        for (const r of message.rejects) this.knownRejects.push(`${r.table}\u0000${r.key}`);
         if (message.segment === undefined) this.state.tables[message.table] = message.state;
         else recordSegment(this.state.tables[message.table], message.segment, message.state);
         writeState(stateDir, this.state);
@@ -290,6 +334,8 @@ export class LaneScheduler {
           this.state.tables[name] = message.state;
           writeState(stateDir, this.state);
           this.reports.set(name, message.report);
+          this.copyOf(name);
+          this.copied.get(name)!.resolve();
           this.options.onTableCopied?.(lane.tables.find((t) => t.name === name)!);
           break;
         }
