@@ -18,7 +18,8 @@ import {
   writeState,
   type MigrationState,
 } from "./checkpoint";
-import { verifyAfterCopy } from "./data-verification";
+import type { Checksum } from "./checksum";
+import { startPostgresChecksum, verifyAfterCopy } from "./data-verification";
 import type { LaneSettings, TableReport } from "./lane";
 import { LaneScheduler, planLanes } from "./lane-scheduler";
 import { clearLoadFiles, listLoadFiles } from "./load-files";
@@ -181,22 +182,28 @@ function stopped(error: unknown, options: MigrateOptions): Error {
 }
 
 async function migrateLocked(options: MigrateOptions): Promise<MigrateResult> {
+  // The worker threads start now: loading their code overlaps the checks below.
+  const pool = new WorkerPool(options.workers);
   try {
-    await checkPostgresSchema(options);
-    checkInterrupted(options, false);
-    await checkSource(options);
-    checkInterrupted(options, false);
-  } catch (error) {
-    // A --resume run that cannot start is still resumable, and says how.
-    throw options.resume && !(error instanceof MigrationInterruptedError)
-      ? stopped(error, options)
-      : error;
-  }
-  const state = startState(options);
-  try {
-    return await copyAndVerify(options, state);
-  } catch (error) {
-    throw stopped(error, options);
+    try {
+      await checkPostgresSchema(options);
+      checkInterrupted(options, false);
+      await checkSource(options);
+      checkInterrupted(options, false);
+    } catch (error) {
+      // A --resume run that cannot start is still resumable, and says how.
+      throw options.resume && !(error instanceof MigrationInterruptedError)
+        ? stopped(error, options)
+        : error;
+    }
+    const state = startState(options);
+    try {
+      return await copyAndVerify(options, state, pool);
+    } catch (error) {
+      throw stopped(error, options);
+    }
+  } finally {
+    await pool.close();
   }
 }
 
@@ -220,6 +227,7 @@ async function checkSource(options: MigrateOptions): Promise<void> {
 async function copyAndVerify(
   options: MigrateOptions,
   state: MigrationState,
+  pool: WorkerPool,
 ): Promise<MigrateResult> {
   const settings: LaneSettings = {
     sourceUrl: options.sourceUrl,
@@ -244,7 +252,7 @@ async function copyAndVerify(
         log: options.log,
       })
     : undefined;
-  const pool = new WorkerPool(options.workers);
+  const targetChecksums = new Map<string, Promise<Checksum>>();
   const onAbort = () => void pool.close();
   options.signal?.addEventListener("abort", onAbort);
   try {
@@ -255,7 +263,10 @@ async function copyAndVerify(
       {
         ...options,
         onTableCopied: (table) => {
-          if (table.target === "postgres") void bulk?.restore(table.name);
+          if (table.target !== "postgres") return;
+          void bulk?.restore(table.name);
+          if (options.verify)
+            targetChecksums.set(table.name, startPostgresChecksum(options, table));
         },
       },
       existingRejects,
@@ -275,7 +286,9 @@ async function copyAndVerify(
     if (outcome.state === "failed") throw outcome.cause;
     const tables = await scheduler.tableReports();
     const copied = Date.now();
-    const verified = options.verify ? await verifyAfterCopy(pool, options, state) : [];
+    const verified = options.verify
+      ? await verifyAfterCopy(pool, options, state, targetChecksums)
+      : [];
     return {
       tables,
       copySeconds: (copied - started) / 1000,

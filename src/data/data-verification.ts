@@ -18,7 +18,7 @@ import { readRejects, rejectedKeys } from "./rejects";
 import { connectSource, countSourceRows, keyBounds } from "./source";
 import { checkSourceSchema } from "./source-schema";
 import type { MigrationTable } from "./table-plan";
-import type { TableVerification, VerifyTaskOptions } from "./table-checksums";
+import { sideChecksum, type TableVerification, type VerifyTaskOptions } from "./table-checksums";
 import { WorkerPool } from "./worker-pool";
 
 export interface VerifyOptions extends MigrationTargets {
@@ -75,6 +75,20 @@ function verifyTaskOptions(options: MigrationTargets): VerifyTaskOptions {
     bigquery: options.bigquery,
     filesDir: loadFilesDir(options),
   };
+}
+
+/**
+ * The Postgres table's own checksum of what it holds, started on the main thread as soon as the
+ * table's copy is done: Postgres computes it while the other lanes still copy, and
+ * `verifyAfterCopy` takes the result instead of queueing a scan behind them.
+ */
+export function startPostgresChecksum(
+  options: MigrationTargets,
+  table: MigrationTable,
+): Promise<Checksum> {
+  const checksum = sideChecksum(verifyTaskOptions(options), table, [], {}, "target");
+  checksum.catch(() => undefined);
+  return checksum;
 }
 
 /** One table verified by the full scan of both sides, bisecting on a mismatch, on a worker. */
@@ -138,6 +152,8 @@ export async function verifyAfterCopy(
   pool: WorkerPool,
   options: MigrationTargets,
   state: MigrationState,
+  /** Postgres checksums started when their table's copy was done (`startPostgresChecksum`). */
+  started: ReadonlyMap<string, Promise<Checksum>> = new Map(),
 ): Promise<TableVerification[]> {
   const task = verifyTaskOptions(options);
   const targetName = analyticsTargetName(options);
@@ -158,7 +174,7 @@ export async function verifyAfterCopy(
       const destination: Checksum =
         totals.targetSum !== undefined
           ? { rows: tableState.rows, sum: totals.targetSum.toString() }
-          : await targetChecksum(table);
+          : await (started.get(table.name) ?? targetChecksum(table));
       if (!sameChecksum(source, destination)) return fullScan(table);
       return {
         table: table.name,

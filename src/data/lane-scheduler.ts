@@ -240,7 +240,15 @@ export class LaneScheduler {
     const settled = await Promise.allSettled(
       lanes.map(async (lane) => {
         await Promise.all((lane.after ?? []).map((t) => this.copyOf(t)));
-        await this.pool.run(this.jobOf(lane), (reply) => this.onReply(lane, reply));
+        if (this.phase.name === "stopping") throw this.phase.cause;
+        try {
+          await this.pool.run(this.jobOf(lane), (reply) => this.onReply(lane, reply));
+        } catch (error) {
+          // A lane cut off (the pool closed by Ctrl-C, a worker that died): the lanes waiting for
+          // its tables will not start.
+          this.stop(error instanceof Error ? error : new Error(String(error)));
+          throw error;
+        }
       }),
     );
     if (this.phase.name === "stopping") return { state: "failed", cause: this.phase.cause };
