@@ -2,7 +2,7 @@
  * Benchmark: this tool vs pgloader, MariaDB (standing in for SingleStore) → Postgres, on the same
  * generated legacy dataset in the same run.
  *
- *   npm run bench:data-migration -- [--events 1000000]
+ *   npm run bench:data-migration -- [--events 1000000] [--runs 1]
  *
  * 1. starts a throwaway MariaDB and embedded Postgres 15;
  * 2. generates the ten legacy tables: `--events` events (default 1,000,000) and the other tables in
@@ -415,6 +415,16 @@ function selectList(table: MigrationTable): string {
   return table.columns.map((c) => `\`${c.legacy.column}\``).join(", ");
 }
 
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function expectRows(
   url: string,
   schema: string,
@@ -469,183 +479,214 @@ async function main(): Promise<void> {
     servers.mariadbPid = pidOf(maria.socket);
     servers.postmasterPid = pidOf(pg.dataDir);
 
-    // The read floor first: it also warms MariaDB's buffer pool, so every run after it reads
-    // from memory alike.
-    const readFloor = await runPipelines(
-      tables.map(
-        (t) =>
-          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} > /dev/null`,
-      ),
-      "read floor (mysql --batch > /dev/null, ten tables in parallel)",
-    );
+    const runs = argument("runs", 1);
+    const summary: { auth: number; analytics: number; whole: number; peakRssMb: number }[] = [];
+    for (let runIndex = 1; runIndex <= runs; runIndex++) {
+      const tag = runs > 1 ? `_${runIndex}` : "";
+      const runDir = join(work, `run${runIndex}`);
+      mkdirSync(runDir);
+      steps.length = 0;
+      if (runs > 1) process.stdout.write(`run ${runIndex} of ${runs}\n`);
+      // The read floor first: it also warms MariaDB's buffer pool, so every run after it reads
+      // from memory alike.
+      const readFloor = await runPipelines(
+        tables.map(
+          (t) =>
+            `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} > /dev/null`,
+        ),
+        "read floor (mysql --batch > /dev/null, ten tables in parallel)",
+      );
 
-    // Equal work, auth: the five Postgres tables by this tool, by pgloader, by a plain COPY.
-    const authNames = auth.map((t) => t.name);
-    const oursAuth = await pg.createDatabase("synter_auth");
-    await createAuthSchema(oursAuth);
-    const synterAuth = await runSynter(work, "auth", [
-      "--source",
-      source,
-      "--postgres",
-      oursAuth,
-      "--tables",
-      authNames.join(","),
-      "--state-dir",
-      join(work, "state-auth"),
-    ]);
-    await expectRows(oursAuth, "public", authNames, counts, "synter-infra (auth)");
-    await settlePostgres(oursAuth);
-    const theirsAuth = await pg.createDatabase("pgloader_auth");
-    const pgloaderAuth = await runPgloader(
-      work,
-      source,
-      theirsAuth,
-      "auth",
-      auth.map((t) => t.legacyTable),
-    );
-    await expectRows(
-      theirsAuth,
-      "legacy",
-      auth.map((t) => t.legacyTable),
-      counts,
-      "pgloader (auth)",
-    );
-    await settlePostgres(theirsAuth);
-    const copyAuth = await pg.createDatabase("copy_auth");
-    await createAuthSchema(copyAuth);
-    const copyStarted = process.hrtime.bigint();
-    for (const t of auth) {
-      // mysql --batch escapes tab, newline and backslash as COPY's text format does; NULL is `NULL`.
-      const columns = t.columns.map((c) => `"${c.name}"`).join(", ");
-      await runPipelines(
+      // Equal work, auth: the five Postgres tables by this tool, by pgloader, by a plain COPY.
+      const authNames = auth.map((t) => t.name);
+      const oursAuth = await pg.createDatabase(`synter_auth${tag}`);
+      await createAuthSchema(oursAuth);
+      const synterAuth = await runSynter(runDir, "auth", [
+        "--source",
+        source,
+        "--postgres",
+        oursAuth,
+        "--tables",
+        authNames.join(","),
+        "--state-dir",
+        join(runDir, "state-auth"),
+      ]);
+      await expectRows(oursAuth, "public", authNames, counts, "synter-infra (auth)");
+      await settlePostgres(oursAuth);
+      const theirsAuth = await pg.createDatabase(`pgloader_auth${tag}`);
+      const pgloaderAuth = await runPgloader(
+        work,
+        source,
+        theirsAuth,
+        "auth",
+        auth.map((t) => t.legacyTable),
+      );
+      await expectRows(
+        theirsAuth,
+        "legacy",
+        auth.map((t) => t.legacyTable),
+        counts,
+        "pgloader (auth)",
+      );
+      await settlePostgres(theirsAuth);
+      const copyAuth = await pg.createDatabase(`copy_auth${tag}`);
+      await createAuthSchema(copyAuth);
+      const copyStarted = process.hrtime.bigint();
+      for (const t of auth) {
+        // mysql --batch escapes tab, newline and backslash as COPY's text format does; NULL is `NULL`.
+        const columns = t.columns.map((c) => `"${c.name}"`).join(", ");
+        await runPipelines(
+          [
+            `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | ` +
+              `psql -q -v ON_ERROR_STOP=1 ${shellQuote(copyAuth)} -c ${shellQuote(`\\copy "${t.name}" (${columns}) FROM STDIN WITH (NULL 'NULL')`)}`,
+          ],
+          `plain COPY ${t.name}`,
+        );
+      }
+      const plainCopyAuth = Number(process.hrtime.bigint() - copyStarted) / 1e9;
+      await expectRows(copyAuth, "public", authNames, counts, "mysql | psql COPY (auth)");
+      await settlePostgres(copyAuth);
+
+      // Equal work, analytics: the five BigQuery tables into gzip files, by this tool and by the
+      // floor: the mysql client's tab-separated rows through gzip -1, all five at once.
+      const analyticsNames = analytics.map((t) => t.name);
+      const synterAnalytics = await runSynter(runDir, "analytics", [
+        "--source",
+        source,
+        "--out",
+        join(runDir, "out-analytics"),
+        "--tables",
+        analyticsNames.join(","),
+      ]);
+      const floorDir = join(runDir, "floor");
+      mkdirSync(floorDir);
+      const gzipFloor = await runPipelines(
+        analytics.map(
+          (t) =>
+            `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | gzip -1 > ${join(floorDir, `${t.name}.tsv.gz`)}`,
+        ),
+        "analytics floor (mysql --batch | gzip -1, five tables in parallel)",
+      );
+
+      // The whole run against pgloader, as before the split.
+      const ours = await pg.createDatabase(`synter${tag}`);
+      await createAuthSchema(ours);
+      const whole = await runSynter(runDir, "whole", [
+        "--source",
+        source,
+        "--postgres",
+        ours,
+        "--out",
+        join(runDir, "out"),
+      ]);
+      await expectRows(ours, "public", authNames, counts, "synter-infra");
+      await settlePostgres(ours);
+      const theirs = await pg.createDatabase(`pgloader${tag}`);
+      const pgloaderWhole = await runPgloader(runDir, source, theirs, "whole");
+      await expectRows(theirs, "legacy", Object.keys(counts), counts, "pgloader");
+
+      const authRows = rowsOf(auth);
+      const analyticsRows = rowsOf(analytics);
+      const peakRssMb = Math.max(synterAuth.peakRssMb, synterAnalytics.peakRssMb, whole.peakRssMb);
+      const table = [
+        ["work", "synter-infra (verify on)", "reference, same run", "ratio"],
         [
-          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | ` +
-            `psql -q -v ON_ERROR_STOP=1 ${shellQuote(copyAuth)} -c ${shellQuote(`\\copy "${t.name}" (${columns}) FROM STDIN WITH (NULL 'NULL')`)}`,
+          `auth tables → Postgres (${authRows} rows)`,
+          `${synterAuth.seconds.toFixed(2)} s, ${rate(authRows, synterAuth.seconds)} rows/s`,
+          `pgloader, same tables: ${pgloaderAuth.toFixed(2)} s, ${rate(authRows, pgloaderAuth)} rows/s`,
+          ratio(pgloaderAuth, synterAuth.seconds).toFixed(2),
         ],
-        `plain COPY ${t.name}`,
-      );
-    }
-    const plainCopyAuth = Number(process.hrtime.bigint() - copyStarted) / 1e9;
-    await expectRows(copyAuth, "public", authNames, counts, "mysql | psql COPY (auth)");
-    await settlePostgres(copyAuth);
-
-    // Equal work, analytics: the five BigQuery tables into gzip files, by this tool and by the
-    // floor: the mysql client's tab-separated rows through gzip -1, all five at once.
-    const analyticsNames = analytics.map((t) => t.name);
-    const synterAnalytics = await runSynter(work, "analytics", [
-      "--source",
-      source,
-      "--out",
-      join(work, "out-analytics"),
-      "--tables",
-      analyticsNames.join(","),
-    ]);
-    const floorDir = join(work, "floor");
-    mkdirSync(floorDir);
-    const gzipFloor = await runPipelines(
-      analytics.map(
-        (t) =>
-          `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | gzip -1 > ${join(floorDir, `${t.name}.tsv.gz`)}`,
-      ),
-      "analytics floor (mysql --batch | gzip -1, five tables in parallel)",
-    );
-
-    // The whole run against pgloader, as before the split.
-    const ours = await pg.createDatabase("synter");
-    await createAuthSchema(ours);
-    const whole = await runSynter(work, "whole", [
-      "--source",
-      source,
-      "--postgres",
-      ours,
-      "--out",
-      join(work, "out"),
-    ]);
-    await expectRows(ours, "public", authNames, counts, "synter-infra");
-    await settlePostgres(ours);
-    const theirs = await pg.createDatabase("pgloader");
-    const pgloaderWhole = await runPgloader(work, source, theirs, "whole");
-    await expectRows(theirs, "legacy", Object.keys(counts), counts, "pgloader");
-
-    const authRows = rowsOf(auth);
-    const analyticsRows = rowsOf(analytics);
-    const peakRssMb = Math.max(synterAuth.peakRssMb, synterAnalytics.peakRssMb, whole.peakRssMb);
-    const table = [
-      ["work", "synter-infra (verify on)", "reference, same run", "ratio"],
-      [
-        `auth tables → Postgres (${authRows} rows)`,
-        `${synterAuth.seconds.toFixed(2)} s, ${rate(authRows, synterAuth.seconds)} rows/s`,
-        `pgloader, same tables: ${pgloaderAuth.toFixed(2)} s, ${rate(authRows, pgloaderAuth)} rows/s`,
-        ratio(pgloaderAuth, synterAuth.seconds).toFixed(2),
-      ],
-      [
-        `analytics → gzip files (${analyticsRows} rows)`,
-        `${synterAnalytics.seconds.toFixed(2)} s, ${rate(analyticsRows, synterAnalytics.seconds)} rows/s`,
-        `mysql --batch | gzip -1: ${gzipFloor.toFixed(2)} s, ${rate(analyticsRows, gzipFloor)} rows/s`,
-        `${ratio(gzipFloor, synterAnalytics.seconds).toFixed(2)} of the floor`,
-      ],
-      [
-        `whole run (${totalRows} rows)`,
-        `${whole.seconds.toFixed(2)} s, ${rate(totalRows, whole.seconds)} rows/s`,
-        `pgloader, all tables: ${pgloaderWhole.toFixed(2)} s, ${rate(totalRows, pgloaderWhole)} rows/s`,
-        ratio(pgloaderWhole, whole.seconds).toFixed(2),
-      ],
-      [
-        "reading alone",
-        "—",
-        `mysql --batch > /dev/null, ten tables: ${readFloor.toFixed(2)} s, ${rate(totalRows, readFloor)} rows/s`,
-        "—",
-      ],
-      [
-        "auth by plain COPY",
-        "—",
-        `mysql --batch | psql COPY, FK order: ${plainCopyAuth.toFixed(2)} s, ${rate(authRows, plainCopyAuth)} rows/s`,
-        "—",
-      ],
-    ];
-    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    process.stdout.write(
-      `${table.map((row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`).join("\n")}\n`,
-    );
-    process.stdout.write(
-      `peak RSS: ${peakRssMb.toFixed(0)} MB (auth ${synterAuth.peakRssMb.toFixed(0)}, analytics ${synterAnalytics.peakRssMb.toFixed(0)}, whole ${whole.peakRssMb.toFixed(0)})\n`,
-    );
-    process.stdout.write("where the time went (CPU-seconds per process, during each step):\n");
-    for (const step of steps) {
-      const client = step.cpu.client === undefined ? "?" : step.cpu.client.toFixed(1);
+        [
+          `analytics → gzip files (${analyticsRows} rows)`,
+          `${synterAnalytics.seconds.toFixed(2)} s, ${rate(analyticsRows, synterAnalytics.seconds)} rows/s`,
+          `mysql --batch | gzip -1: ${gzipFloor.toFixed(2)} s, ${rate(analyticsRows, gzipFloor)} rows/s`,
+          `${ratio(gzipFloor, synterAnalytics.seconds).toFixed(2)} of the floor`,
+        ],
+        [
+          `whole run (${totalRows} rows)`,
+          `${whole.seconds.toFixed(2)} s, ${rate(totalRows, whole.seconds)} rows/s`,
+          `pgloader, all tables: ${pgloaderWhole.toFixed(2)} s, ${rate(totalRows, pgloaderWhole)} rows/s`,
+          ratio(pgloaderWhole, whole.seconds).toFixed(2),
+        ],
+        [
+          "reading alone",
+          "—",
+          `mysql --batch > /dev/null, ten tables: ${readFloor.toFixed(2)} s, ${rate(totalRows, readFloor)} rows/s`,
+          "—",
+        ],
+        [
+          "auth by plain COPY",
+          "—",
+          `mysql --batch | psql COPY, FK order: ${plainCopyAuth.toFixed(2)} s, ${rate(authRows, plainCopyAuth)} rows/s`,
+          "—",
+        ],
+      ];
+      const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
       process.stdout.write(
-        `  ${step.label.padEnd(72)} ${step.seconds.toFixed(2).padStart(6)} s wall; client ${client.padStart(5)}, MariaDB ${step.cpu.mariadb.toFixed(1).padStart(5)}, Postgres ${step.cpu.postgres.toFixed(1).padStart(5)}\n`,
+        `${table.map((row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`).join("\n")}\n`,
+      );
+      process.stdout.write(
+        `peak RSS: ${peakRssMb.toFixed(0)} MB (auth ${synterAuth.peakRssMb.toFixed(0)}, analytics ${synterAnalytics.peakRssMb.toFixed(0)}, whole ${whole.peakRssMb.toFixed(0)})\n`,
+      );
+      process.stdout.write("where the time went (CPU-seconds per process, during each step):\n");
+      for (const step of steps) {
+        const client = step.cpu.client === undefined ? "?" : step.cpu.client.toFixed(1);
+        process.stdout.write(
+          `  ${step.label.padEnd(72)} ${step.seconds.toFixed(2).padStart(6)} s wall; client ${client.padStart(5)}, MariaDB ${step.cpu.mariadb.toFixed(1).padStart(5)}, Postgres ${step.cpu.postgres.toFixed(1).padStart(5)}\n`,
+        );
+      }
+      const toolRate = totalRows / whole.seconds;
+      const loaderRate = totalRows / pgloaderWhole;
+      process.stdout.write(
+        `${JSON.stringify({
+          rows: totalRows,
+          events,
+          synter: { seconds: whole.seconds, rowsPerSecond: toolRate, peakRssMb: whole.peakRssMb },
+          pgloader: { seconds: pgloaderWhole, rowsPerSecond: loaderRate },
+          ratio: toolRate / loaderRate,
+          split: {
+            auth: {
+              rows: authRows,
+              synterSeconds: synterAuth.seconds,
+              pgloaderSeconds: pgloaderAuth,
+              plainCopySeconds: plainCopyAuth,
+              ratio: ratio(pgloaderAuth, synterAuth.seconds),
+              peakRssMb: synterAuth.peakRssMb,
+            },
+            analytics: {
+              rows: analyticsRows,
+              synterSeconds: synterAnalytics.seconds,
+              floorSeconds: gzipFloor,
+              ratio: ratio(gzipFloor, synterAnalytics.seconds),
+              peakRssMb: synterAnalytics.peakRssMb,
+            },
+            readFloorSeconds: readFloor,
+          },
+        })}\n`,
+      );
+      summary.push({
+        auth: ratio(pgloaderAuth, synterAuth.seconds),
+        analytics: ratio(gzipFloor, synterAnalytics.seconds),
+        whole: ratio(pgloaderWhole, whole.seconds),
+        peakRssMb,
+      });
+      // The next run starts from empty targets and an empty disk, as this one did.
+      for (const database of ["synter_auth", "pgloader_auth", "copy_auth", "synter", "pgloader"]) {
+        await dropDatabase(pg.url(), `${database}${tag}`);
+      }
+      rmSync(runDir, { recursive: true, force: true });
+    }
+    if (runs > 1) {
+      const range = (values: number[], digits = 2) =>
+        `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+      process.stdout.write(
+        `${runs} runs: auth ${range(summary.map((r) => r.auth))} of pgloader, analytics ${range(summary.map((r) => r.analytics))} of the floor, ` +
+          `whole ${range(summary.map((r) => r.whole))} of pgloader, peak RSS ${range(
+            summary.map((r) => r.peakRssMb),
+            0,
+          )} MB\n`,
       );
     }
-    const toolRate = totalRows / whole.seconds;
-    const loaderRate = totalRows / pgloaderWhole;
-    process.stdout.write(
-      `${JSON.stringify({
-        rows: totalRows,
-        events,
-        synter: { seconds: whole.seconds, rowsPerSecond: toolRate, peakRssMb: whole.peakRssMb },
-        pgloader: { seconds: pgloaderWhole, rowsPerSecond: loaderRate },
-        ratio: toolRate / loaderRate,
-        split: {
-          auth: {
-            rows: authRows,
-            synterSeconds: synterAuth.seconds,
-            pgloaderSeconds: pgloaderAuth,
-            plainCopySeconds: plainCopyAuth,
-            ratio: ratio(pgloaderAuth, synterAuth.seconds),
-            peakRssMb: synterAuth.peakRssMb,
-          },
-          analytics: {
-            rows: analyticsRows,
-            synterSeconds: synterAnalytics.seconds,
-            floorSeconds: gzipFloor,
-            ratio: ratio(gzipFloor, synterAnalytics.seconds),
-            peakRssMb: synterAnalytics.peakRssMb,
-          },
-          readFloorSeconds: readFloor,
-        },
-      })}\n`,
-    );
   } finally {
     await Promise.all([maria.stop(), pg.stop()]);
     rmSync(work, { recursive: true, force: true });
