@@ -3,17 +3,18 @@
  * run on an up-to-date one, with synter-infra's runner beside node-pg-migrate's own CLI, in the
  * same run on the same embedded Postgres 15. Each sample gets a fresh database.
  *
- * Two pairs are timed, because a CLI process pays Node start-up (and ours TypeScript loading via
- * tsx) that a long-lived caller such as the `pulumi up` resource does not:
- *   - CLI vs CLI: `node bin/synter-infra.js migrate up` vs `node_modules/.bin/node-pg-migrate up`;
- *   - CLI with only the migrate commands loaded (migrate-only-cli.js): what `synter-infra`
- *     would cost if it loaded each area's commands lazily (today it loads every area, Pulumi
- *     included, before parsing arguments);
+ * Three pairs are timed, because a CLI process pays Node start-up (and ours loading TypeScript)
+ * that a long-lived caller such as the `pulumi up` resource does not:
+ *   - CLI vs CLI: `node bin/synter-infra.js migrate up` (TypeScript from its compile cache,
+ *     bin/typescript-cache.js) vs `node_modules/.bin/node-pg-migrate up`;
+ *   - the same with the cache off (`SYNTER_INFRA_TS_CACHE=off`: tsx compiles and hooks every
+ *     require), to show what the cache is worth;
  *   - in-process: `runMigrations()` vs node-pg-migrate's programmatic `runner()`.
  *
  * Usage: npm run bench:migrations [-- --repetitions 7]
  */
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runner } from "node-pg-migrate";
@@ -23,7 +24,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../test/support
 
 const ROOT = resolve(__dirname, "..", "..");
 const OUR_CLI = join(ROOT, "bin", "synter-infra.js");
-const MIGRATE_ONLY_CLI = join(__dirname, "migrate-only-cli.js");
 const THEIR_CLI = join(ROOT, "node_modules", ".bin", "node-pg-migrate");
 
 function repetitionsFromArgs(): number {
@@ -39,12 +39,17 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function runProcess(command: string, args: string[], url: string): number {
+function runProcess(
+  command: string,
+  args: string[],
+  url: string,
+  env: Readonly<Record<string, string>> = {},
+): number {
   const started = performance.now();
   const result = spawnSync(command, args, {
     cwd: ROOT,
     encoding: "utf8",
-    env: { ...process.env, DATABASE_URL: url },
+    env: { ...process.env, ...env, DATABASE_URL: url },
   });
   const elapsed = performance.now() - started;
   if (result.status !== 0) {
@@ -56,8 +61,8 @@ function runProcess(command: string, args: string[], url: string): number {
 type Tool = (url: string) => Promise<number>;
 
 const ourCli: Tool = async (url) => runProcess("node", [OUR_CLI, "migrate", "up"], url);
-const ourMigrateOnlyCli: Tool = async (url) =>
-  runProcess("node", [MIGRATE_ONLY_CLI, "migrate", "up"], url);
+const ourCliThroughTsx: Tool = async (url) =>
+  runProcess("node", [OUR_CLI, "migrate", "up"], url, { SYNTER_INFRA_TS_CACHE: "off" });
 const theirCli: Tool = async (url) =>
   runProcess(THEIR_CLI, ["up", "-m", DEFAULT_MIGRATIONS_DIR, "--no-verbose"], url);
 const ourApi: Tool = async (url) => {
@@ -103,11 +108,14 @@ interface Row {
 
 async function main(): Promise<void> {
   const repetitions = repetitionsFromArgs();
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   const server = await startEmbeddedPostgres();
   try {
     const pairs: [string, Tool, Tool][] = [
       ["CLI", ourCli, theirCli],
-      ["CLI, migrate module only", ourMigrateOnlyCli, theirCli],
+      ["CLI, cache off (tsx)", ourCliThroughTsx, theirCli],
       ["in-process", ourApi, theirApi],
     ];
     const rows: Row[] = [];
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
         ours: [] as { empty: number; noop: number }[],
         theirs: [] as { empty: number; noop: number }[],
       };
-      // One warm-up each (page cache, tsx compile cache), then alternate so drift hits both alike.
+      // One warm-up each (page cache, compile caches), then alternate so drift hits both alike.
       await sample(server, ours);
       await sample(server, theirs);
       for (let i = 0; i < repetitions; i++) {
@@ -144,13 +152,19 @@ async function main(): Promise<void> {
       `${"scenario".padEnd(58)} ${"synter-infra".padStart(12)} ${"node-pg-migrate".padStart(15)} ${"ratio".padStart(7)}`,
     ];
     for (const row of rows) {
-      const ours = median(row.ours);
-      const theirs = median(row.theirs);
+      // Pair by pair (the two ran back to back), so drift in the machine's speed cancels out.
+      const ratio = median(row.ours.map((ours, i) => ours / row.theirs[i]!));
       lines.push(
-        `${row.label.padEnd(58)} ${ours.toFixed(1).padStart(12)} ${theirs.toFixed(1).padStart(15)} ${(ours / theirs).toFixed(2).padStart(6)}x`,
+        `${row.label.padEnd(58)} ${median(row.ours).toFixed(1).padStart(12)} ${median(row.theirs).toFixed(1).padStart(15)} ${ratio.toFixed(2).padStart(6)}x`,
       );
     }
-    lines.push("", "ratio = synter-infra / node-pg-migrate (above 1 = slower).");
+    lines.push(
+      "",
+      "ratio = synter-infra / node-pg-migrate (above 1 = slower): the median of the per-sample ratios.",
+      `load average (1, 5, 15 min): ${loadBefore} before, ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} after.`,
+    );
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
     await server.stop();

@@ -3,9 +3,10 @@
  * chooses an exit code: it throws a `ToolError` of some kind, and the CLI looks the kind up here.
  * The README prints this table; test/cli/exit-codes.test.ts fails when the two differ.
  *
- * A check that finds problems exits with the kind of what it found (a stale generated file or a
- * live schema that differs is `drift`, a data verification that differs is `mismatch`), so 1 is
- * not used: a 1 comes from Node itself (a crash before this table is reached).
+ * A check that finds problems exits with the kind of what it found (a stale generated file, a
+ * live schema that differs or migrations that lag behind schema/ are `drift`, a data verification
+ * that differs is `mismatch`), so 1 is not used: a 1 comes from Node itself (a crash before this
+ * table is reached).
  */
 import { ERROR_KINDS, type ErrorKind } from "../errors/tool-error";
 
@@ -35,7 +36,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   unreachable: "a server or service did not answer: refused, unknown host, timed out, died mid-run",
   auth: "a server refused the credentials, a privilege or the certificate check",
   drift:
-    "the live system or a generated file differs from `schema/` (`migrate verify`, `schema generate --check`)",
+    "the live system, a generated file or the migrations differ from `schema/` (`migrate verify`, `schema generate --check`, `migrate generate --check`)",
   mismatch:
     "two places that must agree differ: applied migrations vs. their files, `data verify` source vs. target, a rehearsed deploy vs. what it must give",
   refused:

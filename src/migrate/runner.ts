@@ -9,14 +9,7 @@
  */
 import { createRequire } from "node:module";
 import type { Client, ClientBase, QueryConfig } from "pg";
-import {
-  createDb,
-  getActions,
-  Migration,
-  type Logger,
-  type MigrationBuilderActions,
-  type RunnerOption,
-} from "./node-pg-migrate-internals";
+import type { Logger, MigrationBuilderActions, RunnerOption } from "./node-pg-migrate-internals";
 import { ToolError, type ErrorKind } from "../errors/tool-error";
 import { connect, resolveDatabaseUrl, type DatabaseTarget } from "./connection";
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles, type MigrationFile } from "./files";
@@ -205,8 +198,18 @@ function trackingClient(
   return { query } as unknown as ClientBase;
 }
 
+/**
+ * node-pg-migrate, loaded when there is a migration to run: loading it is most of a CLI run's
+ * start-up (glob, its migration builder and every operation module), which a run with nothing to
+ * do never needs (bench/migrations).
+ */
+function nodePgMigrate(): typeof import("./node-pg-migrate-internals") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+  return require("./node-pg-migrate-internals") as typeof import("./node-pg-migrate-internals");
+}
+
 function loadActions(file: MigrationFile): MigrationBuilderActions {
-  if (file.language === "sql") return getActions(file.content);
+  if (file.language === "sql") return nodePgMigrate().getActions(file.content);
   // JS migrations are CommonJS modules, loaded the way node-pg-migrate's CLI loads them.
   return createRequire(file.path)(file.path) as MigrationBuilderActions;
 }
@@ -471,6 +474,7 @@ export async function runMigrations(
 
     const runs: MigrationRun[] = [];
     let failure: FailedQuery | undefined;
+    const { createDb, Migration } = nodePgMigrate();
     const db = createDb(
       trackingClient(
         (textOrConfig, values) => tracked(work.query(textOrConfig as string, values)),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { CommanderError } from "commander";
 import { reportError } from "../../src/cli/main";
 import { UserError } from "../../src/cli/errors";
-import { EXIT_CODES, exitCodeRows } from "../../src/cli/exit-codes";
+import { EXIT_CODE_MEANINGS, EXIT_CODES, exitCodeRows } from "../../src/cli/exit-codes";
 import { ERROR_KINDS, ToolError } from "../../src/errors/tool-error";
 
 /** The rows between the README's exit-codes markers, cells trimmed, backticks dropped. */
@@ -51,6 +51,12 @@ describe("the exit-code table", () => {
 
   it("is the table the README prints", () => {
     expect(readmeRows()).toEqual(exitCodeRows());
+  });
+
+  it("names every check that exits with the drift code (test/migrate-generate checks --check's)", () => {
+    expect(EXIT_CODE_MEANINGS.drift).toBe(
+      "the live system, a generated file or the migrations differ from `schema/` (`migrate verify`, `schema generate --check`, `migrate generate --check`)",
+    );
   });
 });
 

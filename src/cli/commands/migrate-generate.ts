@@ -5,13 +5,18 @@
  */
 import { Command, Option } from "commander";
 import { relative } from "node:path";
-import { MIGRATION_RISK_RULES } from "../../diff/migration-risks";
-import {
-  MigrationsBehindSchemaError,
-  checkMigrations,
-  generateMigration,
-} from "../../migrate/generate";
-import { MigrationNameError } from "../../migrate";
+import { MigrationNameError } from "../../migrate/files";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- require() defers loading to the action */
+/**
+ * Loaded by the action only: generating loads schema/, the planner and the scratch server, which
+ * every other `migrate` command (registered beside this one) would otherwise pay for at start-up.
+ */
+const loadGenerate = () =>
+  require("../../migrate/generate") as typeof import("../../migrate/generate");
+const loadRiskRules = () =>
+  require("../../diff/migration-risks") as typeof import("../../diff/migration-risks");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface GenerateFlags {
   check?: boolean;
@@ -23,6 +28,7 @@ const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
 const shown = (path: string) => relative(process.cwd(), path) || path;
 
 async function check(flags: GenerateFlags): Promise<void> {
+  const { MigrationsBehindSchemaError, checkMigrations } = loadGenerate();
   const result = await checkMigrations({ migrationsDir: flags.migrationsDir, log: stderrLog });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -44,7 +50,7 @@ async function generate(name: string | undefined, flags: GenerateFlags): Promise
       "migrate generate needs a name for the migration (kebab-case, e.g. add-user-locale), or --check",
     );
   }
-  const result = await generateMigration({
+  const result = await loadGenerate().generateMigration({
     name,
     migrationsDir: flags.migrationsDir,
     log: stderrLog,
@@ -59,7 +65,9 @@ async function generate(name: string | undefined, flags: GenerateFlags): Promise
   }
   for (const risk of result.risks) {
     const target = [risk.table, risk.column].filter(Boolean).join(".");
-    const label = MIGRATION_RISK_RULES[risk.rule].destructive ? "destructive" : "warning";
+    const label = loadRiskRules().MIGRATION_RISK_RULES[risk.rule].destructive
+      ? "destructive"
+      : "warning";
     stderrLog(`${label}: ${risk.rule}${target ? ` on ${target}` : ""}: ${risk.reason}`);
   }
   for (const file of result.files) process.stdout.write(`${shown(file.path)}\n`);

@@ -7,26 +7,32 @@
  */
 import { Command, Option } from "commander";
 import { relative } from "node:path";
-import { createInterface } from "node:readline/promises";
 import { ConfirmationRefusedError, UsageError } from "../errors";
 import { EXIT_CODES } from "../exit-codes";
 import { registerGenerateCommand } from "./migrate-generate";
+// Imported from their own modules, not the src/migrate barrel: the barrel loads verify.ts, and with
+// it schema/, which `migrate up` does not need (start-up time, bench/migrations).
+import { DATABASE_URL_VARIABLE, redactUrl, resolveDatabaseUrl } from "../../migrate/connection";
+import { createMigration } from "../../migrate/files";
 import {
-  DATABASE_URL_VARIABLE,
   DEFAULT_LOCK_TIMEOUT,
   DEFAULT_STATEMENT_TIMEOUT,
   LOCK_TIMEOUT_VARIABLE,
   MigrationHistoryError,
   STATEMENT_TIMEOUT_VARIABLE,
-  SchemaDriftError,
-  createMigration,
-  migrationStatus,
-  redactUrl,
-  resolveDatabaseUrl,
   runMigrations,
-  verifySchema,
   type MigrationDirection,
-} from "../../migrate";
+} from "../../migrate/runner";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- require() defers loading to the action */
+/** `migrate status` only (loaded by its action). */
+const loadStatus = () => require("../../migrate/status") as typeof import("../../migrate/status");
+/** `migrate verify` only: loads schema/. */
+const loadVerify = () => require("../../migrate/verify") as typeof import("../../migrate/verify");
+/** `down all` on a terminal only. */
+const loadReadline = () =>
+  require("node:readline/promises") as typeof import("node:readline/promises");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface ConnectionFlags {
   databaseUrl?: string;
@@ -89,7 +95,7 @@ async function confirmRevertAll(flags: RunFlags): Promise<void> {
   const where = redactUrl(resolveDatabaseUrl(flags.databaseUrl));
   const refusal = `refusing to revert every migration of ${where} without --yes: down all drops every table and its data; pass --yes, or revert N migrations`;
   if (!process.stdin.isTTY || !process.stderr.isTTY) throw new ConfirmationRefusedError(refusal);
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const prompt = loadReadline().createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await prompt.question(
       `down all reverts every migration of ${where}: every table and its data is dropped. Type yes to go on: `,
@@ -181,7 +187,7 @@ export function registerMigrateCommands(program: Command): void {
     .description("list applied migrations (with checksum state) and pending ones")
     .option("--json", "print the status as JSON")
     .action(async (flags: ConnectionFlags & { json?: boolean }) => {
-      const status = await migrationStatus({
+      const status = await loadStatus().migrationStatus({
         databaseUrl: flags.databaseUrl,
         migrationsDir: flags.migrationsDir,
       });
@@ -213,6 +219,7 @@ export function registerMigrateCommands(program: Command): void {
     .option("--schema <name>", "Postgres schema to verify", "public")
     .option("--json", "print the differences as JSON")
     .action(async (flags: ConnectionFlags & { json?: boolean; schema: string }) => {
+      const { SchemaDriftError, verifySchema } = loadVerify();
       const result = await verifySchema({ databaseUrl: flags.databaseUrl, schema: flags.schema });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
