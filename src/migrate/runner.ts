@@ -422,7 +422,11 @@ export async function runMigrations(
       ? Promise.reject(new RunStopped("the run was stopped"))
       : tracked(work.query(text, values));
   try {
-    if (separate) pids = { work: await backendPid(work), lock: await backendPid(lock) };
+    if (separate) {
+      // Two sessions, so the two round trips overlap.
+      const [workPid, lockPid] = await Promise.all([backendPid(work), backendPid(lock)]);
+      pids = { work: workPid, lock: lockPid };
+    }
     let lockWaitMs: number;
     try {
       lockWaitMs = await acquireLock(lock, log, stopped, (wait) => (lockWait = wait));
