@@ -22,7 +22,20 @@
  */
 import { createHash, hash as oneShotHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
+import {
+  isLowSurrogate as isLowSurrogateExport,
+  NATIVE_WRITE_UNITS as NATIVE_WRITE_UNITS_EXPORT,
+  writeNonAscii as writeNonAsciiExport,
+  writeUtf8 as writeUtf8Export,
+} from "./page-buffer";
 import type { MigrationColumn, MigrationTable } from "./table-plan";
+
+// Module-local bindings of per-value functions: compiled to CommonJS, every use of an imported
+// binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
+const isLowSurrogate = isLowSurrogateExport;
+const NATIVE_WRITE_UNITS = NATIVE_WRITE_UNITS_EXPORT;
+const writeNonAscii = writeNonAsciiExport;
+const writeUtf8 = writeUtf8Export;
 
 export interface Checksum {
   readonly rows: number;
@@ -40,40 +53,98 @@ export function sameChecksum(a: Checksum, b: Checksum): boolean {
   return a.rows === b.rows && a.sum === b.sum;
 }
 
-const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
-const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+/**
+ * The row's checksum text is written as UTF-8 straight into this buffer and hashed from there:
+ * building it as a string (a rope of `<length>:<value>` parts, flattened and encoded again by the
+ * hash) cost more than the MD5 itself. Grown when a row needs more; per thread.
+ */
+let scratch = Buffer.allocUnsafe(1 << 14);
+/** `scratch.subarray(0, n)` per length `n`, made once: a view per row was a Buffer per row. */
+let scratchViews: Buffer[] = [];
+const MAX_CACHED_VIEW = 1 << 14;
 
-/** Length in code points (what CHAR_LENGTH counts on every side), not UTF-16 units. */
-function codePointLength(s: string): number {
-  // Most values hold no astral character: skip the scan for them.
-  if (!HIGH_SURROGATE.test(s)) return s.length;
-  return s.length - (s.match(SURROGATE_PAIR)?.length ?? 0);
-}
-
-/** The row's checksum text part for one normalised value. */
-function normalPart(value: string | null): string {
-  return value === null ? "N" : `${codePointLength(value)}:${value}`;
-}
-
-/** JSON columns are hashed apart from the rest of the row, bound to it by the key. */
-function jsonPartText(key: string, columnIndex: number, canonical: string | null): string {
-  return `${key}#${columnIndex}#${normalPart(canonical)}`;
-}
-
-function rowText(columns: readonly MigrationColumn[], values: readonly (string | null)[]): string {
-  // UTF-16 length is the code point count unless the row holds an astral character: one scan of
-  // the whole row decides, instead of one per value.
-  let text = "";
-  for (let i = 0; i < columns.length; i++) {
-    if (columns[i].value.kind === "json") continue;
-    const v = values[i];
-    text += v === null ? "N" : `${v.length}:${v}`;
+function scratchOf(maxBytes: number): Buffer {
+  if (scratch.length < maxBytes) {
+    scratch = Buffer.allocUnsafe(Math.max(maxBytes, scratch.length * 2));
+    scratchViews = [];
   }
-  if (!HIGH_SURROGATE.test(text)) return text;
-  text = "";
-  for (let i = 0; i < columns.length; i++)
-    if (columns[i].value.kind !== "json") text += normalPart(values[i]);
-  return text;
+  return scratch;
+}
+
+/** MD5 (hex) of the first `length` bytes of the scratch buffer. */
+function md5HexOfScratch(length: number): string {
+  const view =
+    length <= MAX_CACHED_VIEW
+      ? (scratchViews[length] ??= scratch.subarray(0, length))
+      : scratch.subarray(0, length);
+  return md5Hex(view);
+}
+
+/** Room for `<code points>:<value>` of a value of `units` UTF-16 units (or `N`). */
+const partBytes = (units: number) => units * 3 + 12;
+
+/** Digits of a non-negative integer. */
+function decimalWidth(n: number): number {
+  let width = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    width++;
+  }
+  return width;
+}
+
+function writeDecimal(n: number, width: number, b: Buffer, at: number): number {
+  for (let k = width - 1; k >= 0; k--) {
+    b[at + k] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + width;
+}
+
+/**
+ * Writes the checksum text part of one normalised value: `N` for NULL, else `<n>:<value>` with `n`
+ * the value's length in code points (what CHAR_LENGTH counts on every side), not UTF-16 units.
+ */
+function writeNormalPart(v: string | null, b: Buffer, at: number): number {
+  if (v === null) {
+    b[at] = 0x4e; // N
+    return at + 1;
+  }
+  const units = v.length;
+  // The value is written after room for its length in units; a surrogate pair is one code point,
+  // so a value with astral characters may have a shorter count, and moves left.
+  const width = decimalWidth(units);
+  const start = at + width + 1;
+  let end = start;
+  let pairs = 0;
+  if (units >= NATIVE_WRITE_UNITS) {
+    end = writeUtf8(v, b, start);
+    // Not all ASCII: each surrogate pair is the one 4-byte sequence (lead byte F0…F4) it became.
+    if (end - start !== units) {
+      for (let k = start; k < end; k++) if (b[k] >= 0xf0) pairs++;
+    }
+  } else {
+    for (let i = 0; i < units; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x80) {
+        b[end++] = c;
+        continue;
+      }
+      end = writeNonAscii(v, i, c, b, end);
+      if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(v, i + 1)) {
+        i++;
+        pairs++;
+      }
+    }
+  }
+  const count = units - pairs;
+  const countWidth = pairs === 0 ? width : decimalWidth(count);
+  if (countWidth !== width) {
+    b.copyWithin(at + countWidth + 1, start, end);
+    end -= width - countWidth;
+  }
+  b[writeDecimal(count, countWidth, b, at)] = 0x3a; // :
+  return end;
 }
 
 /** Adds the hash of a row's non-JSON columns (what the source's `mysqlRowHashHex` computes). */
@@ -82,7 +153,32 @@ export function addRowTextHash(
   columns: readonly MigrationColumn[],
   values: readonly (string | null)[],
 ): void {
-  sum.addHex(md5Hex(rowText(columns, values)));
+  let worst = 0;
+  for (let i = 0; i < columns.length; i++) worst += partBytes(values[i]?.length ?? 0);
+  const b = scratchOf(worst);
+  let at = 0;
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i].value.kind !== "json") at = writeNormalPart(values[i], b, at);
+  }
+  sum.addHex(md5HexOfScratch(at));
+}
+
+/**
+ * Adds the hash of one JSON column's part, bound to the row by its key:
+ * `<key>#<column index>#` + the length-prefixed canonical JSON (or `N`).
+ */
+function addJsonPartHash(
+  sum: HashSum,
+  key: string,
+  columnIndex: number,
+  canonical: string | null,
+): void {
+  const b = scratchOf(key.length * 3 + 24 + partBytes(canonical?.length ?? 0));
+  let at = writeUtf8(key, b, 0);
+  b[at++] = 0x23; // #
+  at = writeDecimal(columnIndex, decimalWidth(columnIndex), b, at);
+  b[at++] = 0x23;
+  sum.addHex(md5HexOfScratch(writeNormalPart(canonical, b, at)));
 }
 
 /** Adds the hashes of a row's JSON columns, each bound to the row by its key, to `sum`. */
@@ -93,8 +189,7 @@ export function addJsonPartHashes(
   values: readonly (string | null)[],
 ): void {
   for (let i = 0; i < columns.length; i++) {
-    if (columns[i].value.kind === "json")
-      sum.addHex(md5Hex(jsonPartText(values[keyIndex]!, i, values[i])));
+    if (columns[i].value.kind === "json") addJsonPartHash(sum, values[keyIndex]!, i, values[i]);
   }
 }
 
@@ -149,11 +244,11 @@ export function rowHash(
   return sum.total();
 }
 
-/** MD5 of UTF-8 text: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
-const md5Hex: (text: string) => string =
+/** MD5 of bytes: the one-shot `crypto.hash` (Node ≥ 20.12) is much cheaper per row. */
+const md5Hex: (bytes: Uint8Array) => string =
   typeof oneShotHash === "function"
-    ? (text) => oneShotHash("md5", text, "hex")
-    : (text) => createHash("md5").update(text, "utf8").digest("hex");
+    ? (bytes) => oneShotHash("md5", bytes, "hex")
+    : (bytes) => createHash("md5").update(bytes).digest("hex");
 
 // ---------------------------------------------------------------- MariaDB / SingleStore (source)
 
@@ -255,7 +350,7 @@ export function addJsonHashesFromMysqlParts(
         canonical = `\u0000invalid:${raw}`;
       }
     }
-    sum.addHex(md5Hex(jsonPartText(parts[0]!, i, canonical)));
+    addJsonPartHash(sum, parts[0]!, i, canonical);
   });
 }
 

@@ -4,25 +4,46 @@
  * work of several tables (conversion, encoding, hashing) uses every core. A lane never writes the
  * state file: it reports each committed range to the main thread, which records the checkpoint, so
  * there is one writer of the state and the order "target commit, then checkpoint" holds.
+ *
+ * The target's client libraries are loaded by the lanes that use them: every worker loaded pg and
+ * the Google Cloud clients at start, which cost an analytics worker about 0.4 CPU-s for nothing.
  */
 import type { Connection } from "mysql2/promise";
 import type { Client } from "pg";
 import { join } from "node:path";
 import { ToolError } from "../errors/tool-error";
-import { bigQueryWarehouse, type BigQueryWarehouseOptions } from "./bigquery-warehouse";
+import type * as BigQueryWarehouse from "./bigquery-warehouse";
+import type { BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import type { TableState } from "./checkpoint";
-import { addJsonPartHashes, addRowTextHash, HashSum, mysqlId, mysqlRowHashHex } from "./checksum";
-import { RejectedValue, convertRow } from "./convert";
+import {
+  addJsonPartHashes as addJsonPartHashesExport,
+  addRowTextHash as addRowTextHashExport,
+  HashSum,
+  mysqlId,
+  mysqlRowHashHex,
+} from "./checksum";
+import { RejectedValue, convertRow as convertRowExport } from "./convert";
 import { checkPageKeys } from "./key-ranges";
 import { loadFileName, writeLoadFile } from "./load-files";
 import { PageBuffer } from "./page-buffer";
-import { connectPostgres, finishTable, writeRange } from "./postgres-sink";
+import type * as PostgresSink from "./postgres-sink";
 import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
-import { encodeCopyLine, encodeNdjsonLine } from "./row-encoding";
+import {
+  appendNdjsonLine as appendNdjsonLineExport,
+  encodeCopyLine as encodeCopyLineExport,
+} from "./row-encoding";
 import { connectSource, countSourceRows, streamPage } from "./source";
 import { migrationTables, selectTables, type MigrationTable } from "./table-plan";
 import type { SerializedError } from "./worker-errors";
+
+// Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
+// binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
+const addJsonPartHashes = addJsonPartHashesExport;
+const addRowTextHash = addRowTextHashExport;
+const convertRow = convertRowExport;
+const appendNdjsonLine = appendNdjsonLineExport;
+const encodeCopyLine = encodeCopyLineExport;
 
 /** Plain, serialisable settings a lane needs (they cross into a worker thread). */
 export interface LaneSettings {
@@ -95,6 +116,12 @@ export interface LaneSegment {
   readonly upTo: string;
 }
 
+/** The Postgres sink, loaded on first use (require(): import() would load it as ESM). */
+function postgresSink(): typeof PostgresSink {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+  return require("./postgres-sink") as typeof PostgresSink;
+}
+
 export async function runLane(
   settings: LaneSettings,
   task: LaneTask,
@@ -102,15 +129,25 @@ export async function runLane(
 ): Promise<void> {
   const tables = selectTables(task.tables);
   const source = await connectSource(settings.sourceUrl);
-  const pg = tables.some((t) => t.target === "postgres")
-    ? await connectPostgres(settings.postgresUrl!)
-    : undefined;
+  const sink = tables.some((t) => t.target === "postgres") ? postgresSink() : undefined;
+  const pg = sink ? await sink.connectPostgres(settings.postgresUrl!) : undefined;
   const known = new Set(task.knownRejects);
   const counter = new Int32Array(task.rejectCounter);
   try {
     for (const table of tables) {
       const state = structuredClone(task.states[table.name]);
-      await migrateTable(settings, table, state, source, pg, known, counter, post, task.segment);
+      await migrateTable(
+        settings,
+        table,
+        state,
+        source,
+        sink,
+        pg,
+        known,
+        counter,
+        post,
+        task.segment,
+      );
     }
   } finally {
     await source.end().catch(() => undefined);
@@ -123,6 +160,7 @@ async function migrateTable(
   table: MigrationTable,
   tableState: TableState,
   source: Connection,
+  sink: typeof PostgresSink | undefined,
   pg: Client | undefined,
   knownRejects: Set<string>,
   rejectCounter: Int32Array,
@@ -180,11 +218,8 @@ async function migrateTable(
       try {
         const row = convertRow(table.columns, raw);
         for (const parent of parents) parent.check(row, raw);
-        page.out.append(
-          table.target === "postgres"
-            ? encodeCopyLine(table.columns, row)
-            : encodeNdjsonLine(table.columns, row),
-        );
+        if (table.target === "postgres") page.out.append(encodeCopyLine(table.columns, row));
+        else appendNdjsonLine(table.columns, row, page.out);
         if (inline) {
           // MariaDB cannot put JSON in canonical form, so the JSON parts are the tool's on both
           // sides (as in `data verify`); the rest is the source's SQL against the converted row.
@@ -235,7 +270,7 @@ async function migrateTable(
       }
     }
     if (table.target === "postgres") {
-      await writeRange(pg!, table, page.range, out.chunks());
+      await sink!.writeRange(pg!, table, page.range, out.chunks());
     } else {
       const name = loadFileName(
         table.name,
@@ -264,8 +299,10 @@ async function migrateTable(
   if (segment) {
     // The main thread finishes the table (load job) once every segment is done.
   } else if (table.target === "postgres") {
-    await finishTable(pg!, table, after);
+    await sink!.finishTable(pg!, table, after);
   } else if (settings.bigquery) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+    const { bigQueryWarehouse } = require("./bigquery-warehouse") as typeof BigQueryWarehouse;
     const bigquery = bigQueryWarehouse(settings.bigquery);
     tableState.loadJobId = await bigquery.loadTable(table, settings.filesDir, tableState.files);
   }
@@ -298,8 +335,8 @@ interface ParentCheck {
 /**
  * The target's foreign keys of `table` towards other migrated tables. A child row whose parent row
  * was rejected (or never existed: SingleStore enforces no foreign keys) would fail the target's
- * foreign key, so it is rejected too, its reason naming the parent's key. Parents are migrated
- * before their children (one lane, foreign-key order), so their rejects are all known by then.
+ * foreign key, so it is rejected too, its reason naming the parent's key. A child's lane starts
+ * only once its parents are copied (`lane-scheduler.ts`), so their rejects are all known by then.
  * `firstExtra`: the raw row's index of the first selected extra these checks own.
  */
 function parentChecks(

@@ -3,7 +3,23 @@
  * format and BigQuery's newline-delimited JSON.
  */
 import { quoteJsonString } from "./canonical-json";
+import {
+  isLowSurrogate as isLowSurrogateExport,
+  NATIVE_WRITE_UNITS as NATIVE_WRITE_UNITS_EXPORT,
+  writeBytes as writeBytesExport,
+  writeNonAscii as writeNonAsciiExport,
+  writeUtf8 as writeUtf8Export,
+  type PageBuffer,
+} from "./page-buffer";
 import type { MigrationColumn } from "./table-plan";
+
+// Module-local bindings of per-value functions: compiled to CommonJS, every use of an imported
+// binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
+const isLowSurrogate = isLowSurrogateExport;
+const NATIVE_WRITE_UNITS = NATIVE_WRITE_UNITS_EXPORT;
+const writeBytes = writeBytesExport;
+const writeNonAscii = writeNonAsciiExport;
+const writeUtf8 = writeUtf8Export;
 
 const COPY_ESCAPES: Record<string, string> = {
   "\\": "\\\\",
@@ -52,71 +68,166 @@ export function encodeCopyLine(
  * One NDJSON line as BigQuery's JSON loader reads it: INTEGER and NUMERIC as strings (exact; the
  * loader accepts quoted numbers), TIMESTAMP as RFC 3339 with microseconds and `Z`, BOOLEAN as
  * true/false, JSON columns embedded as the JSON value itself (already canonical, one line). JSON
- * members come last, which lets `decodeNdjsonLine` find them without a full tokenizer.
+ * members come last, which lets `decodeNdjsonLine` find them without a full tokenizer. Strings
+ * escape what JSON.stringify escapes (`"`, `\`, control characters; `\b \f \n \r \t`, else
+ * `\u00xx`); everything else is raw UTF-8.
+ *
+ * The same bytes as `appendNdjsonLine` writes into a page (this is it, as a string: for tests and
+ * small writers).
  */
 export function encodeNdjsonLine(
   columns: readonly MigrationColumn[],
   row: readonly (string | null)[],
 ): string {
   const plan = ndjsonPlan(columns);
-  // Parts joined once: a flat string, with the braces inside the first and last part. Appending
-  // to one string instead builds a rope of dozens of nodes per line that survive until the page is
-  // written (tripled garbage collection), and even `{${joined}}` is a small rope, which V8 encodes
-  // to UTF-8 on a slow path (four times slower than a flat string).
-  const last = plan.order.length - 1;
-  const parts = new Array<string>(plan.order.length);
-  for (let p = 0; p <= last; p++) {
-    const i = plan.order[p];
-    const v = row[i];
-    let part: string;
-    if (v === null) {
-      part = plan.nulls[p];
-    } else {
-      switch (plan.kinds[i]) {
-        case "json":
-          part = plan.keys[p] + v;
-          break;
-        case "boolean":
-          part = v === "1" ? plan.trues[p] : plan.falses[p];
-          break;
-        case "datetime":
-          part = `${plan.quotedKeys[p]}${v.slice(0, 10)}T${v.slice(11)}Z"`;
-          break;
-        case "integer":
-        case "decimal":
-        case "date":
-          // Digits, '-', '.' (checked by the conversion): nothing to escape.
-          part = `${plan.quotedKeys[p]}${v}"`;
-          break;
-        default:
-          // JSON.stringify is exact for strings (our values hold no lone surrogates: they come
-          // decoded from UTF-8), and the loader reads any valid JSON string escape. A string with
-          // nothing to escape — nearly all — is quoted as is: the same text, at half the cost.
-          part = NEEDS_JSON_ESCAPE.test(v)
-            ? plan.keys[p] + JSON.stringify(v)
-            : `${plan.quotedKeys[p]}${v}"`;
-      }
-    }
-    parts[p] = p === last ? `${part}}\n` : part;
-  }
-  return parts.join(",");
+  const buffer = Buffer.allocUnsafe(worstNdjsonBytes(plan, row));
+  return buffer.toString("utf8", 0, writeNdjsonLine(plan, row, buffer, 0));
 }
 
-/** What JSON.stringify escapes in a well-formed string: `"`, `\` and control characters. */
+/**
+ * Appends one NDJSON line (`encodeNdjsonLine`) to a page, written as bytes straight into the page's
+ * chunk. Building the line as a string first (parts, their join, then its UTF-8 copy) was the
+ * lane's largest cost after hashing, and its garbage a good part of the collector's.
+ */
+export function appendNdjsonLine(
+  columns: readonly MigrationColumn[],
+  row: readonly (string | null)[],
+  out: PageBuffer,
+): void {
+  const plan = ndjsonPlan(columns);
+  const buffer = out.reserve(worstNdjsonBytes(plan, row));
+  out.commit(writeNdjsonLine(plan, row, buffer, out.offset));
+}
+
+/** At most 6 bytes per UTF-16 unit of a value (`\u001f`; UTF-8 takes at most 3). */
+const MAX_BYTES_PER_VALUE_UNIT = 6;
+
+function worstNdjsonBytes(plan: NdjsonPlan, row: readonly (string | null)[]): number {
+  let units = 0;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
+    if (v !== null) units += v.length;
+  }
+  return plan.fixedBytes + units * MAX_BYTES_PER_VALUE_UNIT;
+}
+
+const QUOTE = 0x22;
+
+function writeNdjsonLine(
+  plan: NdjsonPlan,
+  row: readonly (string | null)[],
+  b: Buffer,
+  at: number,
+): number {
+  const order = plan.order;
+  for (let p = 0; p < order.length; p++) {
+    const i = order[p];
+    const v = row[i];
+    if (v === null) {
+      at = writeBytes(plan.nulls[p], b, at);
+      continue;
+    }
+    switch (plan.kinds[i]) {
+      case "json":
+        // Canonical JSON text (`canonical-json.ts`): escaped already, one line.
+        at = writeUtf8(v, b, writeBytes(plan.keys[p], b, at));
+        break;
+      case "boolean":
+        at = writeBytes(v === "1" ? plan.trues[p] : plan.falses[p], b, at);
+        break;
+      case "datetime":
+        // `YYYY-MM-DD HH:MM:SS.ffffff` → `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+        at = writeBytes(plan.quotedKeys[p], b, at);
+        at = writeUtf8(v, b, at, 10);
+        b[at++] = 0x54; // T
+        at = writeUtf8(v, b, at, v.length, 11);
+        b[at++] = 0x5a; // Z
+        b[at++] = QUOTE;
+        break;
+      case "integer":
+      case "decimal":
+      case "date":
+        // Digits, '-', '.' (checked by the conversion): nothing to escape.
+        at = writeUtf8(v, b, writeBytes(plan.quotedKeys[p], b, at));
+        b[at++] = QUOTE;
+        break;
+      default:
+        at = writeJsonStringBody(v, b, writeBytes(plan.quotedKeys[p], b, at));
+        b[at++] = QUOTE;
+    }
+  }
+  b[at++] = 0x7d; // }
+  b[at++] = 0x0a;
+  return at;
+}
+
+const HEX = "0123456789abcdef";
+
+/** What JSON.stringify escapes in a well-formed string: `"`, `\\` and control characters. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * The inside of a JSON string literal for `s`, as JSON.stringify escapes it: `"` and `\`, control
+ * characters as `\b \f \n \r \t` or `\u00xx`, the rest raw UTF-8. (Our values hold no lone
+ * surrogate: they come decoded from UTF-8; one would be written as U+FFFD.)
+ */
+function writeJsonStringBody(s: string, b: Buffer, at: number): number {
+  const n = s.length;
+  if (n >= NATIVE_WRITE_UNITS && !NEEDS_JSON_ESCAPE.test(s)) return writeUtf8(s, b, at);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c < 0x80) {
+      if (c === QUOTE || c === 0x5c) b[at++] = 0x5c;
+      b[at++] = c;
+      continue;
+    }
+    if (c >= 0x80) {
+      at = writeNonAscii(s, i, c, b, at);
+      if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(s, i + 1)) i++;
+      continue;
+    }
+    b[at++] = 0x5c; // \
+    switch (c) {
+      case 0x08:
+        b[at++] = 0x62; // b
+        break;
+      case 0x0c:
+        b[at++] = 0x66; // f
+        break;
+      case 0x0a:
+        b[at++] = 0x6e; // n
+        break;
+      case 0x0d:
+        b[at++] = 0x72; // r
+        break;
+      case 0x09:
+        b[at++] = 0x74; // t
+        break;
+      default:
+        b[at++] = 0x75; // u
+        b[at++] = 0x30;
+        b[at++] = 0x30;
+        b[at++] = HEX.charCodeAt(c >> 4);
+        b[at++] = HEX.charCodeAt(c & 15);
+    }
+  }
+  return at;
+}
 
 interface NdjsonPlan {
   /** Column indexes in output order: JSON columns last. */
   readonly order: readonly number[];
-  /** `"name":` per output position, the first one opening the object: `{"name":`. */
-  readonly keys: readonly string[];
+  /** `"name":` per output position as UTF-8, after `{` (the first) or `,` (the others). */
+  readonly keys: readonly Uint8Array[];
   /** The same followed by the value's opening quote, and whole parts for null, true and false. */
-  readonly quotedKeys: readonly string[];
-  readonly nulls: readonly string[];
-  readonly trues: readonly string[];
-  readonly falses: readonly string[];
+  readonly quotedKeys: readonly Uint8Array[];
+  readonly nulls: readonly Uint8Array[];
+  readonly trues: readonly Uint8Array[];
+  readonly falses: readonly Uint8Array[];
   readonly kinds: readonly MigrationColumn["value"]["kind"][];
+  /** Bytes of a line besides its values' own: keys, quotes, separators, braces, newline. */
+  readonly fixedBytes: number;
 }
 
 const plans = new WeakMap<readonly MigrationColumn[], NdjsonPlan>();
@@ -129,15 +240,26 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
       ...indexes.filter((i) => columns[i].value.kind !== "json"),
       ...indexes.filter((i) => columns[i].value.kind === "json"),
     ];
-    const keys = order.map((i, p) => `${p === 0 ? "{" : ""}${quoteJsonString(columns[i].name)}:`);
+    const keys = order.map((i, p) => `${p === 0 ? "{" : ","}${quoteJsonString(columns[i].name)}:`);
+    const bytes = (texts: string[]) => texts.map((t) => new Uint8Array(Buffer.from(t, "utf8")));
+    const nulls = bytes(keys.map((k) => `${k}null`));
+    const falses = bytes(keys.map((k) => `${k}false`));
+    const quotedKeys = bytes(keys.map((k) => `${k}"`));
     plan = {
       order,
-      keys,
-      quotedKeys: keys.map((k) => `${k}"`),
-      nulls: keys.map((k) => `${k}null`),
-      trues: keys.map((k) => `${k}true`),
-      falses: keys.map((k) => `${k}false`),
+      keys: bytes(keys),
+      quotedKeys,
+      nulls,
+      trues: bytes(keys.map((k) => `${k}true`)),
+      falses,
       kinds: columns.map((c) => c.value.kind),
+      // The longest of a position's forms (`Z"` after a datetime), plus `}` and the newline.
+      fixedBytes:
+        order.reduce(
+          (sum, _, p) =>
+            sum + Math.max(nulls[p].length, falses[p].length, quotedKeys[p].length + 2),
+          0,
+        ) + 2,
     };
     plans.set(columns, plan);
   }

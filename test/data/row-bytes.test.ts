@@ -1,0 +1,256 @@
+/**
+ * The byte writers of the analytics path: NDJSON lines written straight into a page's chunks
+ * (`appendNdjsonLine`), and the checksum's row text written as UTF-8 into a scratch buffer and
+ * hashed from there (`addRowTextHash`, `addJsonPartHashes`). Both are held to plain reference
+ * definitions: JSON.stringify and Buffer.from for the lines, MD5 of the normal-form text (built as a
+ * string, as `checksum.ts` defines it) for the hashes.
+ */
+import { createHash } from "node:crypto";
+import { addJsonPartHashes, addRowTextHash, HashSum, rowHash } from "../../src/data/checksum";
+import { PageBuffer, writeUtf8 } from "../../src/data/page-buffer";
+import { appendNdjsonLine, encodeNdjsonLine } from "../../src/data/row-encoding";
+import { migrationTables, type MigrationColumn } from "../../src/data/table-plan";
+
+const col = (name: string, kind: MigrationColumn["value"]["kind"]): MigrationColumn =>
+  ({
+    name,
+    legacy: { column: name },
+    value:
+      kind === "enum"
+        ? { kind, values: ["a"] }
+        : kind === "decimal"
+          ? { kind, scale: 2 }
+          : { kind },
+    notNull: false,
+  }) as unknown as MigrationColumn;
+
+/** One column of every value kind, the JSON one in the middle (it is written last). */
+const columns: MigrationColumn[] = [
+  col("id", "integer"),
+  col("s", "string"),
+  col("j", "json"),
+  col("e", "enum"),
+  col("d", "decimal"),
+  col("ts", "datetime"),
+  col("day", "date"),
+  col("ok", "boolean"),
+];
+
+/** The line by definition: members in order (JSON last), strings as JSON.stringify writes them. */
+function referenceLine(row: readonly (string | null)[]): string {
+  const members: string[] = [];
+  const json: string[] = [];
+  columns.forEach((c, i) => {
+    const v = row[i];
+    const key = JSON.stringify(c.name);
+    if (v === null) (c.value.kind === "json" ? json : members).push(`${key}:null`);
+    else if (c.value.kind === "json") json.push(`${key}:${v}`);
+    else if (c.value.kind === "boolean") members.push(`${key}:${v === "1"}`);
+    else if (c.value.kind === "datetime")
+      members.push(`${key}:${JSON.stringify(`${v.slice(0, 10)}T${v.slice(11)}Z`)}`);
+    else members.push(`${key}:${JSON.stringify(v)}`);
+  });
+  return `{${[...members, ...json].join(",")}}\n`;
+}
+
+const codePoints = (s: string) => [...s].length;
+const part = (v: string | null) => (v === null ? "N" : `${codePoints(v)}:${v}`);
+const hash60 = (text: string) =>
+  BigInt(`0x${createHash("md5").update(text, "utf8").digest("hex").slice(0, 15)}`);
+
+/** `checksum.ts`'s definition, as strings: the row text hash plus each key-bound JSON part. */
+function referenceRowHash(row: readonly (string | null)[]): bigint {
+  let text = "";
+  let sum = 0n;
+  columns.forEach((c, i) => {
+    if (c.value.kind === "json") sum += hash60(`${row[0]}#${i}#${part(row[i])}`);
+    else text += part(row[i]);
+  });
+  return sum + hash60(text);
+}
+
+const TRICKY_STRINGS = [
+  "",
+  "plain",
+  "N",
+  "\\N",
+  "null",
+  'q"uote',
+  "back\\slash",
+  '\\"',
+  "tab\tcr\rlf\n",
+  "\b\f",
+  "\u0000",
+  "a\u0000b",
+  "\u0001\u001f\u007f\u0080",
+  "é",
+  "€",
+  "😀",
+  "a😀b😀",
+  "𝄞 mixed é € 😀 \u2028\u2029",
+  "\uffff\ue000",
+  "x".repeat(5000),
+  // Long enough for the native encoder, with and without escapes.
+  "https://example.com/p?id=123456&q=é😀€",
+  'a long value, "quoted", with \\ backslash, \t tab, \u0000 NUL and 😀 astral',
+  "no escapes but more than twenty-four characters 😀😀😀 é",
+  "😀".repeat(3000),
+];
+
+describe("NDJSON lines written as bytes", () => {
+  test("exact bytes for every value kind and NULL", () => {
+    const row = [
+      "-9223372036854775808",
+      'a "b" \\ c\n\u0000',
+      '{"a":[1,2.5,"\\u0000"],"b":"é"}',
+      "a",
+      "-0.01",
+      "2024-02-29 23:59:59.999999",
+      "2024-02-29",
+      "1",
+    ];
+    expect(encodeNdjsonLine(columns, row)).toBe(
+      '{"id":"-9223372036854775808","s":"a \\"b\\" \\\\ c\\n\\u0000","e":"a","d":"-0.01",' +
+        '"ts":"2024-02-29T23:59:59.999999Z","day":"2024-02-29","ok":true,' +
+        '"j":{"a":[1,2.5,"\\u0000"],"b":"é"}}\n',
+    );
+    const nulls = columns.map(() => null);
+    expect(encodeNdjsonLine(columns, nulls)).toBe(
+      '{"id":null,"s":null,"e":null,"d":null,"ts":null,"day":null,"ok":null,"j":null}\n',
+    );
+    const empty = ["0", "", "[]", "a", "0.00", "0001-01-01 00:00:00.000000", "9999-12-31", "0"];
+    expect(encodeNdjsonLine(columns, empty)).toBe(
+      '{"id":"0","s":"","e":"a","d":"0.00","ts":"0001-01-01T00:00:00.000000Z",' +
+        '"day":"9999-12-31","ok":false,"j":[]}\n',
+    );
+  });
+
+  test("strings are exactly JSON.stringify's, as UTF-8, for quotes, controls, U+0000, astral", () => {
+    for (const s of TRICKY_STRINGS) {
+      const row = ["1", s, null, null, null, null, null, null];
+      expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+      // Every control character by its escape.
+      for (let c = 0; c < 0x20; c++) {
+        const controls = ["1", `x${String.fromCharCode(c)}y`, null, null, null, null, null, null];
+        expect(encodeNdjsonLine(columns, controls)).toBe(referenceLine(controls));
+      }
+    }
+  });
+
+  test("a page holds exactly the UTF-8 of the lines, across chunks and for a line larger than one", () => {
+    const page = new PageBuffer();
+    const expected: string[] = [];
+    const add = (row: (string | null)[]) => {
+      appendNdjsonLine(columns, row, page);
+      expected.push(referenceLine(row));
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const s = TRICKY_STRINGS[i % TRICKY_STRINGS.length];
+      const j = i % 3 === 0 ? null : `{"n":${i},"s":${JSON.stringify(s.slice(0, 50))}}`;
+      add([
+        String(i),
+        i % 7 === 0 ? null : s,
+        j,
+        "a",
+        "1.25",
+        "2023-01-01 00:00:00.000001",
+        null,
+        String(i % 2),
+      ]);
+    }
+    // 2 MB of two-byte characters: more than a chunk.
+    add(["1", "ü".repeat(1_000_000), null, null, null, null, null, null]);
+    add(["2", "last", null, null, null, null, null, null]);
+    expect(page.lines).toBe(expected.length);
+    expect(page.chunks().length).toBeGreaterThan(2);
+    expect(Buffer.concat(page.chunks()).equals(Buffer.from(expected.join(""), "utf8"))).toBe(true);
+    page.release();
+  });
+
+  test("reserve and commit: a commit beyond the reserved buffer is refused", () => {
+    const page = new PageBuffer();
+    const buffer = page.reserve(10);
+    expect(() => page.commit(buffer.length + 1)).toThrow("without a matching reserve");
+    buffer.write("abc\n", page.offset);
+    page.commit(page.offset + 4);
+    expect(Buffer.concat(page.chunks()).toString()).toBe("abc\n");
+    page.release();
+    expect(() => page.reserve(1)).toThrow("PageBuffer used after release");
+  });
+
+  test("writeUtf8 writes what Buffer.write does, lone surrogates as U+FFFD", () => {
+    const b = Buffer.alloc(64);
+    for (const s of ["é€😀", "a\ud800b", "\udc00", "x\ud83d", "\ud83d\ude00\ud83d"]) {
+      const end = writeUtf8(s, b, 3);
+      expect(b.subarray(3, end).equals(Buffer.from(s, "utf8"))).toBe(true);
+    }
+  });
+});
+
+describe("checksum row text written as bytes", () => {
+  test("equals the definition for tricky values: NULL vs '', astral lengths, U+0000, long values", () => {
+    // A lone surrogate (never decoded from UTF-8, but defined: U+FFFD, one code point).
+    const values = [...TRICKY_STRINGS, null, "lone \ud800 surrogate in a long value ..", "\udc00"];
+    for (const s of values) {
+      for (const j of [null, "[]", '{"a":"😀"}', `"${"é".repeat(40)}"`]) {
+        const row = ["42", s, j, "a", "1.00", "2024-01-01 00:00:00.000000", "2024-01-01", "0"];
+        expect(rowHash(columns, 0, row)).toBe(referenceRowHash(row));
+      }
+    }
+    // A value whose code point count has fewer digits than its UTF-16 length (10 vs 9).
+    const shorter = ["1", "😀a", null, null, null, null, null, null];
+    expect(rowHash(columns, 0, shorter)).toBe(referenceRowHash(shorter));
+    const nine = ["1", `${"😀".repeat(1)}${"a".repeat(8)}`, null, null, null, null, null, null];
+    expect(rowHash(columns, 0, nine)).toBe(referenceRowHash(nine));
+    const hundred = ["1", `${"😀".repeat(5)}${"a".repeat(95)}`, null, null, null, null, null, null];
+    expect(rowHash(columns, 0, hundred)).toBe(referenceRowHash(hundred));
+  });
+
+  test("a large row grows the scratch buffer, and later rows hash right again", () => {
+    const big = [
+      "7",
+      "€".repeat(100_000),
+      `"${"😀".repeat(50_000)}"`,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ];
+    const small = ["8", "x", null, null, null, null, null, null];
+    expect(rowHash(columns, 0, small)).toBe(referenceRowHash(small));
+    expect(rowHash(columns, 0, big)).toBe(referenceRowHash(big));
+    expect(rowHash(columns, 0, small)).toBe(referenceRowHash(small));
+  });
+
+  test("the events table's rows, summed, equal the definition", () => {
+    const events = migrationTables().find((t) => t.name === "events")!;
+    const sum = new HashSum();
+    let expected = 0n;
+    for (let i = 0; i < 500; i++) {
+      const row = events.columns.map((c, k) => {
+        if (k === 0) return String(i);
+        if (i % (k + 2) === 0) return null;
+        switch (c.value.kind) {
+          case "datetime":
+            return "2023-05-06 07:08:09.123456";
+          case "decimal":
+            return `${i}.000001`;
+          case "json":
+            return `{"i":${i},"s":"é😀"}`;
+          default:
+            return TRICKY_STRINGS[(i + k) % TRICKY_STRINGS.length].slice(0, 64);
+        }
+      });
+      addRowTextHash(sum, events.columns, row);
+      addJsonPartHashes(sum, events.columns, 0, row);
+      let text = "";
+      events.columns.forEach((c, k) => {
+        if (c.value.kind === "json") expected += hash60(`${row[0]}#${k}#${part(row[k])}`);
+        else text += part(row[k]);
+      });
+      expected += hash60(text);
+    }
+    expect(sum.total()).toBe(expected);
+  });
+});
