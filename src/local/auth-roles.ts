@@ -43,6 +43,9 @@ export async function withClient<T>(
   use: (client: Client) => Promise<T>,
 ): Promise<T> {
   const client = new Client(config);
+  // A server that goes away while the client idles must not crash the process (an unhandled
+  // 'error' event): the query in flight, if any, still rejects.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     return await use(client);

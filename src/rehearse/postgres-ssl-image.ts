@@ -319,6 +319,9 @@ async function createAdmin(
     user: REHEARSAL_BOOTSTRAP_SUPERUSER,
     database: "postgres",
   });
+  // The initialising server is stopped right after: its shutdown notice must not arrive as an
+  // unhandled 'error' event (a process crash); a query in flight still rejects.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     const role = client.escapeIdentifier(user);

@@ -117,6 +117,8 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
 
   const connect = async (database = "postgres") => {
     const client = new Client({ host: workDir, port: PORT, user: "postgres", database });
+    // A server that goes away while the client idles must not crash the process.
+    client.on("error", () => undefined);
     await client.connect();
     return client;
   };
