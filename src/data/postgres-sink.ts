@@ -14,6 +14,7 @@
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { ToolError, type ErrorKind } from "../errors/tool-error";
+import { unreachableMessage } from "../errors/network-errors";
 import { connectPostgresClient, PostgresUrlError } from "../migrate/postgres-tls";
 import type { KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
@@ -77,22 +78,13 @@ export function postgresTargetError(error: unknown, url: string): Error {
   if (error instanceof PostgresUrlError) return fail("usage", `--postgres: ${error.message}`);
   const e = (error ?? {}) as PgLikeError;
   const { where, user, database } = describeUrl(url);
+  const unreachable = unreachableMessage(e.code, {
+    server: "the Postgres target",
+    where,
+    flag: "--postgres",
+  });
+  if (unreachable !== undefined) return fail("unreachable", unreachable);
   switch (e.code) {
-    case "ECONNREFUSED":
-      return fail(
-        "unreachable",
-        `cannot reach the Postgres target at ${where}: connection refused (is it running? check the host and port of --postgres)`,
-      );
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return fail(
-        "unreachable",
-        `cannot reach the Postgres target at ${where}: unknown host (check the host of --postgres)`,
-      );
-    case "ETIMEDOUT":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return fail("unreachable", `cannot reach the Postgres target at ${where}: ${e.code}`);
     case "28P01":
     case "28000":
       return fail(

@@ -16,6 +16,7 @@ import {
   type QueryOptions,
 } from "mysql2/promise";
 import { ToolError, type ErrorKind } from "../errors/tool-error";
+import { unreachableMessage } from "../errors/network-errors";
 import { redactUrl } from "./checkpoint";
 import { mysqlId, mysqlRangeCondition, type KeyRange } from "./checksum";
 import type { MigrationTable } from "./table-plan";
@@ -111,25 +112,14 @@ export function sourceDatabaseError(error: unknown, url: string): Error {
   const where = hostOf(url);
   const fail = (kind: ErrorKind, message: string) =>
     new SourceDatabaseError(kind, message, { cause: error });
+  const unreachable = unreachableMessage(e.code, {
+    server: "the source database",
+    where,
+    flag: "--source",
+    timedOut: "timed out after 10 s (is the host reachable, and is it a SingleStore/MySQL server?)",
+  });
+  if (unreachable !== undefined) return fail("unreachable", unreachable);
   switch (e.code) {
-    case "ECONNREFUSED":
-      return fail(
-        "unreachable",
-        `cannot reach the source database at ${where}: connection refused (is it running? check the host and port of --source)`,
-      );
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return fail(
-        "unreachable",
-        `cannot reach the source database at ${where}: unknown host (check the host of --source)`,
-      );
-    case "ETIMEDOUT":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return fail(
-        "unreachable",
-        `cannot reach the source database at ${where}: ${e.code === "ETIMEDOUT" ? "timed out after 10 s (is the host reachable, and is it a SingleStore/MySQL server?)" : e.code}`,
-      );
     case "ER_ACCESS_DENIED_ERROR":
     case "ER_DBACCESS_DENIED_ERROR":
     case "ER_ACCESS_DENIED_NO_PASSWORD_ERROR":
