@@ -153,6 +153,14 @@ export function addRowTextHash(
   columns: readonly MigrationColumn[],
   values: readonly (string | null)[],
 ): void {
+  sum.addHex(rowTextHex(columns, values));
+}
+
+/** MD5 (hex) of a row's non-JSON columns' checksum text. */
+function rowTextHex(
+  columns: readonly MigrationColumn[],
+  values: readonly (string | null)[],
+): string {
   let worst = 0;
   for (let i = 0; i < columns.length; i++) worst += partBytes(values[i]?.length ?? 0);
   const b = scratchOf(worst);
@@ -160,7 +168,53 @@ export function addRowTextHash(
   for (let i = 0; i < columns.length; i++) {
     if (columns[i].value.kind !== "json") at = writeNormalPart(values[i], b, at);
   }
-  sum.addHex(md5HexOfScratch(at));
+  return md5HexOfScratch(at);
+}
+
+/**
+ * A raw (wire) value's normal form, as the source's SQL computes it (`mysqlNormalExpression`):
+ * the text itself, except a datetime with fewer than six fractional digits, which CAST(… AS
+ * DATETIME(6)) pads. Only for values the conversion accepted (a valid datetime here).
+ */
+function sourceNormal(column: MigrationColumn, raw: string | null): string | null {
+  if (raw === null || column.value.kind !== "datetime" || raw.length === 26) return raw;
+  return raw.length === 19 ? `${raw}.000000` : raw.padEnd(26, "0");
+}
+
+/**
+ * The inline verification's two sides of one row's non-JSON columns: to `source`, the hash of the
+ * source's normal form derived from the raw values (which `row-crc.ts` proved are what the source
+ * holds); to `target` (load files; Postgres hashes its own side), the hash of the converted values.
+ * The two texts are equal unless the conversion changed a value, so a row is almost always hashed
+ * once, its hash added to both.
+ */
+export function addRowHashes(
+  source: HashSum,
+  target: HashSum | undefined,
+  columns: readonly MigrationColumn[],
+  raw: readonly (string | null)[],
+  row: readonly (string | null)[],
+): void {
+  let same = true;
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i].value.kind !== "json" && sourceNormal(columns[i], raw[i]) !== row[i]) {
+      same = false;
+      break;
+    }
+  }
+  if (same) {
+    const hex = rowTextHex(columns, row);
+    source.addHex(hex);
+    target?.addHex(hex);
+    return;
+  }
+  source.addHex(
+    rowTextHex(
+      columns,
+      raw.map((v, i) => (i < columns.length ? sourceNormal(columns[i], v) : v)),
+    ),
+  );
+  target?.addHex(rowTextHex(columns, row));
 }
 
 /**

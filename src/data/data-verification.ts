@@ -141,8 +141,9 @@ function inlineTotals(
 
 /**
  * The verification at the end of `migrate`. The source's side was computed during the copy: the
- * source's SQL hashed every row the copy read (`mysqlRowHashHex`) and its `COUNT(*)` of each
- * key range was taken, so the source is not scanned a second time. The target's side is the
+ * normal form of every row the copy read, hashed from its raw values after the source's own CRC
+ * of the row proved them (`row-crc.ts`), and the source's `COUNT(*)` of each key range, so the
+ * source is not scanned a second time. The target's side is the
  * target's own SQL over the whole table (Postgres, BigQuery after its load), or for load files the
  * hash of every row as written (`data verify` re-reads and decodes the files). A table without
  * complete inline sums (copied partly with `--no-verify`, or by an earlier version) and a table

@@ -17,10 +17,9 @@ import type { BigQueryWarehouseOptions } from "./bigquery-warehouse";
 import type { TableState } from "./checkpoint";
 import {
   addJsonPartHashes as addJsonPartHashesExport,
-  addRowTextHash as addRowTextHashExport,
+  addRowHashes as addRowHashesExport,
   HashSum,
   mysqlId,
-  mysqlRowHashHex,
 } from "./checksum";
 import { RejectedValue, convertRow as convertRowExport } from "./convert";
 import { checkPageKeys } from "./key-ranges";
@@ -29,6 +28,7 @@ import { PageBuffer } from "./page-buffer";
 import type * as PostgresSink from "./postgres-sink";
 import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
+import { mysqlRowCrcSql, RowCrcCheck, sourceCrcPolynomial, type CrcPolynomial } from "./row-crc";
 import {
   appendNdjsonLine as appendNdjsonLineExport,
   encodeCopyLine as encodeCopyLineExport,
@@ -40,7 +40,7 @@ import type { SerializedError } from "./worker-errors";
 // Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
 const addJsonPartHashes = addJsonPartHashesExport;
-const addRowTextHash = addRowTextHashExport;
+const addRowHashes = addRowHashesExport;
 const convertRow = convertRowExport;
 const appendNdjsonLine = appendNdjsonLineExport;
 const encodeCopyLine = encodeCopyLineExport;
@@ -134,6 +134,7 @@ export async function runLane(
   const known = new Set(task.knownRejects);
   const counter = new Int32Array(task.rejectCounter);
   try {
+    const polynomial = settings.verify ? await sourceCrcPolynomial(source) : undefined;
     for (const table of tables) {
       const state = structuredClone(task.states[table.name]);
       await migrateTable(
@@ -146,6 +147,7 @@ export async function runLane(
         known,
         counter,
         post,
+        polynomial,
         task.segment,
       );
     }
@@ -165,6 +167,7 @@ async function migrateTable(
   knownRejects: Set<string>,
   rejectCounter: Int32Array,
   post: (message: LaneMessage) => void,
+  polynomial: CrcPolynomial | undefined,
   segment?: LaneSegment,
 ): Promise<void> {
   const target =
@@ -195,14 +198,10 @@ async function migrateTable(
     tableState.inline = { sourceSum: "0", ...(target === "files" ? { targetSum: "0" } : {}) };
   }
   const inline = tableState.inline;
-  const hashIndex = table.columns.length;
-  const hashSql = inline ? mysqlRowHashHex(table) : undefined;
-  const parents = parentChecks(
-    table,
-    knownRejects,
-    hashSql === undefined ? hashIndex : hashIndex + 1,
-  );
-  const extras = [...(hashSql === undefined ? [] : [hashSql]), ...parents.map((p) => p.existsSql)];
+  const crcIndex = table.columns.length;
+  const crc = inline ? new RowCrcCheck(table, polynomial!, crcIndex) : undefined;
+  const parents = parentChecks(table, knownRejects, crc ? crcIndex + 1 : crcIndex);
+  const extras = [...(crc ? [mysqlRowCrcSql(table)] : []), ...parents.map((p) => p.existsSql)];
   /** One page: its rows converted, encoded and hashed as they stream in. */
   const startPage = (from: bigint | undefined) => {
     const page = {
@@ -215,17 +214,25 @@ async function migrateTable(
     };
     const range = streamPage(source, table, from, settings.pageSize, highest, extras, (raw) => {
       page.firstKey ??= raw[keyIndex]!;
+      // Before the conversion: a value altered on the way must not pass as a reject.
+      crc?.check(raw);
       try {
         const row = convertRow(table.columns, raw);
         for (const parent of parents) parent.check(row, raw);
         if (table.target === "postgres") page.out.append(encodeCopyLine(table.columns, row));
         else appendNdjsonLine(table.columns, row, page.out);
         if (inline) {
+          // The source's side from the raw values, checked against the source's CRC of them;
+          // the target's from the converted row (Postgres hashes its own side).
+          addRowHashes(
+            page.sourceSum,
+            inline.targetSum === undefined ? undefined : page.targetSum,
+            table.columns,
+            raw,
+            row,
+          );
           // MariaDB cannot put JSON in canonical form, so the JSON parts are the tool's on both
-          // sides (as in `data verify`); the rest is the source's SQL against the converted row.
-          page.sourceSum.addHex(raw[hashIndex]!);
-          if (inline.targetSum !== undefined) addRowTextHash(page.targetSum, table.columns, row);
-          // The same text on both sides (see above): hashed once, added to both.
+          // sides (as in `data verify`): hashed once, added to both.
           addJsonPartHashes(page.jsonSum, table.columns, keyIndex, row);
         }
       } catch (error) {
