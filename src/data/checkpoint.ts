@@ -113,23 +113,23 @@ export interface TableState {
   segments?: SegmentState[];
   inline?: InlineChecks;
   /**
-   * Secondary indexes and foreign keys of a Postgres table dropped for its load and not yet built
-   * again (`postgres-bulk-load.ts`), with their exact definitions.
+   * Indexes, unique constraints and foreign keys of a Postgres table dropped for its load and not
+   * yet built again (`postgres-bulk-load.ts`), with their exact definitions.
    */
   deferred?: DeferredObject[];
 }
 
-/** An index (`definition`: its CREATE INDEX) or foreign key (its constraint definition). */
+/** An index (`definition`: its CREATE INDEX), a unique constraint or a foreign key (its constraint definition). */
 export interface DeferredObject {
-  readonly kind: "index" | "foreign-key";
+  readonly kind: "index" | "unique" | "foreign-key";
   readonly name: string;
   readonly definition: string;
 }
 
 /**
- * The inline verification's sums over the committed ranges (decimal digits): the source's own SQL
- * hash of every row the copy read (plus its JSON parts) and, for load files, the hash of every row
- * as written. `sourceCount` is the source's `COUNT(*)` over the table's (or segment's) key range,
+ * The inline verification's sums over the committed ranges (decimal digits): the hash of the
+ * source's normal form of every row the copy read, each row checked against the source's own CRC
+ * (plus its JSON parts), and, for load files, the hash of every row as written. `sourceCount` is the source's `COUNT(*)` over the table's (or segment's) key range,
  * recorded when the copy of that range is done. Absent when some range was copied without it
  * (`--no-verify`, or a state from an earlier version): the table is then verified by a full scan.
  */

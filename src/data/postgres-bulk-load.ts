@@ -4,8 +4,15 @@
  * also what pg_restore does): the table's secondary indexes and foreign keys are dropped before
  * its first range and built again once its last range is in. A btree built once from sorted input
  * and one validating scan per foreign key cost a fraction of maintaining each index and firing the
- * foreign key's trigger for every copied row. Primary keys and unique constraints stay: the copy's
- * idempotent redo and its duplicate detection rest on them.
+ * foreign key's trigger for every copied row. Unique constraints too: a `citext` unique email
+ * compared case-folded on every insert cost Postgres more than the COPY itself. Primary keys stay:
+ * the copy's idempotent redo of a range rests on them.
+ *
+ * The price of deferring a unique constraint: a duplicate in the source is found when the table's
+ * constraint is built, not in its own range. The table is then marked to be copied again (its
+ * constraint still deferred), and the run stops on one line naming the duplicated value; once the
+ * source is fixed, `--resume` copies the table again — each range replaced by the source's rows,
+ * the redo path — and builds the constraint.
  *
  * Nothing is lost if the run dies in between: each dropped object's exact definition
  * (`pg_get_indexdef`, `pg_get_constraintdef`) is in the state file before the drop commits, and a
@@ -15,31 +22,49 @@
  * of rejected or missing parents itself) fails the run on one line instead of staying unchecked.
  */
 import type { Client } from "pg";
-import type { DeferredObject, MigrationState, TableState } from "./checkpoint";
+import {
+  emptyTableState,
+  type DeferredObject,
+  type MigrationState,
+  type TableState,
+} from "./checkpoint";
 import { connectPostgres, PostgresTargetError, queryPostgres } from "./postgres-sink";
 import type { MigrationTable } from "./table-plan";
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** The table's secondary (non-unique) indexes and its own foreign keys, as Postgres defines them. */
+/**
+ * The table's indexes other than its primary key's, its unique constraints and its own foreign
+ * keys, as Postgres defines them. Unique constraints come before foreign keys: a foreign key of
+ * another table may rest on one (it is then not deferred, and neither is the constraint).
+ */
 async function deferrableObjects(client: Client, table: string): Promise<DeferredObject[]> {
   const indexes = await queryPostgres<{ name: string; definition: string }>(client, {
     text:
       "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i " +
       "JOIN pg_class c ON c.oid = i.indexrelid " +
-      "WHERE i.indrelid = to_regclass($1) AND NOT i.indisunique AND NOT i.indisprimary " +
+      "WHERE i.indrelid = to_regclass($1) AND NOT i.indisprimary " +
       "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
     values: [q(table)],
   });
-  const foreignKeys = await queryPostgres<{ name: string; definition: string }>(client, {
+  const constraints = await queryPostgres<{
+    name: string;
+    definition: string;
+    kind: "u" | "f";
+  }>(client, {
     text:
-      "SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint " +
-      "WHERE conrelid = to_regclass($1) AND contype = 'f' ORDER BY conname",
+      "SELECT conname AS name, pg_get_constraintdef(k.oid) AS definition, contype AS kind FROM pg_constraint k " +
+      "WHERE conrelid = to_regclass($1) AND (contype = 'f' OR (contype = 'u' AND NOT EXISTS " +
+      "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid))) " +
+      "ORDER BY contype DESC, conname",
     values: [q(table)],
   });
   return [
     ...indexes.rows.map((r) => ({ kind: "index" as const, ...r })),
-    ...foreignKeys.rows.map((r) => ({ kind: "foreign-key" as const, ...r })),
+    ...constraints.rows.map(({ kind, ...r }) => ({
+      kind: kind === "u" ? ("unique" as const) : ("foreign-key" as const),
+      ...r,
+    })),
   ];
 }
 
@@ -68,6 +93,8 @@ async function exists(client: Client, table: string, object: DeferredObject): Pr
 /** The auth tables' deferred indexes and foreign keys over one run (see the module header). */
 export class PostgresBulkLoad {
   private readonly restoring = new Map<string, Promise<void>>();
+  /** The last restore started: restores run one after another on the one client. */
+  private lastRestore: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly client: Client,
@@ -137,7 +164,8 @@ export class PostgresBulkLoad {
   restore(table: string): Promise<void> {
     let restoring = this.restoring.get(table);
     if (!restoring) {
-      restoring = this.restoreNow(table);
+      restoring = this.lastRestore.catch(() => undefined).then(() => this.restoreNow(table));
+      this.lastRestore = restoring;
       this.restoring.set(table, restoring);
       restoring.catch(() => undefined);
     }
@@ -150,8 +178,8 @@ export class PostgresBulkLoad {
     const started = Date.now();
     for (const object of deferred) {
       if (await exists(this.client, table, object)) continue;
-      if (object.kind === "index") {
-        await queryPostgres(this.client, object.definition);
+      if (object.kind !== "foreign-key") {
+        await this.buildUnique(table, object);
         continue;
       }
       await queryPostgres(
@@ -178,6 +206,38 @@ export class PostgresBulkLoad {
     this.log(
       `${table}: ${deferred.map((o) => o.name).join(", ")} built (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
+  }
+
+  /**
+   * An index or unique constraint. A duplicate the copy let in (the source holds it; the
+   * constraint was deferred) marks the table to be copied again and stops the run.
+   */
+  private async buildUnique(table: string, object: DeferredObject): Promise<void> {
+    try {
+      await queryPostgres(
+        this.client,
+        object.kind === "index"
+          ? object.definition
+          : `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} ${object.definition}`,
+      );
+    } catch (error) {
+      const e = (error as { cause?: { code?: string; detail?: string } }).cause ?? {};
+      const cause = error as { code?: string; detail?: string };
+      const code = cause.code ?? e.code;
+      if (code !== "23505") throw error;
+      // In place: the copy's scheduler holds this object.
+      const tableState: Partial<TableState> = this.state.tables[table];
+      const deferred = tableState.deferred;
+      for (const key of Object.keys(tableState) as (keyof TableState)[]) delete tableState[key];
+      Object.assign(tableState, emptyTableState(), { deferred });
+      this.save();
+      throw new PostgresTargetError(
+        "mismatch",
+        `${table}: the source holds rows that break ${object.name} (${cause.detail ?? e.detail ?? "a duplicated value"}); ` +
+          `fix them in the source, then resume: ${table} is copied again and ${object.name} built`,
+        { cause: error },
+      );
+    }
   }
 
   /** Restores every table's deferred objects: the end of a run, whether it finished or stopped. */

@@ -249,11 +249,12 @@ describeWithBinaries(["mariadbd"])(
       const run = await runCli(migrateArgs(pgUrl, outDir));
       expect(run.stderr).not.toMatch(/internal error/);
       expect(statusOf(run)).toEqual({ status: 0 });
-      // Loaded without their secondary indexes and foreign keys, which are then built again as
-      // they were (and validated).
+      // Loaded without their secondary indexes, unique constraints and foreign keys, which are
+      // then built again as they were (and validated).
       expect(run.stderr).toMatch(
-        /^sessions: sessions_expires_at_idx, sessions_user_id_idx, sessions_user_id_fkey deferred until the table is loaded$/m,
+        /^sessions: sessions_expires_at_idx, sessions_user_id_idx, sessions_session_token_key, sessions_user_id_fkey deferred until the table is loaded$/m,
       );
+      expect(run.stderr).toMatch(/^users: users_email_key deferred until the table is loaded$/m);
       expect(run.stderr).toMatch(/^sessions: .* built \(\d+\.\d s\)$/m);
       expect(await schemaObjects(pgUrl)).toEqual(freshSchema);
       const result = JSON.parse(run.stdout) as {
@@ -346,15 +347,29 @@ describeWithBinaries(["mariadbd"])(
       expect(statusOf(run)).toEqual({ status: 0 });
       const inline = (JSON.parse(run.stdout) as { verification: Verified[] }).verification;
       // Every table was verified from the sums the copy recorded (no second source scan).
+      type Inline = { inline?: { sourceCount?: number; sourceSum: string } };
       const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
-        tables: Record<string, { inline?: { sourceCount?: number } }>;
+        tables: Record<string, Inline & { segments?: Inline[] }>;
       };
       expect(Object.values(state.tables).every((t) => t.inline?.sourceCount !== undefined)).toBe(
         true,
       );
       const full = await runCli([...verifyArgs(target, out), "--workers", "1"]);
       expect(statusOf(full)).toEqual({ status: 0 });
-      expect(inline).toEqual(JSON.parse(full.stdout) as Verified[]);
+      const scanned = JSON.parse(full.stdout) as Verified[];
+      expect(inline).toEqual(scanned);
+      // The sums the copy recorded are the full scan's own (a difference would fall back to a
+      // full scan after the copy, and pass unseen): the source's side derived by the tool from
+      // the CRC-checked rows equals MariaDB's SQL hash of its normal form.
+      for (const verified of scanned) {
+        const table = state.tables[verified.table];
+        const parts = table.segments ?? [table];
+        const recorded = parts.reduce((sum, p) => sum + BigInt(p.inline!.sourceSum), 0n);
+        expect({ table: verified.table, sum: recorded.toString() }).toEqual({
+          table: verified.table,
+          sum: verified.source.sum,
+        });
+      }
       expect(inline.every((v) => v.ok && v.source.rows > 0)).toBe(true);
     });
 
@@ -464,12 +479,15 @@ describeWithBinaries(["mariadbd"])(
       const killedSchema = await schemaObjects(killedUrl);
       const referenceSchema = await schemaObjects(pgUrl);
       const nameOf = (object: string) => object.split(":")[0].split(".").pop()!;
-      expect(
-        referenceSchema
-          .filter((o) => !killedSchema.includes(o))
-          .map(nameOf)
-          .sort(),
-      ).toEqual(deferred.map((d) => d.name).sort());
+      // A unique constraint is listed twice: as itself and as its index.
+      expect([
+        ...new Set(
+          referenceSchema
+            .filter((o) => !killedSchema.includes(o))
+            .map(nameOf)
+            .sort(),
+        ),
+      ]).toEqual(deferred.map((d) => d.name).sort());
       const progressed = Object.values(state.tables).filter((t) => t.lastKey !== undefined).length;
       expect(progressed).toBeGreaterThan(0);
       expect(Object.values(state.tables).every((t) => t.done)).toBe(false);
@@ -702,6 +720,71 @@ describeWithBinaries(["mariadbd"])(
         `error: another migration (pid ${process.pid}) is using ${out}; wait for it or stop it first`,
       );
       expect(readdirSync(out)).toEqual(["migration.lock"]);
+    });
+
+    test("a duplicate a deferred unique constraint lets in stops the run; fixed in the source, --resume copies the table again", async () => {
+      await loadLegacyFixture(maria.url("mysql"), "legacy_duplicate", 16);
+      const source = await openLegacy(maria.url("mysql"), "legacy_duplicate");
+      try {
+        // A legacy table without the unique key (SingleStore enforces one only where it holds
+        // the shard key) can hold the same address twice.
+        await source.query("ALTER TABLE users DROP INDEX users_email");
+        await source.query(
+          "UPDATE users SET email = UPPER((SELECT e FROM (SELECT email AS e FROM users WHERE id = 1) one)) WHERE id = 4",
+        );
+      } finally {
+        await source.end();
+      }
+      const target = await pgServer.createDatabase("synter_duplicate");
+      await createAuthSchema(target);
+      const schemaBefore = await schemaObjects(target);
+      const out = join(work, "duplicate");
+      const args = [
+        "data",
+        "migrate",
+        "--source",
+        maria.url("legacy_duplicate"),
+        "--postgres",
+        target,
+        "--out",
+        out,
+        "--page-size",
+        PAGE_SIZE,
+        "--tables",
+        "users,sessions",
+      ];
+      const stopped = await runCli(args);
+      expect(stopped.status).toBe(EXIT_CODES.mismatch);
+      expect(stopped.stderr).toMatch(
+        /^error: users: the source holds rows that break users_email_key \(Key \(email\)=\(.+\) is duplicated\.\); fix them in the source, then resume: users is copied again and users_email_key built; what was copied is checkpointed in .*--resume$/m,
+      );
+      const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
+        tables: Record<string, { done: boolean; lastKey?: string; deferred?: { name: string }[] }>;
+      };
+      expect(state.tables.users).toMatchObject({
+        done: false,
+        deferred: [{ name: "users_email_key" }],
+      });
+      expect(state.tables.users.lastKey).toBeUndefined();
+
+      const fix = await openLegacy(maria.url("mysql"), "legacy_duplicate");
+      try {
+        await fix.query("UPDATE users SET email = 'fixed-4@example.com' WHERE id = 4");
+      } finally {
+        await fix.end();
+      }
+      const resumed = await runCli([...args, "--resume"]);
+      expect(resumed.stderr).not.toMatch(/internal error/);
+      expect(statusOf(resumed)).toEqual({ status: 0 });
+      expect(await schemaObjects(target)).toEqual(schemaBefore);
+      const pg = new Client({ connectionString: target });
+      await pg.connect();
+      try {
+        const emails = await pg.query("SELECT email::text FROM users WHERE id = 4");
+        expect(emails.rows).toEqual([{ email: "fixed-4@example.com" }]);
+      } finally {
+        await pg.end();
+      }
     });
 
     test("rows that cannot be converted go to the reject file; over --max-rejects the run stops", async () => {
