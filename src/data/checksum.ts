@@ -22,6 +22,7 @@
  */
 import { createHash, hash as oneShotHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
+import { md5Prefix as md5PrefixExport, md5PrefixOf as md5PrefixOfExport } from "./md5";
 import {
   isLowSurrogate as isLowSurrogateExport,
   NATIVE_WRITE_UNITS as NATIVE_WRITE_UNITS_EXPORT,
@@ -36,6 +37,8 @@ const isLowSurrogate = isLowSurrogateExport;
 const NATIVE_WRITE_UNITS = NATIVE_WRITE_UNITS_EXPORT;
 const writeNonAscii = writeNonAsciiExport;
 const writeUtf8 = writeUtf8Export;
+const md5Prefix = md5PrefixExport;
+const md5PrefixOf = md5PrefixOfExport;
 
 export interface Checksum {
   readonly rows: number;
@@ -71,13 +74,26 @@ function scratchOf(maxBytes: number): Buffer {
   return scratch;
 }
 
-/** MD5 (hex) of the first `length` bytes of the scratch buffer. */
-function md5HexOfScratch(length: number): string {
+/**
+ * Below this many bytes the TypeScript MD5 (`md5.ts`) is cheaper than node:crypto's per call; above
+ * it OpenSSL's faster blocks win (bench/data-migration/md5.ts: 2.5× at 50 bytes, 1.2× at 250,
+ * even near 600, 0.8× at 2000).
+ */
+const JS_MD5_BELOW = 512;
+
+/** The 60-bit MD5 prefix of the first `length` bytes of the scratch buffer, into `md5Prefix`. */
+function hashScratch(length: number): void {
+  if (length < JS_MD5_BELOW) {
+    md5PrefixOf(scratch, length);
+    return;
+  }
   const view =
     length <= MAX_CACHED_VIEW
       ? (scratchViews[length] ??= scratch.subarray(0, length))
       : scratch.subarray(0, length);
-  return md5Hex(view);
+  const hex = md5Hex(view);
+  md5Prefix.high = hexValue(hex, 0, 7);
+  md5Prefix.low = hexValue(hex, 7, 15);
 }
 
 /** Room for `<code points>:<value>` of a value of `units` UTF-16 units (or `N`). */
@@ -153,14 +169,15 @@ export function addRowTextHash(
   columns: readonly MigrationColumn[],
   values: readonly (string | null)[],
 ): void {
-  sum.addHex(rowTextHex(columns, values));
+  hashRowText(columns, values);
+  sum.add(md5Prefix.high, md5Prefix.low);
 }
 
-/** MD5 (hex) of a row's non-JSON columns' checksum text. */
-function rowTextHex(
+/** The hash of a row's non-JSON columns' checksum text, into `md5Prefix`. */
+function hashRowText(
   columns: readonly MigrationColumn[],
   values: readonly (string | null)[],
-): string {
+): void {
   let worst = 0;
   for (let i = 0; i < columns.length; i++) worst += partBytes(values[i]?.length ?? 0);
   const b = scratchOf(worst);
@@ -168,7 +185,7 @@ function rowTextHex(
   for (let i = 0; i < columns.length; i++) {
     if (columns[i].value.kind !== "json") at = writeNormalPart(values[i], b, at);
   }
-  return md5HexOfScratch(at);
+  hashScratch(at);
 }
 
 /**
@@ -203,18 +220,17 @@ export function addRowHashes(
     }
   }
   if (same) {
-    const hex = rowTextHex(columns, row);
-    source.addHex(hex);
-    target?.addHex(hex);
+    hashRowText(columns, row);
+    source.add(md5Prefix.high, md5Prefix.low);
+    target?.add(md5Prefix.high, md5Prefix.low);
     return;
   }
-  source.addHex(
-    rowTextHex(
-      columns,
-      raw.map((v, i) => (i < columns.length ? sourceNormal(columns[i], v) : v)),
-    ),
+  hashRowText(
+    columns,
+    raw.map((v, i) => (i < columns.length ? sourceNormal(columns[i], v) : v)),
   );
-  target?.addHex(rowTextHex(columns, row));
+  source.add(md5Prefix.high, md5Prefix.low);
+  if (target) addRowTextHash(target, columns, row);
 }
 
 /**
@@ -232,7 +248,8 @@ function addJsonPartHash(
   b[at++] = 0x23; // #
   at = writeDecimal(columnIndex, decimalWidth(columnIndex), b, at);
   b[at++] = 0x23;
-  sum.addHex(md5HexOfScratch(writeNormalPart(canonical, b, at)));
+  hashScratch(writeNormalPart(canonical, b, at));
+  sum.add(md5Prefix.high, md5Prefix.low);
 }
 
 /** Adds the hashes of a row's JSON columns, each bound to the row by its key, to `sum`. */
@@ -258,12 +275,11 @@ export class HashSum {
   private folded = 0n;
   /** Adds the hash given by the first 15 hex digits of `hex` (an MD5 hex digest, or just those). */
   addHex(hex: string): void {
-    // Parsed in place: two slices and parseInt per row cost more. (A digest as a Buffer was
-    // slower still: a Buffer per row costs more than the hex string.)
-    let high = 0;
-    for (let i = 0; i < 7; i++) high = high * 16 + hexDigit(hex.charCodeAt(i));
-    let low = 0;
-    for (let i = 7; i < 15; i++) low = low * 16 + hexDigit(hex.charCodeAt(i));
+    // Parsed in place: two slices and parseInt per row cost more.
+    this.add(hexValue(hex, 0, 7), hexValue(hex, 7, 15));
+  }
+  /** Adds the hash whose first 28 bits are `high` and next 32 bits `low`. */
+  add(high: number, low: number): void {
     this.high += high;
     this.low += low;
     // 2^20 additions keep both under 2^53.
@@ -279,6 +295,13 @@ export class HashSum {
     this.fold();
     return this.folded;
   }
+}
+
+/** The number the hex digits `hex[from, to)` spell. */
+function hexValue(hex: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 16 + hexDigit(hex.charCodeAt(i));
+  return value;
 }
 
 /** Value of a hex digit's char code (MD5 digests: lower case from Node, MariaDB and Postgres). */
