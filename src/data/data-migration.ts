@@ -330,7 +330,12 @@ function startState(options: MigrateOptions): MigrationState {
   // first: a run that stops in between (a full disk) leaves no state pointing at deleted files.
   const state: MigrationState = previous ?? { version: 1, source: sourceId, tables: {} };
   state.source = sourceId;
-  for (const t of options.tables) state.tables[t.name] = emptyTableState();
+  for (const t of options.tables) {
+    // What an earlier run dropped and did not build again (killed, or stopped on a duplicate) is
+    // still missing from the target: this run builds it at its end, as a resume would.
+    const deferred = state.tables[t.name]?.deferred;
+    state.tables[t.name] = { ...emptyTableState(), ...(deferred ? { deferred } : {}) };
+  }
   writeState(options.stateDir, state);
   for (const t of options.tables) {
     if (t.target === "bigquery") clearLoadFiles(filesDir, t.name);

@@ -9,10 +9,10 @@
  * the copy's idempotent redo of a range rests on them.
  *
  * The price of deferring a unique constraint: a duplicate in the source is found when the table's
- * constraint is built, not in its own range. The table is then marked to be copied again (its
- * constraint still deferred), and the run stops on one line naming the duplicated value; once the
- * source is fixed, `--resume` copies the table again — each range replaced by the source's rows,
- * the redo path — and builds the constraint.
+ * constraint is built, not in its own range. The table and the tables referring to it are then
+ * marked to be copied again (its constraint still deferred), and the run stops on one line naming
+ * the duplicated value; once the source is fixed, `--resume` copies them again — each range
+ * replaced by the source's rows, the redo path — and builds the constraint.
  *
  * Nothing is lost if the run dies in between: each dropped object's exact definition
  * (`pg_get_indexdef`, `pg_get_constraintdef`) is in the state file before the drop commits, and a
@@ -29,7 +29,7 @@ import {
   type TableState,
 } from "./checkpoint";
 import { connectPostgres, PostgresTargetError, queryPostgres } from "./postgres-sink";
-import type { MigrationTable } from "./table-plan";
+import { migrationTables, type MigrationTable } from "./table-plan";
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -88,6 +88,33 @@ async function exists(client: Client, table: string, object: DeferredObject): Pr
           values: [q(table), object.name],
         });
   return result.rows[0].present;
+}
+
+/** The source holds rows a deferred unique constraint refuses; `copyAgain`: the tables to redo. */
+export class DuplicateInSourceError extends PostgresTargetError {
+  constructor(
+    readonly copyAgain: readonly string[],
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super("mismatch", message, options);
+  }
+}
+
+/** The migrated tables with a foreign key to `table`, and theirs, transitively. */
+function referringTables(table: string): string[] {
+  const found: string[] = [];
+  const visit = (parent: string) => {
+    for (const t of migrationTables()) {
+      if (found.includes(t.name) || t.name === table) continue;
+      if (t.columns.some((c) => c.references?.table === parent)) {
+        found.push(t.name);
+        visit(t.name);
+      }
+    }
+  };
+  visit(table);
+  return found;
 }
 
 /** The auth tables' deferred indexes and foreign keys over one run (see the module header). */
@@ -225,27 +252,38 @@ export class PostgresBulkLoad {
       const cause = error as { code?: string; detail?: string };
       const code = cause.code ?? e.code;
       if (code !== "23505") throw error;
-      // In place: the copy's scheduler holds this object.
-      const tableState: Partial<TableState> = this.state.tables[table];
-      const deferred = tableState.deferred;
-      for (const key of Object.keys(tableState) as (keyof TableState)[]) delete tableState[key];
-      Object.assign(tableState, emptyTableState(), { deferred });
-      this.save();
-      throw new PostgresTargetError(
-        "mismatch",
+      // The tables that refer to it are copied meanwhile, against its rows as they are now: a fix
+      // in the source (two users merged) changes their rows too, so they are copied again.
+      const again = [table, ...referringTables(table).filter((t) => this.state.tables[t])];
+      throw new DuplicateInSourceError(
+        again,
         `${table}: the source holds rows that break ${object.name} (${cause.detail ?? e.detail ?? "a duplicated value"}); ` +
-          `fix them in the source, then resume: ${table} is copied again and ${object.name} built`,
+          `fix them in the source, then resume: ${again.join(", ")} ${again.length > 1 ? "are" : "is"} copied again and ${object.name} built`,
         { cause: error },
       );
     }
   }
 
-  /** Restores every table's deferred objects: the end of a run, whether it finished or stopped. */
+  /**
+   * Restores every table's deferred objects: the end of a run, whether it finished or stopped.
+   * Called once no lane runs, so a duplicate's tables can be marked to be copied again here.
+   */
   async restoreAll(): Promise<void> {
     const tables = Object.keys(this.state.tables).filter((t) => this.state.tables[t].deferred);
     const results = await Promise.allSettled(tables.map((t) => this.restore(t)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    for (const failure of failures) {
+      if (!(failure instanceof DuplicateInSourceError)) continue;
+      for (const name of failure.copyAgain) {
+        // In place: the scheduler's report of the run holds this object.
+        const tableState: Partial<TableState> = this.state.tables[name];
+        const deferred = tableState.deferred;
+        for (const key of Object.keys(tableState) as (keyof TableState)[]) delete tableState[key];
+        Object.assign(tableState, emptyTableState(), deferred ? { deferred } : {});
+      }
+      this.save();
+    }
+    if (failures.length > 0) throw failures[0];
   }
 
   async close(): Promise<void> {

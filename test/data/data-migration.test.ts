@@ -722,19 +722,22 @@ describeWithBinaries(["mariadbd"])(
       expect(readdirSync(out)).toEqual(["migration.lock"]);
     });
 
-    test("a duplicate a deferred unique constraint lets in stops the run; fixed in the source, --resume copies the table again", async () => {
+    test("a duplicate a deferred unique constraint lets in stops the run; fixed in the source, --resume copies the table and its children again", async () => {
       await loadLegacyFixture(maria.url("mysql"), "legacy_duplicate", 16);
-      const source = await openLegacy(maria.url("mysql"), "legacy_duplicate");
-      try {
-        // A legacy table without the unique key (SingleStore enforces one only where it holds
-        // the shard key) can hold the same address twice.
-        await source.query("ALTER TABLE users DROP INDEX users_email");
-        await source.query(
-          "UPDATE users SET email = UPPER((SELECT e FROM (SELECT email AS e FROM users WHERE id = 1) one)) WHERE id = 4",
-        );
-      } finally {
-        await source.end();
-      }
+      const onSource = async (statements: string[]) => {
+        const db = await openLegacy(maria.url("mysql"), "legacy_duplicate");
+        try {
+          for (const sql of statements) await db.query(sql);
+        } finally {
+          await db.end();
+        }
+      };
+      // A legacy table without the unique key (SingleStore enforces one only where it holds the
+      // shard key) can hold the same address twice: user 4 is user 1 in capitals.
+      await onSource([
+        "ALTER TABLE users DROP INDEX users_email",
+        "UPDATE users SET email = UPPER((SELECT e FROM (SELECT email AS e FROM users WHERE id = 1) one)) WHERE id = 4",
+      ]);
       const target = await pgServer.createDatabase("synter_duplicate");
       await createAuthSchema(target);
       const schemaBefore = await schemaObjects(target);
@@ -753,11 +756,11 @@ describeWithBinaries(["mariadbd"])(
         "--tables",
         "users,sessions",
       ];
+      const message =
+        /^error: users: the source holds rows that break users_email_key \(Key \(email\)=\(ann@example\.com\) is duplicated\.\); fix them in the source, then resume: users, sessions are copied again and users_email_key built; what was copied is checkpointed in .*--resume$/im;
       const stopped = await runCli(args);
       expect(stopped.status).toBe(EXIT_CODES.mismatch);
-      expect(stopped.stderr).toMatch(
-        /^error: users: the source holds rows that break users_email_key \(Key \(email\)=\(.+\) is duplicated\.\); fix them in the source, then resume: users is copied again and users_email_key built; what was copied is checkpointed in .*--resume$/m,
-      );
+      expect(stopped.stderr).toMatch(message);
       const state = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
         tables: Record<string, { done: boolean; lastKey?: string; deferred?: { name: string }[] }>;
       };
@@ -766,24 +769,35 @@ describeWithBinaries(["mariadbd"])(
         deferred: [{ name: "users_email_key" }],
       });
       expect(state.tables.users.lastKey).toBeUndefined();
+      expect(state.tables.sessions).toMatchObject({ done: false, rows: 0 });
+      // A fresh run instead of the resume does not forget the constraint it must still build.
+      const fresh = await runCli(args);
+      expect(fresh.status).toBe(EXIT_CODES.mismatch);
+      expect(fresh.stderr).toMatch(message);
 
-      const fix = await openLegacy(maria.url("mysql"), "legacy_duplicate");
-      try {
-        await fix.query("UPDATE users SET email = 'fixed-4@example.com' WHERE id = 4");
-      } finally {
-        await fix.end();
-      }
+      // The fix merges the two users: user 4's sessions move to user 1, and user 4 goes. In
+      // Postgres the redo deletes user 4, which cascades to the sessions copied under it.
+      await onSource([
+        "UPDATE sessions SET user_id = 1 WHERE user_id = 4",
+        "DELETE FROM users WHERE id = 4",
+      ]);
       const resumed = await runCli([...args, "--resume"]);
       expect(resumed.stderr).not.toMatch(/internal error/);
       expect(statusOf(resumed)).toEqual({ status: 0 });
       expect(await schemaObjects(target)).toEqual(schemaBefore);
+      const source = await openLegacy(maria.url("mysql"), "legacy_duplicate");
       const pg = new Client({ connectionString: target });
       await pg.connect();
       try {
-        const emails = await pg.query("SELECT email::text FROM users WHERE id = 4");
-        expect(emails.rows).toEqual([{ email: "fixed-4@example.com" }]);
+        const [sourceSessions] = await source.query("SELECT id, user_id FROM sessions ORDER BY id");
+        const targetSessions = await pg.query(
+          "SELECT id::int AS id, user_id::int AS user_id FROM sessions ORDER BY id",
+        );
+        expect(targetSessions.rows).toEqual(sourceSessions);
+        expect((await pg.query("SELECT 1 FROM users WHERE id = 4")).rowCount).toBe(0);
       } finally {
         await pg.end();
+        await source.end();
       }
     });
 
