@@ -10,7 +10,10 @@
  *
  * CONCAT_WS skips NULLs (separator included), so NULL and '' differ wherever another value
  * follows; a swap of a NULL and an '' between neighbouring columns is the one change it cannot
- * see, and the full `data verify` (normal form hashed by the source's own SQL) does.
+ * see, and the full `data verify` (normal form hashed by the source's own SQL) does. A row longer
+ * than the server's max_allowed_packet has no CRC (CONCAT_WS gives NULL): its table is verified
+ * by that full scan after the copy. The CRC is of the text in the column's character set, so a
+ * column not in utf8mb4 (a MySQL latin1 column; SingleStore has only utf8) fails its rows.
  *
  * MariaDB and MySQL compute CRC32 with the ISO 3309 polynomial (zlib's), SingleStore with
  * Castagnoli's (CRC-32C, docs.singlestore.com "CRC32"): which one a server uses is read off its
@@ -170,7 +173,12 @@ export class RowCrcCheck {
     this.crc = new Crc32(polynomial);
   }
 
-  check(raw: readonly (string | null)[]): void {
+  /**
+   * Throws unless the row's values are those the source holds; false when the source sent no CRC:
+   * CONCAT_WS is NULL for a row longer than its max_allowed_packet.
+   */
+  check(raw: readonly (string | null)[]): boolean {
+    if (raw[this.crcIndex] === null) return false;
     const columns: readonly MigrationColumn[] = this.table.columns;
     let worst = columns.length;
     for (let i = 0; i < columns.length; i++) worst += (raw[i]?.length ?? 0) * 3;
@@ -186,12 +194,12 @@ export class RowCrcCheck {
     }
     const computed = Crc32.final(this.crc.bytes(Crc32.INITIAL, b, 0, at));
     const expected = Number(raw[this.crcIndex]);
-    if (computed === expected) return;
+    if (computed === expected) return true;
     const key = raw[columns.indexOf(this.table.key)];
     throw new SourceRowChangedError(
       `${this.table.name}: row ${this.table.key.name}=${key} arrived different from what the source holds ` +
         `(its CRC32 is ${expected} at the source, ${computed} as read): the connection's character set or the ` +
-        `decoding alters values; nothing of its key range was written`,
+        `decoding alters values, or a column is not in utf8mb4; nothing of its key range was written`,
     );
   }
 }
