@@ -10,31 +10,223 @@
  * Values BigQuery would change are refused rather than silently altered: a duplicate key (BigQuery
  * keeps the first), a number that does not round-trip through the JSON type (an integer beyond
  * uint64/int64 range, a decimal with more precision than a double), nesting deeper than 500.
+ *
+ * This runs for every JSON value migrated, so the printer writes the output as UTF-16 code units
+ * into one reused array as it parses and makes one string of it at the end: no string per value,
+ * member or key (building and joining those was most of the time). An object's members are printed
+ * in source order; when their keys are out of order they are moved into place, the outermost
+ * object's as the output is copied into its string.
  */
 
 export class JsonConversionError extends Error {}
 
 const MAX_DEPTH = 500;
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /** Parses legacy JSON text and prints BigQuery's canonical form; throws JsonConversionError. */
 export function canonicalJson(text: string): string {
-  const parser = new Parser(text);
-  parser.skipWhitespace();
-  const out = parser.value(0);
-  parser.skipWhitespace();
-  if (parser.pos !== text.length) parser.fail("unexpected text after the JSON value");
-  return out;
+  const p = printer;
+  p.begin(text);
+  p.skipWhitespace();
+  p.value(0);
+  p.skipWhitespace();
+  if (p.pos !== text.length) p.fail("unexpected text after the JSON value");
+  return p.result();
 }
 
-class Parser {
+/** Units kept in the reused arrays between calls; a larger value's are dropped after it. */
+const KEPT_UNITS = 1 << 16;
+
+/** A member's printed key holds a backslash: its text is not the key itself (see `compareKeys`). */
+const KEY_ESCAPED = 1;
+/** Its first two units are not all below U+D800: `PREFIX` does not order it. */
+const KEY_NO_PREFIX = 2;
+/**
+ * Per member on the `members` stack: where its key (its opening quote) and the key end, where the
+ * member ends, flags, and the key's first two units as one number (0 past its end) that orders
+ * keys as the units do: most keys differ there, so most comparisons are of two integers.
+ */
+const START = 0;
+const KEY_END = 1;
+const END = 2;
+const FLAGS = 3;
+const PREFIX = 4;
+const MEMBER_FIELDS = 5;
+/** Past this many members an object is sorted by Array#sort instead of by insertion. */
+const INSERTION_SORT_MAX = 32;
+/** From this many members on, duplicate keys are looked up in a set rather than scanned for. */
+const KEY_SET_MIN = 16;
+
+const HEX = "0123456789abcdef";
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+type Slicer = (buffer: Buffer, end: number) => string;
+type NativeSlices = { latin1Slice?: unknown; ucs2Slice?: unknown };
+/** `Buffer#latin1Slice`/`ucs2Slice` skip `toString`'s encoding dispatch. */
+const latin1Text: Slicer =
+  typeof (Buffer.prototype as NativeSlices).latin1Slice === "function"
+    ? (b, end) => (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(0, end)
+    : (b, end) => b.toString("latin1", 0, end);
+const utf16Text: Slicer =
+  typeof (Buffer.prototype as NativeSlices).ucs2Slice === "function"
+    ? (b, end) => (b as Buffer & { ucs2Slice(s: number, e: number): string }).ucs2Slice(0, end)
+    : (b, end) => b.toString("utf16le", 0, end);
+
+/** The UTF-16 units `units[start…end)` as a string, for the rare paths that need one. */
+function unitsText(units: Uint16Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i += 4096) {
+    s += String.fromCharCode.apply(
+      null,
+      units.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The value of 4 hex digits at `t[i…i+4)`, or -1. */
+function hex4(t: string, i: number): number {
+  let v = 0;
+  for (let k = i; k < i + 4; k++) {
+    const c = t.charCodeAt(k);
+    const d =
+      c >= 0x30 && c <= 0x39
+        ? c - 0x30
+        : c >= 0x61 && c <= 0x66
+          ? c - 0x57
+          : c >= 0x41 && c <= 0x46
+            ? c - 0x37
+            : -1;
+    if (d < 0) return -1;
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+/** As /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/ on `u[start…end)`. */
+function hasUnpairedSurrogate(u: Uint16Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = u[i];
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00) return true; // a low one not taken by a high one before it
+    if (i + 1 >= end || u[i + 1] < 0xdc00 || u[i + 1] > 0xdfff) return true;
+    i++;
+  }
+  return false;
+}
+
+/**
+ * A JSON number is a plain decimal, printed as its own text, when its canonical form is that text:
+ * no exponent, at most 15 significant digits (DBL_DIG: such a decimal is the shortest that reads
+ * back as its double, so the double prints as these digits), no trailing zero in the fraction, and
+ * (below 1) at most 3 zeros after the point (from 1e-4 on the format has an exponent).
+ */
+function isPlainDecimal(t: string, intStart: number, intEnd: number, fracEnd: number): boolean {
+  if (t.charCodeAt(fracEnd - 1) === 0x30) return false;
+  const fraction = fracEnd - intEnd - 1;
+  if (t.charCodeAt(intStart) !== 0x30) return intEnd - intStart + fraction <= 15;
+  let zeros = 0;
+  while (t.charCodeAt(intEnd + 1 + zeros) === 0x30) zeros++;
+  return zeros <= 3 && fraction - zeros <= 15;
+}
+
+class Printer {
+  text = "";
   pos = 0;
-  constructor(readonly text: string) {}
+  /** The output so far, as UTF-16 code units: `out[0…len)`. */
+  out: Uint16Array = new Uint16Array(256);
+  len = 0;
+  /** Every unit of `out` OR-ed together: below 0x100, the output is Latin-1, a one-byte string. */
+  units = 0;
+  /** The members of the objects being printed, innermost last: `MEMBER_FIELDS` each. */
+  members = new Int32Array(64 * MEMBER_FIELDS);
+  top = 0;
+  /** An object's members in sorted order (their offsets in `members`). */
+  order = new Int32Array(64);
+  /** The output is an object whose `unsortedMembers` members (if any) are still to be sorted. */
+  unsortedMembers = 0;
+  /** The output as Latin-1 bytes, for a one-byte string. */
+  bytes = Buffer.allocUnsafe(256);
+  /** `out`'s bytes, read as UTF-16LE for a two-byte string (on little-endian hosts). */
+  outBytes: Buffer = Buffer.from(this.out.buffer);
+
+  begin(text: string): void {
+    this.text = text;
+    this.pos = 0;
+    this.len = 0;
+    this.units = 0;
+    this.top = 0;
+    this.unsortedMembers = 0;
+    // Only a number's canonical form can be longer than its text (`number` makes room for it):
+    // everything else prints at most as many units as it reads.
+    if (this.out.length < text.length) this.setOut(new Uint16Array(text.length + 16));
+  }
+
+  setOut(out: Uint16Array): void {
+    out.set(this.out.subarray(0, this.len));
+    this.out = out;
+    this.outBytes = Buffer.from(out.buffer);
+  }
 
   fail(message: string): never {
     throw new JsonConversionError(`invalid JSON at offset ${this.pos}: ${message}`);
+  }
+
+  result(): string {
+    const text = this.units < 0x100 ? this.latin1Result() : this.utf16Result();
+    if (this.out.length > KEPT_UNITS) {
+      // Every other array is at most as long as the output (or a fraction of it).
+      this.len = 0;
+      this.setOut(new Uint16Array(256));
+      this.members = new Int32Array(64 * MEMBER_FIELDS);
+      this.order = new Int32Array(64);
+      this.bytes = Buffer.allocUnsafe(256);
+    }
+    return text;
+  }
+
+  /** The output as a one-byte string, copied as Latin-1 bytes (the members put in order). */
+  latin1Result(): string {
+    const n = this.len;
+    if (this.bytes.length < n) this.bytes = Buffer.allocUnsafe(Math.max(n, 2 * this.bytes.length));
+    if (this.unsortedMembers > 0) this.copySortedObject();
+    else {
+      const bytes = this.bytes;
+      const out = this.out;
+      for (let i = 0; i < n; i++) bytes[i] = out[i];
+    }
+    return latin1Text(this.bytes, n);
+  }
+
+  utf16Result(): string {
+    if (this.unsortedMembers > 0) {
+      // Sorted where the closing brace was, then moved back: the brace is written again.
+      this.len--;
+      this.moveMembers(0, this.unsortedMembers);
+      this.out[this.len++] = 0x7d;
+    }
+    const n = this.len;
+    return IS_LITTLE_ENDIAN ? utf16Text(this.outBytes, 2 * n) : unitsText(this.out, 0, n);
+  }
+
+  /** `out`, an object whose members are in `order`, into `bytes` with its members in that order. */
+  copySortedObject(): void {
+    const bytes = this.bytes;
+    const out = this.out;
+    const members = this.members;
+    const order = this.order;
+    bytes[0] = 0x7b; // {
+    let w = 1;
+    for (let k = 0; k < this.unsortedMembers; k++) {
+      if (k > 0) bytes[w++] = 0x2c; // ,
+      const m = order[k];
+      const end = members[m + END];
+      for (let i = members[m + START]; i < end; i++) bytes[w++] = out[i];
+    }
+    bytes[w] = 0x7d;
   }
 
   skipWhitespace(): void {
@@ -46,216 +238,423 @@ class Parser {
     }
   }
 
-  value(depth: number): string {
+  value(depth: number): void {
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x22) this.string();
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.number();
+    else if (c === 0x7b /* { */) this.object(depth + 1);
+    else if (c === 0x5b /* [ */) this.array(depth + 1);
+    else this.literal();
+  }
+
+  literal(): void {
     const t = this.text;
     const c = t.charCodeAt(this.pos);
-    if (c === 0x7b) return this.object(depth + 1); // {
-    if (c === 0x5b) return this.array(depth + 1); // [
-    if (c === 0x22) {
-      const decoded = this.string();
-      return this.quoted ?? quoteJsonString(decoded);
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-    for (const literal of LITERALS) {
-      if (t.startsWith(literal, this.pos)) {
-        this.pos += literal.length;
-        return literal;
-      }
-    }
-    return this.fail("expected a value");
+    const literal =
+      c === 0x74
+        ? "true"
+        : c === 0x66
+          ? "false"
+          : c === 0x6e
+            ? "null"
+            : this.fail("expected a value");
+    if (!t.startsWith(literal, this.pos)) this.fail("expected a value");
+    this.copy(this.pos, this.pos + literal.length);
+    this.pos += literal.length;
   }
 
-  object(depth: number): string {
+  /** Writes `text[from…to)` (ASCII) as it stands. */
+  copy(from: number, to: number): void {
+    const t = this.text;
+    const out = this.out;
+    let len = this.len;
+    for (let i = from; i < to; i++) out[len++] = t.charCodeAt(i);
+    this.len = len;
+  }
+
+  object(depth: number): void {
+    const t = this.text;
     this.pos++;
     this.skipWhitespace();
-    if (this.text[this.pos] === "}") {
+    this.out[this.len++] = 0x7b; // {
+    if (t.charCodeAt(this.pos) === 0x7d) {
       this.pos++;
-      return "{}";
+      this.out[this.len++] = 0x7d;
+      return;
     }
-    // Parallel arrays, not a Map: objects are small, and this runs for every JSON value migrated.
-    // `members[i]` is the printed `"key":value` of `keys[i]`.
-    const keys: string[] = [];
-    const members: string[] = [];
+    const base = this.top;
+    let sorted = true;
     let seen: Set<string> | undefined;
-    /** Every key below U+D800, where UTF-16 order is UTF-8 byte order. */
-    let utf16Order = true;
     for (;;) {
       this.skipWhitespace();
-      if (this.text[this.pos] !== '"') this.fail("expected an object key");
-      const key = this.string();
-      const quotedKey = this.quoted ?? quoteJsonString(key);
+      if (t.charCodeAt(this.pos) !== 0x22) this.fail("expected an object key");
+      const start = this.len;
+      const flags = this.string();
+      const keyEnd = this.len;
       this.skipWhitespace();
-      if (this.text[this.pos] !== ":") this.fail("expected ':'");
+      if (t.charCodeAt(this.pos) !== 0x3a) this.fail("expected ':'");
       this.pos++;
+      this.out[this.len++] = 0x3a; // :
       this.skipWhitespace();
-      const member = this.value(depth);
-      // A linear scan is cheapest for the usual handful of keys; a set once there are many.
-      if (keys.length >= 16) seen ??= new Set(keys);
-      if (seen ? seen.has(key) : keys.includes(key)) {
-        throw new JsonConversionError(
-          `duplicate object key ${JSON.stringify(key)} (BigQuery's JSON type would keep only the first)`,
-        );
-      }
-      if (utf16Order && BEYOND_UTF16_ORDER.test(key)) utf16Order = false;
-      keys.push(key);
-      members.push(`${quotedKey}:${member}`);
-      seen?.add(key);
+      this.value(depth);
+      const m = this.pushMember(start, keyEnd, flags);
+      // A scan is cheapest for the usual handful of keys; a set once there are many.
+      if (m - base >= KEY_SET_MIN * MEMBER_FIELDS) {
+        seen ??= this.keySet(base, m);
+        const key = this.keyText(m);
+        if (seen.has(key)) this.duplicateKey(m);
+        seen.add(key);
+      } else if (this.findKey(base, m)) this.duplicateKey(m);
+      if (sorted && m > base && this.compareKeys(m - MEMBER_FIELDS, m) > 0) sorted = false;
       this.skipWhitespace();
-      const sep = this.text[this.pos++];
-      if (sep === "}") break;
-      if (sep !== ",") this.fail("expected ',' or '}'");
+      const sep = t.charCodeAt(this.pos++);
+      if (sep === 0x7d) break; // }
+      if (sep !== 0x2c) this.fail("expected ',' or '}'");
+      this.out[this.len++] = 0x2c; // ,
     }
-    sortMembers(keys, members, utf16Order ? compareUtf16 : compareUtf8);
-    return `{${members.join(",")}}`;
+    if (!sorted) {
+      const count = (this.top - base) / MEMBER_FIELDS;
+      this.orderMembers(base, count);
+      // The outermost object's members are put in order as `result` copies the output, if it does.
+      if (depth === 1) this.unsortedMembers = count;
+      else this.moveMembers(base, count);
+    }
+    this.top = base;
+    this.out[this.len++] = 0x7d;
   }
 
-  array(depth: number): string {
-    this.pos++;
-    const items: string[] = [];
-    this.skipWhitespace();
-    if (this.text[this.pos] === "]") {
-      this.pos++;
-      return "[]";
+  /** Records the member just printed (its key from `start`, its value up to `len`); its offset. */
+  pushMember(start: number, keyEnd: number, flags: number): number {
+    const m = this.top;
+    if (m + MEMBER_FIELDS > this.members.length) {
+      const bigger = new Int32Array(2 * this.members.length);
+      bigger.set(this.members);
+      this.members = bigger;
     }
-    for (;;) {
-      this.skipWhitespace();
-      items.push(this.value(depth));
-      this.skipWhitespace();
-      const sep = this.text[this.pos++];
-      if (sep === "]") break;
-      if (sep !== ",") this.fail("expected ',' or ']'");
+    const members = this.members;
+    const out = this.out;
+    const u0 = keyEnd - start > 2 ? out[start + 1] : 0;
+    const u1 = keyEnd - start > 3 ? out[start + 2] : 0;
+    members[m + START] = start;
+    members[m + KEY_END] = keyEnd;
+    members[m + END] = this.len;
+    members[m + FLAGS] = u0 >= 0xd800 || u1 >= 0xd800 ? flags | KEY_NO_PREFIX : flags;
+    // Flipping the sign bit makes the Int32Array's signed order the units' unsigned one.
+    members[m + PREFIX] = ((u0 << 16) | u1) ^ 0x80000000;
+    this.top = m + MEMBER_FIELDS;
+    return m;
+  }
+
+  /** Whether a member before `m` (from `base`) has its key. Printed keys are equal iff keys are. */
+  findKey(base: number, m: number): boolean {
+    const members = this.members;
+    const out = this.out;
+    const start = members[m + START];
+    const length = members[m + KEY_END] - start;
+    const prefix = members[m + PREFIX];
+    for (let k = base; k < m; k += MEMBER_FIELDS) {
+      const other = members[k + START];
+      if (members[k + PREFIX] !== prefix || members[k + KEY_END] - other !== length) continue;
+      let i = 1;
+      while (i < length - 1 && out[start + i] === out[other + i]) i++;
+      if (i === length - 1) return true;
     }
-    return `[${items.join(",")}]`;
+    return false;
+  }
+
+  /** The printed key of member `m`, quotes included. */
+  keyText(m: number): string {
+    return unitsText(this.out, this.members[m + START], this.members[m + KEY_END]);
+  }
+
+  keySet(base: number, end: number): Set<string> {
+    const set = new Set<string>();
+    for (let k = base; k < end; k += MEMBER_FIELDS) set.add(this.keyText(k));
+    return set;
+  }
+
+  duplicateKey(m: number): never {
+    const key = JSON.parse(this.keyText(m)) as string;
+    throw new JsonConversionError(
+      `duplicate object key ${JSON.stringify(key)} (BigQuery's JSON type would keep only the first)`,
+    );
   }
 
   /**
-   * The printed form of the string `string()` just read, when it had no escape: its source text,
-   * quotes included (a string without escapes holds no `"`, `\` or control character, so it is
-   * printed as it stands). Undefined when it had escapes.
+   * The UTF-8 byte order of two members' keys. A key printed without a backslash is the key
+   * itself, compared in place; an escaped one (rare) is decoded first.
    */
-  quoted: string | undefined;
+  compareKeys(a: number, b: number): number {
+    const members = this.members;
+    const flags = members[a + FLAGS] | members[b + FLAGS];
+    if ((flags & (KEY_ESCAPED | KEY_NO_PREFIX)) === 0) {
+      const x = members[a + PREFIX];
+      const y = members[b + PREFIX];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    if ((flags & KEY_ESCAPED) !== 0) {
+      return compareUtf8(
+        JSON.parse(this.keyText(a)) as string,
+        JSON.parse(this.keyText(b)) as string,
+      );
+    }
+    return compareUnitsAsUtf8(
+      this.out,
+      members[a + START] + 1,
+      members[a + KEY_END] - 1,
+      members[b + START] + 1,
+      members[b + KEY_END] - 1,
+    );
+  }
 
-  /** Reads a string at `pos` (on its opening quote) and returns its decoded value. */
-  string(): string {
+  /** Puts the members of the object from `base` in key order (keys unique) in `order`. */
+  orderMembers(base: number, count: number): void {
+    if (this.order.length < count) this.order = new Int32Array(2 * count);
+    const order = this.order;
+    for (let k = 0; k < count; k++) order[k] = base + k * MEMBER_FIELDS;
+    if (count <= INSERTION_SORT_MAX) {
+      for (let k = 1; k < count; k++) {
+        const m = order[k];
+        let j = k - 1;
+        while (j >= 0 && this.compareKeys(order[j], m) > 0) {
+          order[j + 1] = order[j];
+          j--;
+        }
+        order[j + 1] = m;
+      }
+    } else {
+      // Stable, like the insertion sort: ties (keys with the same UTF-8) keep their order.
+      order.set(Array.from(order.subarray(0, count)).sort((x, y) => this.compareKeys(x, y)));
+    }
+  }
+
+  /** Moves the members of the object from `base`, which ends the output, into `order`. */
+  moveMembers(base: number, count: number): void {
+    // The sorted text is built past the object's, then moved back.
+    const members = this.members;
+    const order = this.order;
+    const from = members[base + START];
+    const to = this.len;
+    const room = to + (to - from) + (this.text.length - this.pos);
+    if (this.out.length < room) this.setOut(new Uint16Array(Math.max(room, 2 * this.out.length)));
+    const out = this.out;
+    let w = to;
+    for (let k = 0; k < count; k++) {
+      if (k > 0) out[w++] = 0x2c; // ,
+      const m = order[k];
+      const end = members[m + END];
+      for (let i = members[m + START]; i < end; i++) out[w++] = out[i];
+    }
+    out.copyWithin(from, to, w);
+  }
+
+  array(depth: number): void {
     const t = this.text;
-    const open = this.pos;
+    this.pos++;
+    this.skipWhitespace();
+    this.out[this.len++] = 0x5b; // [
+    if (t.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      this.out[this.len++] = 0x5d;
+      return;
+    }
+    for (;;) {
+      this.skipWhitespace();
+      this.value(depth);
+      this.skipWhitespace();
+      const sep = t.charCodeAt(this.pos++);
+      if (sep === 0x5d) break; // ]
+      if (sep !== 0x2c) this.fail("expected ',' or ']'");
+      this.out[this.len++] = 0x2c;
+    }
+    this.out[this.len++] = 0x5d;
+  }
+
+  /**
+   * Prints the string at `pos` (on its opening quote) in canonical form: its characters as they
+   * stand but `"`, `\` and control characters, escaped (`quoteJsonString`). Returns KEY_ESCAPED
+   * when the printed text holds an escape.
+   */
+  string(): number {
+    const t = this.text;
+    const n = t.length;
+    const out = this.out;
     let i = ++this.pos;
-    let out = "";
-    let runStart = i;
-    let escaped = false;
+    let len = this.len;
+    out[len++] = 0x22;
+    let units = 0;
+    let flags = 0;
     let unicodeEscape = false;
     for (;;) {
-      if (i >= t.length) this.fail("unterminated string");
-      const c = t.charCodeAt(i);
+      if (i >= n) this.fail("unterminated string");
+      let c = t.charCodeAt(i);
       if (c === 0x22) break;
-      if (c < 0x20) {
-        this.pos = i;
-        this.fail("raw control character in a string");
-      }
       if (c === 0x5c) {
-        escaped = true;
-        out += t.slice(runStart, i);
-        const e = t[i + 1];
+        const e = t.charCodeAt(i + 1);
         i += 2;
         switch (e) {
-          case '"':
-          case "\\":
-          case "/":
-            out += e;
+          case 0x22: // "
+          case 0x5c: // \
+          case 0x2f: // /
+            c = e;
             break;
-          case "b":
-            out += "\b";
+          case 0x62: // b
+            c = 0x08;
             break;
-          case "f":
-            out += "\f";
+          case 0x66: // f
+            c = 0x0c;
             break;
-          case "n":
-            out += "\n";
+          case 0x6e: // n
+            c = 0x0a;
             break;
-          case "r":
-            out += "\r";
+          case 0x72: // r
+            c = 0x0d;
             break;
-          case "t":
-            out += "\t";
+          case 0x74: // t
+            c = 0x09;
             break;
-          case "u": {
-            const hex = t.slice(i, i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+          case 0x75: // u
+            c = hex4(t, i);
+            if (c < 0) {
               this.pos = i;
               this.fail("bad \\u escape");
             }
-            out += String.fromCharCode(Number.parseInt(hex, 16));
             unicodeEscape = true;
             i += 4;
             break;
-          }
           default:
             this.pos = i - 1;
             this.fail("bad escape");
         }
-        runStart = i;
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+          out[len++] = c;
+          units |= c;
+        } else {
+          flags = KEY_ESCAPED;
+          len = writeEscape(c, out, len);
+        }
         continue;
       }
+      if (c < 0x20) {
+        this.pos = i;
+        this.fail("raw control character in a string");
+      }
+      out[len++] = c;
+      units |= c;
       i++;
     }
     this.pos = i + 1;
-    if (!escaped) {
-      this.quoted = t.slice(open, i + 1);
-      return t.slice(runStart, i);
-    }
-    this.quoted = undefined;
-    out += t.slice(runStart, i);
-    // Text decoded from UTF-8 holds no unpaired surrogate; only a \u escape can make one.
-    if (unicodeEscape && UNPAIRED_SURROGATE.test(out)) {
+    // Text decoded from UTF-8 holds no unpaired surrogate; only a \u escape can make one. Escapes
+    // print as ASCII, so surrogates pair in the output exactly as in the decoded string.
+    if (unicodeEscape && hasUnpairedSurrogate(out, this.len + 1, len)) {
       throw new JsonConversionError("invalid JSON: a string holds an unpaired surrogate escape");
     }
-    return out;
+    out[len++] = 0x22;
+    this.len = len;
+    this.units |= units;
+    return flags;
   }
 
-  number(): string {
-    // An integer of at most 18 digits — nearly every number in practice — is in int64 range and,
-    // JSON having no leading zeros, already canonical: its own text, scanned without the regex.
+  /**
+   * Prints the number at `pos`: `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`, the longest match (a `.`
+   * or `e` without digits after it is not part of it). Integers of at most 18 digits (in int64 range
+   * and, JSON having no leading zeros, canonical) and plain decimals are printed as their text.
+   */
+  number(): void {
     const t = this.text;
     const start = this.pos;
     let i = t.charCodeAt(start) === 0x2d ? start + 1 : start;
-    const firstDigit = i;
-    while (i < t.length) {
-      const c = t.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) break;
+    const intStart = i;
+    const first = t.charCodeAt(i);
+    if (first === 0x30) i++;
+    else if (first > 0x30 && first <= 0x39) {
       i++;
+      while (isDigit(t.charCodeAt(i))) i++;
+    } else this.fail("bad number");
+    const intEnd = i;
+    if (t.charCodeAt(i) === 0x2e && isDigit(t.charCodeAt(i + 1))) {
+      i += 2;
+      while (isDigit(t.charCodeAt(i))) i++;
     }
-    const digits = i - firstDigit;
-    const next = i < t.length ? t.charCodeAt(i) : 0;
-    const plainInteger =
-      digits > 0 &&
-      digits <= 18 &&
-      next !== 0x2e && // .
-      next !== 0x65 && // e
-      next !== 0x45 && // E
-      (digits === 1 || t.charCodeAt(firstDigit) !== 0x30);
-    if (plainInteger) {
-      this.pos = i;
-      // -0 is the integer 0.
-      return digits === 1 && t.charCodeAt(firstDigit) === 0x30 ? "0" : t.slice(start, i);
+    const fracEnd = i;
+    let exponent = false;
+    const e = t.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      const sign = t.charCodeAt(i + 1);
+      let j = sign === 0x2b || sign === 0x2d ? i + 2 : i + 1;
+      if (isDigit(t.charCodeAt(j))) {
+        j++;
+        while (isDigit(t.charCodeAt(j))) j++;
+        i = j;
+        exponent = true;
+      }
     }
-    NUMBER_TOKEN.lastIndex = start;
-    const match = NUMBER_TOKEN.exec(t);
-    if (!match) return this.fail("bad number");
-    this.pos += match[0].length;
-    const token = match[0];
+    this.pos = i;
+    if (!exponent) {
+      if (fracEnd === intEnd && intEnd - intStart <= 18) {
+        // -0 is the integer 0.
+        if (first === 0x30) this.out[this.len++] = 0x30;
+        else this.copy(start, i);
+        return;
+      }
+      if (fracEnd !== intEnd && isPlainDecimal(t, intStart, intEnd, fracEnd)) {
+        this.copy(start, i);
+        return;
+      }
+    }
+    const token = t.slice(start, i);
     let canonical = numberCache.get(token);
     if (canonical === undefined) {
-      canonical = canonicalNumber(token, match[1] === undefined && match[2] === undefined);
+      canonical = canonicalNumber(token, fracEnd === intEnd && !exponent);
       if (numberCache.size >= NUMBER_CACHE_SIZE) numberCache.clear();
       numberCache.set(token, canonical);
     }
-    return canonical;
+    const room = this.len + canonical.length + (t.length - i);
+    if (this.out.length < room) this.setOut(new Uint16Array(Math.max(room, 2 * this.out.length)));
+    const out = this.out;
+    let len = this.len;
+    for (let k = 0; k < canonical.length; k++) out[len++] = canonical.charCodeAt(k);
+    this.len = len;
   }
 }
 
-/** Sticky: matches at `lastIndex` only, without slicing the text. */
-const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const printer = new Printer();
+
+/** Writes the escape of `c` (`"`, `\` or a control character) as `quoteJsonString` does. */
+function writeEscape(c: number, out: Uint16Array, len: number): number {
+  out[len++] = 0x5c; // \
+  switch (c) {
+    case 0x22:
+      out[len++] = 0x22;
+      break;
+    case 0x5c:
+      out[len++] = 0x5c;
+      break;
+    case 0x08:
+      out[len++] = 0x62; // b
+      break;
+    case 0x0c:
+      out[len++] = 0x66; // f
+      break;
+    case 0x0a:
+      out[len++] = 0x6e; // n
+      break;
+    case 0x0d:
+      out[len++] = 0x72; // r
+      break;
+    case 0x09:
+      out[len++] = 0x74; // t
+      break;
+    default:
+      out[len++] = 0x75; // u
+      out[len++] = 0x30;
+      out[len++] = 0x30;
+      out[len++] = HEX.charCodeAt(c >> 4);
+      out[len++] = HEX.charCodeAt(c & 15);
+  }
+  return len;
+}
 
 /**
  * The same few numbers recur in every row of a column (flags, counts, prices), and printing a
@@ -362,43 +761,65 @@ export function quoteJsonString(s: string): string {
   return `${out}${s.slice(runStart)}"`;
 }
 
-const LITERALS = ["true", "false", "null"] as const;
-
 /**
  * Below U+D800 UTF-16 code units sort as UTF-8 bytes do; only surrogates (astral characters) and
- * U+E000…U+FFFF need the byte comparison. Keys are mostly ASCII: no allocation for them.
+ * U+E000…U+FFFF need the byte comparison.
  */
 const BEYOND_UTF16_ORDER = /[\uD800-\uFFFF]/;
 
-function compareUtf16(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Byte order of the UTF-8 encodings (std::map<std::string> order), not UTF-16 code units. */
 function compareUtf8(a: string, b: string): number {
-  if (!BEYOND_UTF16_ORDER.test(a) && !BEYOND_UTF16_ORDER.test(b)) return compareUtf16(a, b);
+  if (!BEYOND_UTF16_ORDER.test(a) && !BEYOND_UTF16_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 /**
- * Sorts `members` by `keys` (both in place, keys unique): insertion sort, as objects usually have
- * a handful of keys, often already in order; no index array or closure per object.
+ * `compareUtf8` of the strings `u[a…aEnd)` and `u[b…bEnd)`, in place. Up to the first differing
+ * unit both are the same code points; below U+D800 units are code points, and UTF-8 sorts as code
+ * points do. Else the code points are compared from the start.
  */
-function sortMembers(
-  keys: string[],
-  members: string[],
-  compare: (a: string, b: string) => number,
-): void {
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i];
-    const member = members[i];
-    let j = i - 1;
-    while (j >= 0 && compare(keys[j], key) > 0) {
-      keys[j + 1] = keys[j];
-      members[j + 1] = members[j];
-      j--;
-    }
-    keys[j + 1] = key;
-    members[j + 1] = member;
+function compareUnitsAsUtf8(
+  u: Uint16Array,
+  a: number,
+  aEnd: number,
+  b: number,
+  bEnd: number,
+): number {
+  const n = Math.min(aEnd - a, bEnd - b);
+  for (let k = 0; k < n; k++) {
+    const x = u[a + k];
+    const y = u[b + k];
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return compareCodePoints(u, a, aEnd, b, bEnd);
   }
+  // One is a prefix of the other: shorter first, in code points as in units.
+  return aEnd - a - (bEnd - b);
+}
+
+/** As the UTF-8 bytes compare: code points, an unpaired surrogate as U+FFFD (as Buffer.from). */
+function compareCodePoints(
+  u: Uint16Array,
+  a: number,
+  aEnd: number,
+  b: number,
+  bEnd: number,
+): number {
+  while (a < aEnd && b < bEnd) {
+    const x = codePointAt(u, a, aEnd);
+    const y = codePointAt(u, b, bEnd);
+    if (x !== y) return x - y;
+    a += x > 0xffff ? 2 : 1;
+    b += y > 0xffff ? 2 : 1;
+  }
+  return aEnd - a - (bEnd - b);
+}
+
+function codePointAt(u: Uint16Array, i: number, end: number): number {
+  const c = u[i];
+  if (c < 0xd800 || c > 0xdfff) return c;
+  if (c <= 0xdbff && i + 1 < end && u[i + 1] >= 0xdc00 && u[i + 1] <= 0xdfff) {
+    return ((c - 0xd800) << 10) + (u[i + 1] - 0xdc00) + 0x10000;
+  }
+  return 0xfffd;
 }

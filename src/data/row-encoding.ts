@@ -5,8 +5,6 @@
 import { quoteJsonString } from "./canonical-json";
 import {
   isLowSurrogate as isLowSurrogateExport,
-  NATIVE_WRITE_UNITS as NATIVE_WRITE_UNITS_EXPORT,
-  writeBytes as writeBytesExport,
   writeNonAscii as writeNonAsciiExport,
   writeUtf8 as writeUtf8Export,
   type PageBuffer,
@@ -16,8 +14,6 @@ import type { MigrationColumn } from "./table-plan";
 // Module-local bindings of per-value functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
 const isLowSurrogate = isLowSurrogateExport;
-const NATIVE_WRITE_UNITS = NATIVE_WRITE_UNITS_EXPORT;
-const writeBytes = writeBytesExport;
 const writeNonAscii = writeNonAsciiExport;
 const writeUtf8 = writeUtf8Export;
 
@@ -111,7 +107,34 @@ function worstNdjsonBytes(plan: NdjsonPlan, row: readonly (string | null)[]): nu
   return plan.fixedBytes + units * MAX_BYTES_PER_VALUE_UNIT;
 }
 
+/** How a position's value is written; small integers, so that the switch is a jump table. */
+const STRING = 0;
+const JSON_TEXT = 1;
+const BOOLEAN = 2;
+const DATETIME = 3;
+/** Integers, decimals and dates: digits, '-', '.' (checked by the conversion), nothing to escape. */
+const DIGITS = 4;
+
 const QUOTE = 0x22;
+/** `null`, `true` and `fals` as little-endian words. */
+const NULL_WORD = 0x6c6c756e;
+const TRUE_WORD = 0x65757274;
+const FALS_WORD = 0x736c6166;
+
+/**
+ * A DataView of the last buffer written to, for stores of four bytes: a page fills one chunk with
+ * thousands of lines. (It keeps that one buffer alive until the next line.)
+ */
+let lastBuffer: Buffer | undefined;
+let lastView: DataView | undefined;
+
+function viewOf(b: Buffer): DataView {
+  if (b !== lastBuffer) {
+    lastBuffer = b;
+    lastView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return lastView!;
+}
 
 function writeNdjsonLine(
   plan: NdjsonPlan,
@@ -119,40 +142,61 @@ function writeNdjsonLine(
   b: Buffer,
   at: number,
 ): number {
-  const order = plan.order;
+  const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
+  const view = viewOf(b);
   for (let p = 0; p < order.length; p++) {
-    const i = order[p];
-    const v = row[i];
+    // Four bytes a store: up to 3 bytes past the key, in its position's room (`fixedBytes`), which
+    // its value then overwrites.
+    const wordsEnd = keyWordStarts[p + 1];
+    for (let k = keyWordStarts[p], w = at; k < wordsEnd; k++, w += 4) {
+      view.setUint32(w, keyWords[k], true);
+    }
+    at += keyLengths[p];
+    const v = row[order[p]];
     if (v === null) {
-      at = writeBytes(plan.nulls[p], b, at);
+      view.setUint32(at, NULL_WORD, true);
+      at += 4;
       continue;
     }
-    switch (plan.kinds[i]) {
-      case "json":
+    switch (kinds[p]) {
+      case STRING:
+        b[at++] = QUOTE;
+        at = writeJsonStringBody(v, b, view, at);
+        b[at++] = QUOTE;
+        break;
+      case JSON_TEXT:
         // Canonical JSON text (`canonical-json.ts`): escaped already, one line.
-        at = writeUtf8(v, b, writeBytes(plan.keys[p], b, at));
+        at = writeUtf8(v, b, at);
         break;
-      case "boolean":
-        at = writeBytes(v === "1" ? plan.trues[p] : plan.falses[p], b, at);
+      case BOOLEAN:
+        if (v === "1") {
+          view.setUint32(at, TRUE_WORD, true);
+          at += 4;
+        } else {
+          view.setUint32(at, FALS_WORD, true);
+          b[at + 4] = 0x65; // e
+          at += 5;
+        }
         break;
-      case "datetime":
+      case DATETIME:
         // `YYYY-MM-DD HH:MM:SS.ffffff` → `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
-        at = writeBytes(plan.quotedKeys[p], b, at);
-        at = writeUtf8(v, b, at, 10);
-        b[at++] = 0x54; // T
-        at = writeUtf8(v, b, at, v.length, 11);
+        b[at++] = QUOTE;
+        if (v.length >= 10) {
+          at = writeUtf8Words(v, 0, 10, b, view, at);
+          b[at++] = 0x54; // T
+          at = writeUtf8Words(v, 11, v.length, b, view, at);
+        } else {
+          // No datetime (the conversion refuses it): written as it always was.
+          at = writeUtf8(v, b, at, 10);
+          b[at++] = 0x54;
+          at = writeUtf8(v, b, at, v.length, 11);
+        }
         b[at++] = 0x5a; // Z
         b[at++] = QUOTE;
         break;
-      case "integer":
-      case "decimal":
-      case "date":
-        // Digits, '-', '.' (checked by the conversion): nothing to escape.
-        at = writeUtf8(v, b, writeBytes(plan.quotedKeys[p], b, at));
-        b[at++] = QUOTE;
-        break;
       default:
-        at = writeJsonStringBody(v, b, writeBytes(plan.quotedKeys[p], b, at));
+        b[at++] = QUOTE;
+        at = writeUtf8Words(v, 0, v.length, b, view, at);
         b[at++] = QUOTE;
     }
   }
@@ -167,72 +211,162 @@ const HEX = "0123456789abcdef";
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f]/;
 
+/** Per ASCII unit: 1 where JSON.stringify escapes it. */
+const ESCAPED_ASCII = new Uint8Array(0x80);
+for (let c = 0; c < 0x20; c++) ESCAPED_ASCII[c] = 1;
+ESCAPED_ASCII[QUOTE] = 1;
+ESCAPED_ASCII[0x5c] = 1;
+
+/**
+ * Strings at least this long are checked by the regex and, without escapes, written by the native
+ * encoder: both calls cost about as much as the loop below takes for ~100 units, and most values
+ * are shorter (hashes, ids, URLs).
+ */
+const NATIVE_STRING_UNITS = 96;
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+
 /**
  * The inside of a JSON string literal for `s`, as JSON.stringify escapes it: `"` and `\`, control
  * characters as `\b \f \n \r \t` or `\u00xx`, the rest raw UTF-8. (Our values hold no lone
- * surrogate: they come decoded from UTF-8; one would be written as U+FFFD.)
+ * surrogate: they come decoded from UTF-8; one would be written as U+FFFD.) Four units at a time,
+ * one store for four plain ASCII ones; a group holding anything else unit by unit.
  */
-function writeJsonStringBody(s: string, b: Buffer, at: number): number {
+function writeJsonStringBody(s: string, b: Buffer, view: DataView, at: number): number {
   const n = s.length;
-  if (n >= NATIVE_WRITE_UNITS && !NEEDS_JSON_ESCAPE.test(s)) return writeUtf8(s, b, at);
-  for (let i = 0; i < n; i++) {
+  if (n >= NATIVE_STRING_UNITS && !NEEDS_JSON_ESCAPE.test(s)) return writeUtf8(s, b, at);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if (
+      (c0 | c1 | c2 | c3) < 0x80 &&
+      (ESCAPED_ASCII[c0] | ESCAPED_ASCII[c1] | ESCAPED_ASCII[c2] | ESCAPED_ASCII[c3]) === 0
+    ) {
+      view.setUint32(at, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+      at += 4;
+    } else {
+      at = writeJsonUnits(s, i, i + 4, b, at);
+      // A surrogate pair across the group's end was written whole.
+      if (isHighSurrogate(c3) && isLowSurrogate(s, i + 4)) i++;
+    }
+  }
+  return i < n ? writeJsonUnits(s, i, n, b, at) : at;
+}
+
+/** `writeJsonStringBody` of `s[from…to)`, a unit at a time (a pair at `to - 1` written whole). */
+function writeJsonUnits(s: string, from: number, to: number, b: Buffer, at: number): number {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x20 && c < 0x80) {
-      if (c === QUOTE || c === 0x5c) b[at++] = 0x5c;
+    if (c < 0x80) {
+      if (ESCAPED_ASCII[c] === 0) b[at++] = c;
+      else at = writeEscape(c, b, at);
+      continue;
+    }
+    at = writeNonAscii(s, i, c, b, at);
+    if (isHighSurrogate(c) && isLowSurrogate(s, i + 1)) i++;
+  }
+  return at;
+}
+
+/**
+ * `writeUtf8(s, b, at, to, from)` (`to` at most `s.length`), one store for four ASCII units. Values
+ * of these kinds are short: the native encoder's call would cost more.
+ */
+function writeUtf8Words(
+  s: string,
+  from: number,
+  to: number,
+  b: Buffer,
+  view: DataView,
+  at: number,
+): number {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) < 0x80) {
+      view.setUint32(at, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+      at += 4;
+    } else {
+      at = writeUtf8(s, b, at, i + 4, i);
+      if (isHighSurrogate(c3) && isLowSurrogate(s, i + 4)) i++;
+    }
+  }
+  return i < to ? writeUtf8(s, b, at, to, i) : at;
+}
+
+function writeEscape(c: number, b: Buffer, at: number): number {
+  b[at++] = 0x5c; // \
+  switch (c) {
+    case QUOTE:
+    case 0x5c:
       b[at++] = c;
-      continue;
-    }
-    if (c >= 0x80) {
-      at = writeNonAscii(s, i, c, b, at);
-      if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(s, i + 1)) i++;
-      continue;
-    }
-    b[at++] = 0x5c; // \
-    switch (c) {
-      case 0x08:
-        b[at++] = 0x62; // b
-        break;
-      case 0x0c:
-        b[at++] = 0x66; // f
-        break;
-      case 0x0a:
-        b[at++] = 0x6e; // n
-        break;
-      case 0x0d:
-        b[at++] = 0x72; // r
-        break;
-      case 0x09:
-        b[at++] = 0x74; // t
-        break;
-      default:
-        b[at++] = 0x75; // u
-        b[at++] = 0x30;
-        b[at++] = 0x30;
-        b[at++] = HEX.charCodeAt(c >> 4);
-        b[at++] = HEX.charCodeAt(c & 15);
-    }
+      break;
+    case 0x08:
+      b[at++] = 0x62; // b
+      break;
+    case 0x0c:
+      b[at++] = 0x66; // f
+      break;
+    case 0x0a:
+      b[at++] = 0x6e; // n
+      break;
+    case 0x0d:
+      b[at++] = 0x72; // r
+      break;
+    case 0x09:
+      b[at++] = 0x74; // t
+      break;
+    default:
+      b[at++] = 0x75; // u
+      b[at++] = 0x30;
+      b[at++] = 0x30;
+      b[at++] = HEX.charCodeAt(c >> 4);
+      b[at++] = HEX.charCodeAt(c & 15);
   }
   return at;
 }
 
 interface NdjsonPlan {
   /** Column indexes in output order: JSON columns last. */
-  readonly order: readonly number[];
-  /** `"name":` per output position as UTF-8, after `{` (the first) or `,` (the others). */
-  readonly keys: readonly Uint8Array[];
-  /** The same followed by the value's opening quote, and whole parts for null, true and false. */
-  readonly quotedKeys: readonly Uint8Array[];
-  readonly nulls: readonly Uint8Array[];
-  readonly trues: readonly Uint8Array[];
-  readonly falses: readonly Uint8Array[];
-  readonly kinds: readonly MigrationColumn["value"]["kind"][];
+  readonly order: Int32Array;
+  /** Per output position: how its value is written (`STRING` …). */
+  readonly kinds: Uint8Array;
+  /**
+   * `"name":` per output position as UTF-8, after `{` (the first) or `,` (the others), as
+   * little-endian 32-bit words (the last one zero-padded), all in one array: position `p`'s are
+   * `keyWords[keyWordStarts[p]…keyWordStarts[p + 1])`, its bytes `keyLengths[p]`.
+   */
+  readonly keyWords: Uint32Array;
+  readonly keyWordStarts: Int32Array;
+  readonly keyLengths: Int32Array;
   /** Bytes of a line besides its values' own: keys, quotes, separators, braces, newline. */
   readonly fixedBytes: number;
 }
 
+const KIND_CODES: Record<MigrationColumn["value"]["kind"], number> = {
+  string: STRING,
+  enum: STRING,
+  json: JSON_TEXT,
+  boolean: BOOLEAN,
+  datetime: DATETIME,
+  integer: DIGITS,
+  decimal: DIGITS,
+  date: DIGITS,
+};
+
 const plans = new WeakMap<readonly MigrationColumn[], NdjsonPlan>();
+/** The last table's plan: a lane encodes one table's rows, so this spares the WeakMap lookup. */
+let lastColumns: readonly MigrationColumn[] | undefined;
+let lastPlan: NdjsonPlan | undefined;
 
 function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
+  if (columns === lastColumns) return lastPlan!;
   let plan = plans.get(columns);
   if (!plan) {
     const indexes = columns.map((_, i) => i);
@@ -240,29 +374,30 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
       ...indexes.filter((i) => columns[i].value.kind !== "json"),
       ...indexes.filter((i) => columns[i].value.kind === "json"),
     ];
-    const keys = order.map((i, p) => `${p === 0 ? "{" : ","}${quoteJsonString(columns[i].name)}:`);
-    const bytes = (texts: string[]) => texts.map((t) => new Uint8Array(Buffer.from(t, "utf8")));
-    const nulls = bytes(keys.map((k) => `${k}null`));
-    const falses = bytes(keys.map((k) => `${k}false`));
-    const quotedKeys = bytes(keys.map((k) => `${k}"`));
+    const keys = order.map((i, p) =>
+      Buffer.from(`${p === 0 ? "{" : ","}${quoteJsonString(columns[i].name)}:`, "utf8"),
+    );
+    const words = keys.map((k) => {
+      const padded = Buffer.alloc(Math.ceil(k.length / 4) * 4);
+      k.copy(padded);
+      return Array.from({ length: padded.length / 4 }, (_, w) => padded.readUInt32LE(4 * w));
+    });
+    const keyWordStarts = new Int32Array(order.length + 1);
+    words.forEach((w, p) => (keyWordStarts[p + 1] = keyWordStarts[p] + w.length));
     plan = {
-      order,
-      keys: bytes(keys),
-      quotedKeys,
-      nulls,
-      trues: bytes(keys.map((k) => `${k}true`)),
-      falses,
-      kinds: columns.map((c) => c.value.kind),
-      // The longest of a position's forms (`Z"` after a datetime), plus `}` and the newline.
-      fixedBytes:
-        order.reduce(
-          (sum, _, p) =>
-            sum + Math.max(nulls[p].length, falses[p].length, quotedKeys[p].length + 2),
-          0,
-        ) + 2,
+      order: Int32Array.from(order),
+      kinds: Uint8Array.from(order.map((i) => KIND_CODES[columns[i].value.kind])),
+      keyWords: Uint32Array.from(words.flat()),
+      keyWordStarts,
+      keyLengths: Int32Array.from(keys.map((k) => k.length)),
+      // The longest of a position's forms (`false`, longer than `null` and than the quotes and `Z`
+      // around a datetime), plus `}` and the newline.
+      fixedBytes: keys.reduce((sum, k) => sum + k.length + "false".length, 0) + 2,
     };
     plans.set(columns, plan);
   }
+  lastColumns = columns;
+  lastPlan = plan;
   return plan;
 }
 

@@ -21,6 +21,35 @@ const ACCEPTED = [
   "-1.25E+3",
   // Many keys (past the point where duplicate detection switches to a set), some non-ASCII.
   `{${Array.from({ length: 40 }, (_, i) => `"${i % 7 === 0 ? "é" : "k"}${39 - i}":${i}`).join(",")}}`,
+  // Decimals printed as their own text (at most 15 significant digits, no trailing zero, at most
+  // three zeros after "0.") and their neighbours printed from the double.
+  "[0.5,-0.5,12.345001,-12.345001,2.5,0.1,4.35,0.0001,0.0001234,0.000123456789012345,123456789012345]",
+  "[12345678901234.5,99999999999999.9,-0.999999999999999,1.5,10.25,100.125,0.001,0.01]",
+  "[2.50,0.00001,0.00001234,1.5e0,12345678901234.50,0.1000,0.1234567890123456,999999999999999.9]",
+  "[1.000000000000001,0.30000000000000004,1.0000000000000002,5.0,0.0,-0.0,0.5e1,25e-1]",
+  // A number whose canonical form is longer than its text, many times over.
+  `[${Array.from({ length: 60 }, () => "1e14").join(",")}]`,
+  // MariaDB's JSON_OBJECT text: keys out of order at the top (put in order as the output is
+  // copied into its string), in Latin-1 and beyond it.
+  '{"path": "/p/12", "n": 5, "label": "x", "items": [2, 2.5]}',
+  '{"path": "/p/12", "n": 5, "label": "café \\"😀\\"", "items": [2, 2.5]}',
+  '{"path": "/p/12", "n": 5, "label": "ÿ", "items": [2, 2.5]}',
+  '{"path": "/p/12", "n": 5, "label": "Ā", "items": [2, 2.5]}',
+  // Out of order below the top (moved in place), and in order already.
+  '{"b":{"d":1,"c":[{"f":1,"e":{"h":null,"g":true}}]},"a":[{"z":1,"y":2}],"0":{"k":"€","j":"é"}}',
+  '[{"b":1,"a":2},{"d":{"f":1,"e":2},"c":3}]',
+  '{"a":1,"b":[1,2],"c":{"d":3,"e":{}},"é":"😀"}',
+  // Keys alike in their first two units, or ending there, and ordered by later ones.
+  '{"ab":1,"a":2,"abc":3,"aa":4,"b":5,"":6,"a ":7,"a!":8,"abd":9,"ab ":10}',
+  // Keys with units past U+D800 at the start (ordered as UTF-8, not by UTF-16 units).
+  '{"中b":1,"中a":2,"\uffffa":3,"😀":4,"\ue000":5,"é":6,"ÿ":7,"Ā":8,"😀a":9,"\ud83d\ude01":10}',
+  // Keys printed with escapes (compared as the keys they decode to).
+  '{"\\n":1,"\\u0041":2,"\\"":3,"B":4,"\\\\":5,"a\\tb":6,"a":7,"\\u0001":8,"\\/":9}',
+  // Strings whose escapes print otherwise: `\/`, \u escapes of plain characters, upper-case hex.
+  '["\\/","\\u0041\\u00e9\\u20ac","\\u001F\\u001f","\\u0022\\u005C","\\u007F","a\\u0000b"]',
+  // Insertion sort (at most 32 members) and Array#sort (more), both out of order.
+  `{${Array.from({ length: 32 }, (_, i) => `"${i % 5 === 0 ? "é" : "k"}${99 - i}":${i}`).join(",")}}`,
+  `{${Array.from({ length: 33 }, (_, i) => `"${i % 5 === 0 ? "😀" : "k"}${99 - i}":${i}`).join(",")}}`,
 ];
 
 describe("canonicalJson", () => {
@@ -63,9 +92,112 @@ describe("canonicalJson", () => {
     ["[1.]", /invalid JSON/],
     ["[.5]", /invalid JSON/],
     ["[-01]", /invalid JSON/],
+    // 16 significant digits: not a plain decimal, and this one is no double.
+    ["99999999999999.99", /cannot be stored exactly/],
+    ["9007199254740.993", /cannot be stored exactly/],
   ])("refuses %j", (text, message) => {
     expect(() => canonicalJson(text)).toThrow(JsonConversionError);
     expect(() => canonicalJson(text)).toThrow(message);
+  });
+
+  const duplicateOf = (key: string) =>
+    `duplicate object key ${JSON.stringify(key)} (BigQuery's JSON type would keep only the first)`;
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",");
+
+  // The exact message, offset included, of every way the text can be refused.
+  test.each([
+    ["-", "invalid JSON at offset 0: bad number"],
+    ["-a", "invalid JSON at offset 0: bad number"],
+    ["1.", "invalid JSON at offset 1: unexpected text after the JSON value"],
+    ["1e", "invalid JSON at offset 1: unexpected text after the JSON value"],
+    ["01", "invalid JSON at offset 1: unexpected text after the JSON value"],
+    ["[1.]", "invalid JSON at offset 3: expected ',' or ']'"],
+    ["[1e]", "invalid JSON at offset 3: expected ',' or ']'"],
+    ["[1e+]", "invalid JSON at offset 3: expected ',' or ']'"],
+    ["[01]", "invalid JSON at offset 3: expected ',' or ']'"],
+    ["[1.5e]", "invalid JSON at offset 5: expected ',' or ']'"],
+    ["[1,2", "invalid JSON at offset 5: expected ',' or ']'"],
+    ['{"a" 1}', "invalid JSON at offset 5: expected ':'"],
+    ['{"a":1 "b":2}', "invalid JSON at offset 8: expected ',' or '}'"],
+    ['{"a":1,}', "invalid JSON at offset 7: expected an object key"],
+    ["{", "invalid JSON at offset 1: expected an object key"],
+    ['{"a":[}', "invalid JSON at offset 6: expected a value"],
+    ["[", "invalid JSON at offset 1: expected a value"],
+    ["", "invalid JSON at offset 0: expected a value"],
+    [" ", "invalid JSON at offset 1: expected a value"],
+    ["tru", "invalid JSON at offset 0: expected a value"],
+    ["[nul]", "invalid JSON at offset 1: expected a value"],
+    ['{"b":1}x', "invalid JSON at offset 7: unexpected text after the JSON value"],
+    ['["\\u12g4"]', "invalid JSON at offset 4: bad \\u escape"],
+    ['"\\u12', "invalid JSON at offset 3: bad \\u escape"],
+    ['"\\x"', "invalid JSON at offset 2: bad escape"],
+    ['"\\', "invalid JSON at offset 2: bad escape"],
+    ['"abc', "invalid JSON at offset 1: unterminated string"],
+    ['["a\nb"]', "invalid JSON at offset 3: raw control character in a string"],
+    ['"\\ud800"', "invalid JSON: a string holds an unpaired surrogate escape"],
+    ['"\\udc00\\ud800"', "invalid JSON: a string holds an unpaired surrogate escape"],
+    // A duplicate is found when its value is read, before a later error.
+    ['{"a":1,"a":[}', "invalid JSON at offset 12: expected a value"],
+    ['{"a":1,"a":2,"b":}', duplicateOf("a")],
+    // The same key however it is escaped.
+    ['{"A":1,"\\u0041":2}', duplicateOf("A")],
+    ['{"\\"":1,"\\u0022":2}', duplicateOf('"')],
+    ['{"\\u00e9":1,"é":2}', duplicateOf("é")],
+    // Keys equal in their first two units, and keys that are only that long.
+    ['{"ab":1,"abc":2,"ab":3}', duplicateOf("ab")],
+    ['{"a":1,"b":2,"a":3}', duplicateOf("a")],
+    ['{"":1,"":2}', duplicateOf("")],
+    // Duplicates found by the scan (the 16th member) and by the set (the 17th on).
+    [`{${keys(15)},"k3":0}`, duplicateOf("k3")],
+    [`{${keys(16)},"k3":0}`, duplicateOf("k3")],
+    [`{${keys(17)},"k16":0}`, duplicateOf("k16")],
+  ])("refuses %j with its exact message", (text, message) => {
+    let error: unknown;
+    try {
+      canonicalJson(text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(JsonConversionError);
+    expect((error as Error).message).toBe(message);
+  });
+
+  test("nesting: 500 levels print, 501 are refused at the first value past them", () => {
+    const nested = (open: string, close: string, n: number) =>
+      `${open.repeat(n)}1${close.repeat(n)}`;
+    expect(canonicalJson(nested("[", "]", 500))).toBe(nested("[", "]", 500));
+    expect(() => canonicalJson(nested("[", "]", 501))).toThrow(
+      new JsonConversionError("invalid JSON at offset 501: nesting deeper than 500"),
+    );
+    expect(() => canonicalJson(nested('{"a":', "}", 501))).toThrow(
+      "invalid JSON at offset 2505: nesting deeper than 500",
+    );
+  });
+
+  test("text that is not UTF-8 (lone surrogates, never decoded from the source) prints as before", () => {
+    // Raw lone surrogates stand as they are; as keys they sort as U+FFFD, as UTF-8 encodes them.
+    expect(canonicalJson('"\ud800"')).toBe('"\ud800"');
+    expect(canonicalJson('"\ud800\\n"')).toBe('"\ud800\\n"');
+    expect(canonicalJson('"\ud83d\\ude00"')).toBe('"😀"');
+    expect(canonicalJson('{"\udc00":1,"\ud800":2,"a":3}')).toBe('{"a":3,"\udc00":1,"\ud800":2}');
+    expect(canonicalJson('{"\ud800":1,"\udc00":2}')).toBe('{"\ud800":1,"\udc00":2}');
+    expect(canonicalJson('{"\uffff":1,"\ud800":2,"😀":3}')).toBe('{"\ud800":2,"\uffff":1,"😀":3}');
+    expect(canonicalJson('{"\ufffe":1,"\ud800":2}')).toBe('{"\ud800":2,"\ufffe":1}');
+    // The same UTF-8, different keys: they keep their order.
+    expect(canonicalJson('{"\ufffd":1,"\ud800":2}')).toBe('{"\ufffd":1,"\ud800":2}');
+    expect(canonicalJson('{"\ud800":1,"\ufffd":2}')).toBe('{"\ud800":1,"\ufffd":2}');
+    expect(() => canonicalJson('{"\ud800":1,"\ud800":2}')).toThrow(duplicateOf("\ud800"));
+    // Any \u escape in the string has all of it checked for unpaired surrogates.
+    expect(() => canonicalJson('"\ud800\\u0041"')).toThrow("unpaired surrogate escape");
+  });
+
+  test("a value larger than the reused buffers, then small ones, print right", () => {
+    const big = `{"z":"${"é".repeat(70_000)}","a":[${"1.5,".repeat(20_000)}2]}`;
+    const printed = canonicalJson(big);
+    expect(printed).toBe(`{"a":[${"1.5,".repeat(20_000)}2],"z":"${"é".repeat(70_000)}"}`);
+    expect(canonicalJson('{"b": 1, "a": "€"}')).toBe('{"a":"€","b":1}');
+    expect(() => canonicalJson(`[${"1,".repeat(100_000)}`)).toThrow(JsonConversionError);
+    expect(canonicalJson('{"b": 1, "a": 2}')).toBe('{"a":2,"b":1}');
   });
 
   test("doubles follow nlohmann's format", () => {

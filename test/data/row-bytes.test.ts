@@ -178,6 +178,135 @@ describe("NDJSON lines written as bytes", () => {
     expect(() => page.reserve(1)).toThrow("PageBuffer used after release");
   });
 
+  // Strings are written four units at a time while all four are plain ASCII, else unit by unit;
+  // from 96 units on, one without escapes is written by the native encoder.
+  const SPECIALS = ['"', "\\", "\n", "\u0000", "\u001f", "\u007f", "é", "€", "\uffff", "😀"];
+
+  test("strings of every length up to 13 with a special unit at every position", () => {
+    for (let n = 0; n <= 13; n++) {
+      for (let at = 0; at < n; at++) {
+        for (const special of SPECIALS) {
+          const s = `${"a".repeat(at)}${special}${"b".repeat(Math.max(0, n - at - 1))}`;
+          const row = ["1", s, null, null, null, null, null, null];
+          expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+        }
+      }
+    }
+  });
+
+  test("strings around the native encoder's length, with and without escapes", () => {
+    for (const n of [94, 95, 96, 97, 128, 4096]) {
+      for (const s of [
+        "x".repeat(n),
+        `${"é".repeat(n - 2)}😀`,
+        `${"x".repeat(n - 1)}"`,
+        `\t${"x".repeat(n - 1)}`,
+        "😀".repeat(Math.floor(n / 2)),
+      ]) {
+        const row = ["1", s, `"${s.replace(/["\\\t]/g, "")}"`, null, null, null, null, null];
+        expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+      }
+    }
+  });
+
+  test("a surrogate pair across a group of four is written whole; a lone one as U+FFFD", () => {
+    for (let at = 0; at < 10; at++) {
+      const pair = `${"a".repeat(at)}😀${"b".repeat(9 - at)}`;
+      const row = ["1", pair, null, null, null, null, null, null];
+      expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+      for (const lone of ["\ud83d", "\ude00", "\ud83d\ud83d", "\ude00\ud83d"]) {
+        const s = `${"a".repeat(at)}${lone}${"b".repeat(9 - at)}`;
+        const line = encodeNdjsonLine(columns, ["1", s, null, null, null, null, null, null]);
+        expect(line).toBe(
+          `{"id":"1","s":"${s.replace(/[\ud800-\udfff]/g, "\ufffd")}","e":null,"d":null,` +
+            `"ts":null,"day":null,"ok":null,"j":null}\n`,
+        );
+        // Long enough for the native encoder, which writes them the same.
+        const long = `${s}${"c".repeat(100)}`;
+        expect(encodeNdjsonLine(columns, ["1", long, null, null, null, null, null, null])).toBe(
+          `{"id":"1","s":"${long.replace(/[\ud800-\udfff]/g, "\ufffd")}","e":null,"d":null,` +
+            `"ts":null,"day":null,"ok":null,"j":null}\n`,
+        );
+      }
+    }
+  });
+
+  test("numbers of every length, datetimes, booleans (anything but 1 is false)", () => {
+    for (let n = 1; n <= 30; n++) {
+      const digits = "1234567890".repeat(3).slice(0, n);
+      const row = [digits, null, null, null, `-${digits}.5`, null, null, null];
+      expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+    }
+    for (const ok of ["1", "0"]) {
+      const row = ["1", null, null, null, null, "1999-12-31 23:59:59.000001", "1999-12-31", ok];
+      expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+    }
+    expect(encodeNdjsonLine(columns, ["1", null, null, null, null, null, null, "2"])).toBe(
+      '{"id":"1","s":null,"e":null,"d":null,"ts":null,"day":null,"ok":false,"j":null}\n',
+    );
+    // The conversion lets only digits, '-', '.' and ':' through: anything else is written as UTF-8
+    // as it stands (unescaped).
+    for (const odd of ["é", "12é4", "1234é678", "😀", "123😀", "1\ud800", 'ab"d']) {
+      const text = Buffer.from(odd, "utf8").toString("utf8"); // a lone surrogate as U+FFFD
+      const row = [odd, null, null, null, odd, `2024-01-01 ${odd.padEnd(15, "0")}`, odd, null];
+      expect(encodeNdjsonLine(columns, row)).toBe(
+        `{"id":"${text}","s":null,"e":null,"d":"${text}","ts":"2024-01-01T${text.padEnd(15, "0")}Z",` +
+          `"day":"${text}","ok":null,"j":null}\n`,
+      );
+    }
+  });
+
+  test("keys of every length and kind, the line's end right at its buffer's end", () => {
+    // Keys are written four bytes a store (padding past the key, which the value overwrites); a
+    // one-column line whose value is empty ends just where the reserved buffer does.
+    for (let n = 1; n <= 9; n++) {
+      for (const kind of ["integer", "string", "json", "boolean", "datetime"] as const) {
+        const name = Array.from("ké😀".repeat(3)).slice(0, n).join("");
+        const table = [col(name, kind)];
+        for (const v of [null, "", "1", "2024-01-01 00:00:00.000000"]) {
+          const expected =
+            v === null
+              ? "null"
+              : kind === "json"
+                ? v
+                : kind === "boolean"
+                  ? String(v === "1")
+                  : kind === "datetime" && v.length > 10
+                    ? JSON.stringify(`${v.slice(0, 10)}T${v.slice(11)}Z`)
+                    : JSON.stringify(v);
+          if (kind === "datetime" && v !== null && v.length < 26) continue;
+          expect(encodeNdjsonLine(table, [v])).toBe(`{${JSON.stringify(name)}:${expected}}\n`);
+        }
+      }
+    }
+  });
+
+  test("lines appended to pages in turn, and encoded between, are each right", () => {
+    const pages = [new PageBuffer(), new PageBuffer()];
+    const expected: string[][] = [[], []];
+    for (let i = 0; i < 3000; i++) {
+      const s = TRICKY_STRINGS[i % TRICKY_STRINGS.length].slice(0, 200);
+      const row = [
+        String(i),
+        s,
+        `{"i":${i}}`,
+        "a",
+        "1.25",
+        "2023-01-01 00:00:00.000001",
+        null,
+        "1",
+      ];
+      appendNdjsonLine(columns, row, pages[i % 2]);
+      expected[i % 2].push(referenceLine(row));
+      if (i % 7 === 0) expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
+    }
+    pages.forEach((page, k) => {
+      const bytes = Buffer.concat(page.chunks());
+      expect(bytes.equals(Buffer.from(expected[k].join(""), "utf8"))).toBe(true);
+      page.release();
+    });
+  });
+
   test("writeUtf8 writes what Buffer.write does, lone surrogates as U+FFFD", () => {
     const b = Buffer.alloc(64);
     for (const s of ["é€😀", "a\ud800b", "\udc00", "x\ud83d", "\ud83d\ude00\ud83d"]) {
