@@ -18,6 +18,7 @@ import { convertRow } from "../../src/data/convert";
 import { PageBuffer } from "../../src/data/page-buffer";
 import * as currentRows from "../../src/data/row-encoding";
 import { migrationTables, type MigrationColumn } from "../../src/data/table-plan";
+import { mulberry32 } from "../../test/support/random";
 
 type CanonicalJson = (text: string) => string;
 type AppendNdjsonLine = (
@@ -39,17 +40,7 @@ function argument(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** mulberry32: small, seeded, the same sequence on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const md5 = (n: number) => createHash("md5").update(String(n)).digest("hex");
 

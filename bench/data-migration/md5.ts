@@ -18,6 +18,7 @@
  */
 import { createHash, hash as oneShotHash } from "node:crypto";
 import { md5Prefix, md5PrefixOf } from "../../src/data/md5";
+import { mulberry32 } from "../../test/support/random";
 
 function argument(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,16 +30,7 @@ const RUNS = Number(argument("runs", "5"));
 const SIZES = argument("sizes", "50,80,250,600,2000").split(",").map(Number);
 const POOL = 1024;
 
-/** A small seeded PRNG (mulberry32), so every run hashes the same inputs. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const prng = mulberry32;
 
 /** `count` ASCII checksum-like texts of exactly `size` bytes: `<n>:<value>` parts, or `N`. */
 function rows(size: number, count: number, random: () => number): Buffer[] {
@@ -68,15 +60,20 @@ function hexDigit(code: number): number {
 // Each way sums the high and low parts it got, so no work can be dropped and the ways can be
 // checked against each other. The parsing is `HashSum.addHex`'s.
 
+/** The 60-bit prefix's two parts parsed from a hex digest, as `HashSum.addHex` does, summed. */
+function prefixOfHex(hex: string): number {
+  let high = 0;
+  for (let i = 0; i < 7; i++) high = high * 16 + hexDigit(hex.charCodeAt(i));
+  let low = 0;
+  for (let i = 7; i < 15; i++) low = low * 16 + hexDigit(hex.charCodeAt(i));
+  return high + low;
+}
+
 function viaCryptoHash(inputs: readonly Buffer[], calls: number): number {
   let sum = 0;
   for (let k = 0; k < calls; k++) {
     const hex = oneShotHash("md5", inputs[k & (POOL - 1)], "hex");
-    let high = 0;
-    for (let i = 0; i < 7; i++) high = high * 16 + hexDigit(hex.charCodeAt(i));
-    let low = 0;
-    for (let i = 7; i < 15; i++) low = low * 16 + hexDigit(hex.charCodeAt(i));
-    sum = (sum + high + low) % 0x100000000;
+    sum = (sum + prefixOfHex(hex)) % 0x100000000;
   }
   return sum;
 }
@@ -87,11 +84,7 @@ function viaCreateHash(inputs: readonly Buffer[], calls: number): number {
     const hex = createHash("md5")
       .update(inputs[k & (POOL - 1)])
       .digest("hex");
-    let high = 0;
-    for (let i = 0; i < 7; i++) high = high * 16 + hexDigit(hex.charCodeAt(i));
-    let low = 0;
-    for (let i = 7; i < 15; i++) low = low * 16 + hexDigit(hex.charCodeAt(i));
-    sum = (sum + high + low) % 0x100000000;
+    sum = (sum + prefixOfHex(hex)) % 0x100000000;
   }
   return sum;
 }

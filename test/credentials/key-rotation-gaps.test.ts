@@ -18,6 +18,7 @@ import {
 } from "../../infra/credentials";
 import { parseHostingConfig } from "../../infra/hosting/config-schema";
 import { installMocks } from "../../src/pulumi/mock-runtime";
+import { mulberry32 } from "../support/random";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => {
@@ -175,16 +176,7 @@ function periodOf(time: number): number {
   return Math.floor((time - ANCHOR_MS) / (ROTATION_DAYS * DAY_MS));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 /** Gaps between two `up`s, in periods: none, within one, exactly 1, 2, 5, 100, and in between. */
 const GAP_PERIODS = [0, 0.01, 0.5, 1, 1.5, 2, 2.0001, 3, 5, 7.3, 100];

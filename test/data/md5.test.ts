@@ -1,17 +1,9 @@
 import { createHash } from "node:crypto";
 import { HashSum } from "../../src/data/checksum";
 import { md5Prefix, md5PrefixOf } from "../../src/data/md5";
+import { mulberry32 } from "../support/random";
 
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const prng = mulberry32;
 
 function randomBytes(length: number, random: () => number): Buffer {
   const bytes = Buffer.alloc(length);

@@ -13,6 +13,7 @@ import {
   type PgForeignKey,
   type PgTable,
 } from "../../schema/dsl/postgres";
+import { mulberry32 } from "../support/random";
 import { table } from "./schema-edits";
 
 export interface ColumnModel {
@@ -73,16 +74,9 @@ export interface Random {
   chance(p: number): boolean;
 }
 
-/** mulberry32: small, seedable, good enough to pick edits. */
+/** Seeded (mulberry32): a failing property run reproduces from its seed. */
 export function random(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     next,
