@@ -722,6 +722,22 @@ describeWithBinaries(["mariadbd"])(
       expect(readdirSync(out)).toEqual(["migration.lock"]);
     });
 
+    /**
+     * An empty Postgres target with the auth schema for the legacy database `source`, its schema
+     * objects before any run, and the `data migrate` arguments into it and `<work>/<name>`.
+     */
+    async function emptyTarget(source: string, name: string, extra: readonly string[] = []) {
+      const target = await pgServer.createDatabase(`synter_${name}`);
+      await createAuthSchema(target);
+      const schemaBefore = await schemaObjects(target);
+      const out = join(work, name);
+      const args = [
+        ...["data", "migrate", "--source", maria.url(source), "--postgres", target],
+        ...["--out", out, "--page-size", PAGE_SIZE, ...extra],
+      ];
+      return { target, schemaBefore, out, args };
+    }
+
     test("a duplicate a deferred unique constraint lets in stops the run; fixed in the source, --resume copies the table and its children again", async () => {
       await loadLegacyFixture(maria.url("mysql"), "legacy_duplicate", 16);
       const onSource = async (statements: string[]) => {
@@ -738,24 +754,11 @@ describeWithBinaries(["mariadbd"])(
         "ALTER TABLE users DROP INDEX users_email",
         "UPDATE users SET email = UPPER((SELECT e FROM (SELECT email AS e FROM users WHERE id = 1) one)) WHERE id = 4",
       ]);
-      const target = await pgServer.createDatabase("synter_duplicate");
-      await createAuthSchema(target);
-      const schemaBefore = await schemaObjects(target);
-      const out = join(work, "duplicate");
-      const args = [
-        "data",
-        "migrate",
-        "--source",
-        maria.url("legacy_duplicate"),
-        "--postgres",
-        target,
-        "--out",
-        out,
-        "--page-size",
-        PAGE_SIZE,
-        "--tables",
-        "users,sessions",
-      ];
+      const { target, schemaBefore, out, args } = await emptyTarget(
+        "legacy_duplicate",
+        "duplicate",
+        ["--tables", "users,sessions"],
+      );
       const message =
         /^error: users: the source holds rows that break users_email_key \(Key \(email\)=\(ann@example\.com\) is duplicated\.\); fix them in the source, then resume: users, sessions are copied again and users_email_key built; what was copied is checkpointed in .*--resume$/im;
       const stopped = await runCli(args);
@@ -804,23 +807,7 @@ describeWithBinaries(["mariadbd"])(
     test("rows that cannot be converted go to the reject file; over --max-rejects the run stops", async () => {
       await loadLegacyFixture(maria.url("mysql"), "legacy_bad", 16);
       const bad = await insertBadRows(maria.url("mysql"), "legacy_bad");
-      const badUrl = maria.url("legacy_bad");
-      const target = await pgServer.createDatabase("synter_bad");
-      await createAuthSchema(target);
-      const schemaBefore = await schemaObjects(target);
-      const out = join(work, "bad");
-      const args = [
-        "data",
-        "migrate",
-        "--source",
-        badUrl,
-        "--postgres",
-        target,
-        "--out",
-        out,
-        "--page-size",
-        PAGE_SIZE,
-      ];
+      const { target, schemaBefore, out, args } = await emptyTarget("legacy_bad", "bad");
       const stopped = await runCli(args);
       expect(stopped.status).toBe(EXIT_CODES.refused);
       expect(stopped.stderr).toMatch(
