@@ -68,8 +68,13 @@ export interface LiveRun {
   readonly exited: Promise<number | null>;
 }
 
+/** CLI runs of the current test not yet seen to exit: killed after the test, so a failed one leaks none. */
+const liveRuns = new Set<ChildProcessWithoutNullStreams>();
+
 export function startLocal(args: readonly string[], env: NodeJS.ProcessEnv = process.env): LiveRun {
   const child = spawn(process.execPath, [cli, "local", ...args], { cwd: repo, env });
+  liveRuns.add(child);
+  child.once("exit", () => liveRuns.delete(child));
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -255,6 +260,9 @@ export function useLocalProjects(options: { readonly template?: boolean } = {}):
     project = await newLocalProject();
   });
   afterEach(() => {
+    // A test that failed before its run ended: stop the CLI first, so it starts nothing more.
+    for (const child of liveRuns) child.kill("SIGKILL");
+    liveRuns.clear();
     expect(killLeftovers(project!)).toEqual([]);
     rmSync(project!.dir, { recursive: true, force: true });
   });

@@ -37,9 +37,14 @@ describe("synter-infra local and signals", () => {
   it("SIGTERM while Postgres initialises: initdb stopped, no half-made cluster, exit 130", async () => {
     const run = startLocal(["--no-redis", ...project.args]);
     await run.waitForLine("postgres: initialising a new cluster (initdb)");
-    // initdb itself: its command line names the directory it fills.
-    await until(() => processesMentioning(join(project.dir, ".local")).length > 0, 5000);
-    const initdb = processesMentioning(join(project.dir, ".local")).map(({ pid }) => pid);
+    // initdb itself: its command line names the directory it fills. The CLI logs the step before
+    // it spawns initdb, and on a loaded machine (a cold CI start) that gap has taken over 5 s.
+    const initdbRuns = () =>
+      processesMentioning(join(project.dir, ".local", "postgres.init")).filter(({ cmdline }) =>
+        cmdline.includes("/initdb "),
+      );
+    await until(() => initdbRuns().length > 0, 60_000, () => run.child.exitCode !== null);
+    const initdb = initdbRuns().map(({ pid }) => pid);
     expect(initdb.length).toBeGreaterThan(0);
     run.child.kill("SIGTERM");
 
