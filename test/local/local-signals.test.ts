@@ -43,7 +43,11 @@ describe("synter-infra local and signals", () => {
       processesMentioning(join(project.dir, ".local", "postgres.init")).filter(({ cmdline }) =>
         cmdline.includes("/initdb "),
       );
-    await until(() => initdbRuns().length > 0, 60_000, () => run.child.exitCode !== null);
+    await until(
+      () => initdbRuns().length > 0,
+      60_000,
+      () => run.child.exitCode !== null,
+    );
     const initdb = initdbRuns().map(({ pid }) => pid);
     expect(initdb.length).toBeGreaterThan(0);
     run.child.kill("SIGTERM");
