@@ -106,7 +106,7 @@ export interface TableState {
   loadJobId?: string;
   sequenceMoved?: boolean;
   /**
-   * A large analytics table is copied in key-range segments `(after, upTo]`, each by its own lane
+   * A large table is copied in key-range segments `(after, upTo]`, each by its own lane
    * with its own checkpoint (fields as above, per segment); the table's rows/rejected/files are
    * the segments' sums. Fixed when the table's copy starts, so a resume reuses the same bounds.
    */

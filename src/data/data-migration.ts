@@ -80,9 +80,10 @@ export interface MigrateOptions extends MigrationTargets {
    */
   readonly onRange?: (point: "committed" | "checkpointed", table: string) => void;
   /**
-   * An analytics table of more source rows than this is copied in key-range segments of about
-   * this many rows, each by its own lane (default `DEFAULT_SEGMENT_ROWS`): one lane per table
-   * would leave the largest table's encoding on a single core while the others idle.
+   * A table of more source rows than this is copied in key-range segments of about this many
+   * rows, each by its own lane (default `DEFAULT_SEGMENT_ROWS`): one lane per table would leave
+   * the largest table's encoding on a single core while the others idle. An auth table with
+   * children is split across the workers sooner (`lane-scheduler.ts`).
    */
   readonly segmentRows?: number;
   /**

@@ -2,13 +2,15 @@
  * What `data migrate` runs, in which order, and what each lane's reports mean for the state file.
  * The plan: each auth table is a lane into Postgres that starts once its foreign-key parents are
  * in (so their rejects are known to it, and children of one parent load in parallel); each
- * analytics table is a lane of its own into load files (then BigQuery), and a large one is split
- * into key-range segments, one lane each, so its encoding uses every core. Lanes are queued
- * largest first, so the longest starts at once. While they run, the scheduler is the one writer of
- * the state file: it records each range a lane reports committed, and finishes a segmented table
- * (its BigQuery load, its report) after its last segment.
+ * analytics table is a lane of its own into load files (then BigQuery). A large table is split
+ * into key-range segments, one lane each, so its encoding uses every core; an auth table with
+ * children is split across the workers sooner, as its children wait for all of it. Lanes are
+ * queued largest first, so the longest starts at once. While they run, the scheduler is the one
+ * writer of the state file: it records each range a lane reports committed, and finishes a
+ * segmented table (its BigQuery load or its Postgres sequence, its report) after its last segment.
  */
 import { bigQueryWarehouse } from "./bigquery-warehouse";
+import { connectPostgres, finishTable } from "./postgres-sink";
 import { writeState, type MigrationState, type SegmentState, type TableState } from "./checkpoint";
 import { splitKeyRange } from "./key-ranges";
 import type { LaneMessage, LaneSegment, LaneSettings, LaneTask, TableReport } from "./lane";
@@ -17,7 +19,7 @@ import { appendRejects, type RejectRecord } from "./rejects";
 import { connectSource, countSourceRows, keyBounds, querySource } from "./source";
 import type { MigrationTable } from "./table-plan";
 import { rebuildError } from "./worker-errors";
-import type { WorkerPool, WorkerReply } from "./worker-pool";
+import { defaultPoolSize, type WorkerPool, type WorkerReply } from "./worker-pool";
 
 export const DEFAULT_SEGMENT_ROWS = 250_000;
 const MAX_SEGMENTS = 16;
@@ -28,10 +30,14 @@ export interface LanePlanOptions {
   readonly stateDir: string;
   readonly tables: readonly MigrationTable[];
   /**
-   * An analytics table of more source rows than this is copied in key-range segments of about
-   * this many rows (default `DEFAULT_SEGMENT_ROWS`).
+   * A table of more source rows than this is copied in key-range segments of about this many rows
+   * (default `DEFAULT_SEGMENT_ROWS`).
    */
   readonly segmentRows?: number;
+  /** Rows per key range: an auth table is split across the workers once each gets two ranges. */
+  readonly pageSize: number;
+  /** The worker threads the lanes run on (default `defaultPoolSize()`). */
+  readonly workers?: number;
 }
 
 /** What the scheduler needs of a run's options while the lanes run. */
@@ -75,24 +81,15 @@ export async function planLanes(
   }
   const sized: { lane: PlannedLane; size: number }[] = [];
   const auth = options.tables.filter((t) => t.target === "postgres");
-  for (const t of auth) {
+  for (const t of options.tables) {
     // A child starts once its parents are in: their rejects are known to it by then.
-    const parents = new Set(
-      t.columns.flatMap((c) =>
-        c.references && c.references.table !== t.name ? [c.references.table] : [],
-      ),
-    );
+    const parents = new Set(parentTables(t));
     const after = auth.filter((p) => parents.has(p.name)).map((p) => p.name);
-    sized.push({
-      lane: { tables: [t], ...(after.length > 0 ? { after } : {}) },
-      size: estimates.get(t.legacyTable) ?? 0,
-    });
-  }
-  for (const t of options.tables.filter((t) => t.target === "bigquery")) {
+    const waits = after.length > 0 ? { after } : {};
     const size = estimates.get(t.legacyTable) ?? 0;
     const segments = state.tables[t.name].segments;
     if (!segments) {
-      sized.push({ lane: { tables: [t] }, size });
+      sized.push({ lane: { tables: [t], ...waits }, size });
       continue;
     }
     segments.forEach((segment, index) => {
@@ -101,6 +98,7 @@ export async function planLanes(
         lane: {
           tables: [t],
           segment: { index, count: segments.length, after: segment.after, upTo: segment.upTo },
+          ...waits,
         },
         size: size / segments.length,
       });
@@ -109,24 +107,53 @@ export async function planLanes(
   return sized.sort((a, b) => b.size - a.size).map((s) => s.lane);
 }
 
+/** The other tables `table`'s foreign keys reference. */
+function parentTables(table: MigrationTable): string[] {
+  return table.columns.flatMap((c) =>
+    c.references && c.references.table !== table.name ? [c.references.table] : [],
+  );
+}
+
 /**
- * Fixes the segments of each analytics table of a fresh run that has more rows than
- * `segmentRows`: its key range split evenly (MIN..MAX). Only a fresh table is segmented: one with
- * progress from an unsegmented run keeps its single lane, so no earlier load file is left beside
- * differently named ones.
+ * Into how many segments `table` of `rows` source rows is split: about `segmentRows` rows each.
+ * An auth table that other tables reference is split across the workers once each segment gets
+ * two key ranges: its children wait for all of it (their foreign keys, and its rejects they must
+ * know), so a parent copied on one core leaves the others idle. A table whose foreign key refers
+ * to itself is never split: a row's parent may lie in another segment, whose rejects it must know.
+ */
+function segmentCount(
+  table: MigrationTable,
+  rows: number,
+  options: LanePlanOptions,
+  referenced: ReadonlySet<string>,
+): number {
+  const bySize = Math.ceil(rows / (options.segmentRows ?? DEFAULT_SEGMENT_ROWS));
+  if (table.target === "bigquery") return Math.min(MAX_SEGMENTS, bySize);
+  if (table.columns.some((c) => c.references?.table === table.name)) return 1;
+  const workers = options.workers ?? defaultPoolSize();
+  const byWorkers = referenced.has(table.name)
+    ? Math.min(workers, Math.floor(rows / (2 * options.pageSize)))
+    : 1;
+  return Math.min(MAX_SEGMENTS, Math.max(bySize, byWorkers));
+}
+
+/**
+ * Fixes the segments of each table of a fresh run that `segmentCount` splits: its key range split
+ * evenly (MIN..MAX). Only a fresh table is segmented: one with progress from an unsegmented run
+ * keeps its single lane, so no earlier load file is left beside differently named ones.
  */
 async function planSegments(options: LanePlanOptions, state: MigrationState): Promise<void> {
-  const segmentRows = options.segmentRows ?? DEFAULT_SEGMENT_ROWS;
   const fresh = options.tables.filter((t) => {
     const s = state.tables[t.name];
-    return t.target === "bigquery" && !s.done && !s.segments && s.lastKey === undefined;
+    return !s.done && !s.segments && s.lastKey === undefined;
   });
   if (fresh.length === 0) return;
+  const referenced = new Set(options.tables.flatMap(parentTables));
   const source = await connectSource(options.sourceUrl);
   try {
     for (const table of fresh) {
       const rows = await countSourceRows(source, table);
-      const parts = Math.min(MAX_SEGMENTS, Math.ceil(rows / segmentRows));
+      const parts = segmentCount(table, rows, options, referenced);
       if (parts < 2) continue;
       const bounds = await keyBounds(source, table);
       if (!bounds || bounds.after === undefined || bounds.upTo === undefined) continue;
@@ -371,16 +398,9 @@ export class LaneScheduler {
     const tracked = this.segmented.get(table.name);
     if (tracked?.phase !== "copying") return;
     const tableState = this.state.tables[table.name];
-    const { bigquery, filesDir } = this.settings;
     const finish = async () => {
       if (!tableState.done) {
-        if (bigquery) {
-          tableState.loadJobId = await bigQueryWarehouse(bigquery).loadTable(
-            table,
-            filesDir,
-            tableState.files,
-          );
-        }
+        await this.finishTarget(table, tableState);
         tableState.done = true;
         writeState(this.options.stateDir, this.state);
       } else if (resumed) {
@@ -388,14 +408,44 @@ export class LaneScheduler {
       }
       this.reports.set(table.name, {
         table: table.name,
-        target: analyticsTargetName(this.settings),
+        target: table.target === "postgres" ? "postgres" : analyticsTargetName(this.settings),
         rows: tableState.rows,
         rejected: tableState.rejected,
         seconds: resumed ? 0 : (Date.now() - (tracked.since ?? this.started)) / 1000,
       });
+      // As an unsegmented table's lane does at its end: its children may start now.
+      this.copyOf(table.name);
+      this.copied.get(table.name)!.resolve();
+      this.options.onTableCopied?.(table);
     };
     const finished = finish();
-    finished.catch(() => undefined);
+    // Its children wait for it: a failed finish stops the run, as a failed lane does.
+    finished.catch((error: unknown) =>
+      this.stop(error instanceof Error ? error : new Error(String(error))),
+    );
     this.segmented.set(table.name, { phase: "finishing", finished });
+  }
+
+  /**
+   * What a segmented table's target needs once every segment is in: BigQuery, the load job over
+   * every segment's files; Postgres, the rows past the last segment removed and the sequence
+   * moved (each segment removed those of its own range that the source no longer has).
+   */
+  private async finishTarget(table: MigrationTable, tableState: TableState): Promise<void> {
+    const { bigquery, filesDir, postgresUrl } = this.settings;
+    if (table.target === "postgres") {
+      const client = await connectPostgres(postgresUrl!);
+      try {
+        await finishTable(client, table, BigInt(tableState.segments!.at(-1)!.upTo));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    } else if (bigquery) {
+      tableState.loadJobId = await bigQueryWarehouse(bigquery).loadTable(
+        table,
+        filesDir,
+        tableState.files,
+      );
+    }
   }
 }

@@ -333,7 +333,9 @@ async function migrateTable(
     after = page.range.upTo;
   }
   if (segment) {
-    // The main thread finishes the table (load job) once every segment is done.
+    // The main thread finishes the table (load job, sequence) once every segment is done; what
+    // the segment's own range holds past its last source row is this lane's to remove.
+    if (table.target === "postgres") await sink!.deleteRange(pg!, table, { after, upTo: highest });
   } else if (table.target === "postgres") {
     await sink!.finishTable(pg!, table, after);
   } else if (settings.bigquery) {

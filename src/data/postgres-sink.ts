@@ -280,6 +280,24 @@ async function writeRangeOnce(
 }
 
 /**
+ * Removes the target rows of `range`: a segment's range past its last source row, which no page
+ * covered (rows the source deleted since an earlier run copied them).
+ */
+export async function deleteRange(
+  client: Client,
+  table: MigrationTable,
+  range: KeyRange,
+): Promise<void> {
+  try {
+    await client.query(
+      `DELETE FROM ${q(table.name)} WHERE ${rangeCondition(table.key.name, range)}`,
+    );
+  } catch (error) {
+    throw writeFailure(client, table, range, error);
+  }
+}
+
+/**
  * After the last range: remove target rows beyond the source's last key (the table mirrors the
  * source), then move the identity sequence past the largest id so the app's next insert works.
  */

@@ -517,7 +517,8 @@ describeWithBinaries(["mariadbd"])(
       needsReference();
       const referencePg = await dumpPostgres(pgUrl);
       const referenceFiles = dumpFiles(outDir);
-      const segmented = ["--segment-rows", "10"];
+      // Two workers whatever the machine: how an auth parent is split depends on them.
+      const segmented = ["--segment-rows", "9", "--workers", "2"];
       type State = {
         tables: Record<
           string,
@@ -533,7 +534,8 @@ describeWithBinaries(["mariadbd"])(
       const names = (dir: string) =>
         Object.fromEntries(analytics.map((t) => [t.name, readdirSync(join(dir, t.name)).sort()]));
 
-      // Uninterrupted: events (40 rows) in 4 segments; same rows, in key order, as one lane gives.
+      // Uninterrupted: events (40 rows) in 5 segments, users (10) in 2, sessions (20) in 3; the same
+      // rows, in key order, as one lane each gives.
       const wholeUrl = await pgServer.createDatabase("synter_segmented");
       await createAuthSchema(wholeUrl);
       const wholeOut = join(work, "segmented");
@@ -548,12 +550,35 @@ describeWithBinaries(["mariadbd"])(
       expect(result.tables.find((t) => t.table === "events")!.rows).toBe(40);
       const wholeState = readStateOf(wholeOut);
       const events = wholeState.tables.events.segments!;
-      expect(events.map((s) => s.done)).toEqual([true, true, true, true]);
+      expect(events.map((s) => s.done)).toEqual([true, true, true, true, true]);
       expect(events[0].after).toBeUndefined();
       for (let i = 1; i < events.length; i++) expect(events[i].after).toBe(events[i - 1].upTo);
-      expect(names(wholeOut).events.every((f) => /^events-s00[0-3]-\d{6}-/.test(f))).toBe(true);
-      expect(whole.stderr).toMatch(/events\[4\/4\]: \d+\/\d+ rows/);
+      expect(names(wholeOut).events.every((f) => /^events-s00[0-4]-\d{6}-/.test(f))).toBe(true);
+      expect(whole.stderr).toMatch(/events\[5\/5\]: \d+\/\d+ rows/);
+      const users = wholeState.tables.users.segments!;
+      expect(users.map((s) => [s.after, s.upTo, s.done])).toEqual([
+        [undefined, "14", true],
+        ["14", "28", true],
+      ]);
+      expect(wholeState.tables.sessions.segments!.map((s) => s.done)).toEqual([true, true, true]);
+      expect(whole.stderr).toMatch(/^users\[2\/2\]: 5\/5 rows/m);
       expect(dumpFiles(wholeOut)).toEqual(referenceFiles);
+      expect(await dumpPostgres(wholeUrl)).toEqual(referencePg);
+
+      // A target row at the end of a segment's range that the source does not hold (users' keys
+      // are 1, 4, … 28): no page covers it, the segment's lane removes it; and one past the last
+      // segment, the finish of the table. A fresh run over the same target mirrors the source.
+      const extra = new Client({ connectionString: wholeUrl });
+      await extra.connect();
+      try {
+        await extra.query(
+          "INSERT INTO users (id, email, role) VALUES (14, 'gone@example.com', 'viewer'), (29, 'past@example.com', 'viewer')",
+        );
+      } finally {
+        await extra.end();
+      }
+      const again = await runCli(migrateArgs(wholeUrl, join(work, "segmented-again"), segmented));
+      expect(statusOf(again)).toEqual({ status: 0 });
       expect(await dumpPostgres(wholeUrl)).toEqual(referencePg);
 
       // Killed after a range reached its target, resumed and killed right after a checkpoint,
@@ -566,7 +591,7 @@ describeWithBinaries(["mariadbd"])(
       });
       expect(first.signal).toBe("SIGKILL");
       const afterKill = readStateOf(out);
-      expect(afterKill.tables.events.segments).toHaveLength(4);
+      expect(afterKill.tables.events.segments).toHaveLength(5);
       expect(Object.values(afterKill.tables).every((t) => t.done)).toBe(false);
       const second = await runCli(migrateArgs(killedUrl, out, [...segmented, "--resume"]), {
         SYNTER_DATA_CRASH_AT: "8:checkpointed",
