@@ -82,8 +82,8 @@ export interface MigrateOptions extends MigrationTargets {
   /**
    * A table of more source rows than this is copied in key-range segments of about this many
    * rows, each by its own lane (default `DEFAULT_SEGMENT_ROWS`): one lane per table would leave
-   * the largest table's encoding on a single core while the others idle. An auth table with
-   * children is split across the workers sooner (`lane-scheduler.ts`).
+   * the largest table's encoding on a single core while the others idle. An auth table is split
+   * across the workers sooner (`lane-scheduler.ts`).
    */
   readonly segmentRows?: number;
   /**

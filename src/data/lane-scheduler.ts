@@ -3,8 +3,8 @@
  * The plan: each auth table is a lane into Postgres that starts once its foreign-key parents are
  * in (so their rejects are known to it, and children of one parent load in parallel); each
  * analytics table is a lane of its own into load files (then BigQuery). A large table is split
- * into key-range segments, one lane each, so its encoding uses every core; an auth table with
- * children is split across the workers sooner, as its children wait for all of it. Lanes are
+ * into key-range segments, one lane each, so its encoding uses every core; an auth table is split
+ * across the workers sooner, as the auth tables start in waves (see `segmentCount`). Lanes are
  * queued largest first, so the longest starts at once. While they run, the scheduler is the one
  * writer of the state file: it records each range a lane reports committed, and finishes a
  * segmented table (its BigQuery load or its Postgres sequence, its report) after its last segment.
@@ -116,24 +116,17 @@ function parentTables(table: MigrationTable): string[] {
 
 /**
  * Into how many segments `table` of `rows` source rows is split: about `segmentRows` rows each.
- * An auth table that other tables reference is split across the workers once each segment gets
- * two key ranges: its children wait for all of it (their foreign keys, and its rejects they must
- * know), so a parent copied on one core leaves the others idle. A table whose foreign key refers
- * to itself is never split: a row's parent may lie in another segment, whose rejects it must know.
+ * An auth table is split across the workers sooner, once each segment gets two key ranges: the
+ * auth lanes start in waves (a table once its parents are in), so one table of a wave on one core
+ * leaves the others idle, and the next wave waits for it. A table whose foreign key refers to
+ * itself is never split: a row's parent may lie in another segment, whose rejects it must know.
  */
-function segmentCount(
-  table: MigrationTable,
-  rows: number,
-  options: LanePlanOptions,
-  referenced: ReadonlySet<string>,
-): number {
+function segmentCount(table: MigrationTable, rows: number, options: LanePlanOptions): number {
   const bySize = Math.ceil(rows / (options.segmentRows ?? DEFAULT_SEGMENT_ROWS));
   if (table.target === "bigquery") return Math.min(MAX_SEGMENTS, bySize);
   if (table.columns.some((c) => c.references?.table === table.name)) return 1;
   const workers = options.workers ?? defaultPoolSize();
-  const byWorkers = referenced.has(table.name)
-    ? Math.min(workers, Math.floor(rows / (2 * options.pageSize)))
-    : 1;
+  const byWorkers = Math.min(workers, Math.floor(rows / (2 * options.pageSize)));
   return Math.min(MAX_SEGMENTS, Math.max(bySize, byWorkers));
 }
 
@@ -148,12 +141,11 @@ async function planSegments(options: LanePlanOptions, state: MigrationState): Pr
     return !s.done && !s.segments && s.lastKey === undefined;
   });
   if (fresh.length === 0) return;
-  const referenced = new Set(options.tables.flatMap(parentTables));
   const source = await connectSource(options.sourceUrl);
   try {
     for (const table of fresh) {
       const rows = await countSourceRows(source, table);
-      const parts = segmentCount(table, rows, options, referenced);
+      const parts = segmentCount(table, rows, options);
       if (parts < 2) continue;
       const bounds = await keyBounds(source, table);
       if (!bounds || bounds.after === undefined || bounds.upTo === undefined) continue;

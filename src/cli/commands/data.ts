@@ -235,7 +235,7 @@ export function registerDataCommands(program: Command): void {
       )
       .option(
         "--segment-rows <rows>",
-        "a table with more rows is copied in key-range segments of about this many rows, in parallel (an auth table with children: across the workers, from two pages each)",
+        "a table with more rows is copied in key-range segments of about this many rows, in parallel (an auth table: across the workers, from two pages each)",
         String(DEFAULT_SEGMENT_ROWS),
       )
       .option(
