@@ -117,14 +117,79 @@ function referringTables(table: string): string[] {
   return found;
 }
 
+/**
+ * A unique constraint in its plain form, `UNIQUE [NULLS NOT DISTINCT] (columns)`, as the unique
+ * index Postgres would build for it: built by CREATE UNIQUE INDEX, which takes a SHARE lock, then
+ * attached (`ADD CONSTRAINT … USING INDEX`, a catalog change). ADD CONSTRAINT UNIQUE itself takes
+ * an ACCESS EXCLUSIVE lock for the whole build, which would hold the table's other builds back.
+ */
+function uniqueIndexSql(table: string, object: DeferredObject): string | undefined {
+  const plain = /^UNIQUE (NULLS NOT DISTINCT )?(\([^()]*\))$/.exec(object.definition);
+  if (!plain) return undefined;
+  const nulls = plain[1] ? " NULLS NOT DISTINCT" : "";
+  return `CREATE UNIQUE INDEX ${q(object.name)} ON ${q(table)} ${plain[2]}${nulls}`;
+}
+
+/**
+ * Builds an index or unique constraint. A duplicate the copy let in (the source holds it; the
+ * constraint was deferred) marks the table to be copied again, with those of `state`'s tables
+ * that refer to it, and stops the run.
+ */
+async function buildUnique(
+  client: Client,
+  table: string,
+  object: DeferredObject,
+  state: MigrationState,
+): Promise<void> {
+  try {
+    if (object.kind === "index") {
+      await queryPostgres(client, object.definition);
+      return;
+    }
+    const index = uniqueIndexSql(table, object);
+    if (index === undefined) {
+      await queryPostgres(
+        client,
+        `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} ${object.definition}`,
+      );
+      return;
+    }
+    // A run killed between the two steps left the index without its constraint.
+    await queryPostgres(client, `DROP INDEX IF EXISTS ${q(object.name)}`);
+    await queryPostgres(client, index);
+    await queryPostgres(
+      client,
+      `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} UNIQUE USING INDEX ${q(object.name)}`,
+    );
+  } catch (error) {
+    const e = (error as { cause?: { code?: string; detail?: string } }).cause ?? {};
+    const cause = error as { code?: string; detail?: string };
+    const code = cause.code ?? e.code;
+    if (code !== "23505") throw error;
+    // The tables that refer to it are copied meanwhile, against its rows as they are now: a fix
+    // in the source (two users merged) changes their rows too, so they are copied again.
+    const again = [table, ...referringTables(table).filter((t) => state.tables[t])];
+    throw new DuplicateInSourceError(
+      again,
+      `${table}: the source holds rows that break ${object.name} (${cause.detail ?? e.detail ?? "a duplicated value"}); ` +
+        `fix them in the source, then resume: ${again.join(", ")} ${again.length > 1 ? "are" : "is"} copied again and ${object.name} built`,
+      { cause: error },
+    );
+  }
+}
+
 /** The auth tables' deferred indexes and foreign keys over one run (see the module header). */
 export class PostgresBulkLoad {
   private readonly restoring = new Map<string, Promise<void>>();
   /** The last restore started: restores run one after another on the one client. */
   private lastRestore: Promise<void> = Promise.resolve();
 
+  /** More connections for the builds of one table, which run side by side; opened on first use. */
+  private readonly builders: Promise<Client>[] = [];
+
   private constructor(
     private readonly client: Client,
+    private readonly postgresUrl: string,
     private readonly state: MigrationState,
     private readonly save: () => void,
     private readonly log: (line: string) => void,
@@ -142,7 +207,13 @@ export class PostgresBulkLoad {
     readonly log: (line: string) => void;
   }): Promise<PostgresBulkLoad> {
     const client = await connectPostgres(options.postgresUrl);
-    const bulk = new PostgresBulkLoad(client, options.state, options.save, options.log);
+    const bulk = new PostgresBulkLoad(
+      client,
+      options.postgresUrl,
+      options.state,
+      options.save,
+      options.log,
+    );
     try {
       for (const table of options.tables) {
         if (table.target !== "postgres") continue;
@@ -203,12 +274,21 @@ export class PostgresBulkLoad {
     const deferred = this.state.tables[table]?.deferred;
     if (!deferred) return;
     const started = Date.now();
+    // The indexes and unique constraints side by side, each on its own connection (each holds a
+    // SHARE lock, which does not block the others), as pg_restore --jobs and pgloader build them;
+    // then the foreign keys, whose lock waits for those builds anyway.
+    const builds = deferred.filter((o) => o.kind !== "foreign-key");
+    const built = await Promise.allSettled(
+      builds.map(async (object, index) => {
+        const client = index === 0 ? this.client : await this.builder(index - 1);
+        if (!(await exists(client, table, object)))
+          await buildUnique(client, table, object, this.state);
+      }),
+    );
+    const failed = built.find((b): b is PromiseRejectedResult => b.status === "rejected");
+    if (failed) throw failed.reason;
     for (const object of deferred) {
-      if (await exists(this.client, table, object)) continue;
-      if (object.kind !== "foreign-key") {
-        await this.buildUnique(table, object);
-        continue;
-      }
+      if (object.kind !== "foreign-key" || (await exists(this.client, table, object))) continue;
       await queryPostgres(
         this.client,
         `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} ${object.definition} NOT VALID`,
@@ -235,33 +315,10 @@ export class PostgresBulkLoad {
     );
   }
 
-  /**
-   * An index or unique constraint. A duplicate the copy let in (the source holds it; the
-   * constraint was deferred) marks the table to be copied again and stops the run.
-   */
-  private async buildUnique(table: string, object: DeferredObject): Promise<void> {
-    try {
-      await queryPostgres(
-        this.client,
-        object.kind === "index"
-          ? object.definition
-          : `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} ${object.definition}`,
-      );
-    } catch (error) {
-      const e = (error as { cause?: { code?: string; detail?: string } }).cause ?? {};
-      const cause = error as { code?: string; detail?: string };
-      const code = cause.code ?? e.code;
-      if (code !== "23505") throw error;
-      // The tables that refer to it are copied meanwhile, against its rows as they are now: a fix
-      // in the source (two users merged) changes their rows too, so they are copied again.
-      const again = [table, ...referringTables(table).filter((t) => this.state.tables[t])];
-      throw new DuplicateInSourceError(
-        again,
-        `${table}: the source holds rows that break ${object.name} (${cause.detail ?? e.detail ?? "a duplicated value"}); ` +
-          `fix them in the source, then resume: ${again.join(", ")} ${again.length > 1 ? "are" : "is"} copied again and ${object.name} built`,
-        { cause: error },
-      );
-    }
+  /** The `index`th extra connection for builds (see `restoreNow`). */
+  private builder(index: number): Promise<Client> {
+    this.builders[index] ??= connectPostgres(this.postgresUrl);
+    return this.builders[index];
   }
 
   /**
@@ -287,6 +344,9 @@ export class PostgresBulkLoad {
   }
 
   async close(): Promise<void> {
+    const builders = await Promise.allSettled(this.builders);
+    for (const b of builders)
+      if (b.status === "fulfilled") await b.value.end().catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
 }
