@@ -11,7 +11,8 @@
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Storage, type File } from "@google-cloud/storage";
+import type * as StorageClient from "@google-cloud/storage";
+import type { File, Storage } from "@google-cloud/storage";
 import {
   credentialsError,
   googleApiError,
@@ -71,6 +72,9 @@ export class GcsStaging {
     }
     this.chunkBytes = chunkBytes;
     const retry = retrySettings(options.retry);
+    // Loaded on first use, as the BigQuery client is (`bigquery-warehouse.ts`).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+    const { Storage } = require("@google-cloud/storage") as typeof StorageClient;
     this.storage = new Storage({
       projectId: options.project,
       keyFilename: options.credentialsFile,
