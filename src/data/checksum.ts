@@ -447,11 +447,25 @@ function pgNormalExpression(c: MigrationColumn): string {
   }
 }
 
+/**
+ * The length prefix of a column's normal form when every value has the same length: a datetime's
+ * `YYYY-MM-DD HH24:MI:SS.US` (years 1000-9999, all a DATETIME holds; a target value outside them
+ * differs from its source anyway) and a boolean's digit. Written as a constant, the expression is
+ * evaluated once per value instead of twice: to_char was a third of Postgres's checksum time.
+ */
+const PG_FIXED_LENGTHS: Partial<Record<MigrationColumn["value"]["kind"], number>> = {
+  datetime: 26,
+  boolean: 1,
+};
+
 export function pgChecksumSql(table: MigrationTable, range: KeyRange): string {
   const rowText = table.columns
     .map((c) => {
       const e = pgNormalExpression(c);
-      return `coalesce(char_length(${e})::text || ':' || ${e}, 'N')`;
+      const fixed = PG_FIXED_LENGTHS[c.value.kind];
+      return fixed === undefined
+        ? `coalesce(char_length(${e})::text || ':' || ${e}, 'N')`
+        : `coalesce('${fixed}:' || ${e}, 'N')`;
     })
     .join(" || ");
   const key = pgId(table.key.name);
