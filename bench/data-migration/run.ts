@@ -497,27 +497,8 @@ async function main(): Promise<void> {
         "read floor (mysql --batch > /dev/null, ten tables in parallel)",
       );
 
-      // Equal work, auth: the five Postgres tables by a plain COPY, by this tool, by pgloader. The
-      // plain COPY goes first: the first load into a fresh cluster also pays for creating its WAL
-      // files (16 MB each, zero-filled), which every later load finds recycled after a CHECKPOINT.
+      // Equal work, auth: the five Postgres tables by this tool, by pgloader, by a plain COPY.
       const authNames = auth.map((t) => t.name);
-      const copyAuth = await pg.createDatabase(`copy_auth${tag}`);
-      await createAuthSchema(copyAuth);
-      const copyStarted = process.hrtime.bigint();
-      for (const t of auth) {
-        // mysql --batch escapes tab, newline and backslash as COPY's text format does; NULL is `NULL`.
-        const columns = t.columns.map((c) => `"${c.name}"`).join(", ");
-        await runPipelines(
-          [
-            `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | ` +
-              `psql -q -v ON_ERROR_STOP=1 ${shellQuote(copyAuth)} -c ${shellQuote(`\\copy "${t.name}" (${columns}) FROM STDIN WITH (NULL 'NULL')`)}`,
-          ],
-          `plain COPY ${t.name}`,
-        );
-      }
-      const plainCopyAuth = Number(process.hrtime.bigint() - copyStarted) / 1e9;
-      await expectRows(copyAuth, "public", authNames, counts, "mysql | psql COPY (auth)");
-      await settlePostgres(copyAuth);
       const oursAuth = await pg.createDatabase(`synter_auth${tag}`);
       await createAuthSchema(oursAuth);
       const synterAuth = await runSynter(runDir, "auth", [
@@ -548,6 +529,23 @@ async function main(): Promise<void> {
         "pgloader (auth)",
       );
       await settlePostgres(theirsAuth);
+      const copyAuth = await pg.createDatabase(`copy_auth${tag}`);
+      await createAuthSchema(copyAuth);
+      const copyStarted = process.hrtime.bigint();
+      for (const t of auth) {
+        // mysql --batch escapes tab, newline and backslash as COPY's text format does; NULL is `NULL`.
+        const columns = t.columns.map((c) => `"${c.name}"`).join(", ");
+        await runPipelines(
+          [
+            `${mysqlClient(maria.port, `SELECT ${selectList(t)} FROM \`${t.legacyTable}\``)} | ` +
+              `psql -q -v ON_ERROR_STOP=1 ${shellQuote(copyAuth)} -c ${shellQuote(`\\copy "${t.name}" (${columns}) FROM STDIN WITH (NULL 'NULL')`)}`,
+          ],
+          `plain COPY ${t.name}`,
+        );
+      }
+      const plainCopyAuth = Number(process.hrtime.bigint() - copyStarted) / 1e9;
+      await expectRows(copyAuth, "public", authNames, counts, "mysql | psql COPY (auth)");
+      await settlePostgres(copyAuth);
 
       // Equal work, analytics: the five BigQuery tables into gzip files, by this tool and by the
       // floor: the mysql client's tab-separated rows through gzip -1, all five at once.
