@@ -108,7 +108,8 @@ export interface TableState {
   /**
    * A large table is copied in key-range segments `(after, upTo]`, each by its own lane
    * with its own checkpoint (fields as above, per segment); the table's rows/rejected/files are
-   * the segments' sums. Fixed when the table's copy starts, so a resume reuses the same bounds.
+   * the segments' sums. Fixed when the table's copy starts, so a resume reuses the same bounds;
+   * the last segment's `upTo` is the source's largest key then, and its lane reads on past it.
    */
   segments?: SegmentState[];
   inline?: InlineChecks;

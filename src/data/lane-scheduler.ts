@@ -270,8 +270,16 @@ export class LaneScheduler {
         }
       }),
     );
+    // A segmented table nothing waits for may still be finishing (its sequence, its load job):
+    // what follows the lanes (the restores, a reset after a duplicate) must not overlap it.
+    const finishing = [...this.segmented.values()].flatMap((t) =>
+      t.phase === "finishing" ? [t.finished] : [],
+    );
+    const finishes = await Promise.allSettled(finishing);
     if (this.phase.name === "stopping") return { state: "failed", cause: this.phase.cause };
-    const failure = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    const failure = [...settled, ...finishes].find(
+      (o): o is PromiseRejectedResult => o.status === "rejected",
+    );
     return failure ? { state: "failed", cause: failure.reason } : { state: "copied" };
   }
 
@@ -333,6 +341,11 @@ export class LaneScheduler {
     }
   }
 
+  private throwIfStopping(): void {
+    const phase: RunPhase = this.phase;
+    if (phase.name === "stopping") throw phase.cause;
+  }
+
   /** Stops the other lanes at once; what they committed is checkpointed. */
   private stop(cause: Error): void {
     if (this.phase.name === "copying") this.phase = { name: "stopping", cause };
@@ -392,7 +405,10 @@ export class LaneScheduler {
     const tableState = this.state.tables[table.name];
     const finish = async () => {
       if (!tableState.done) {
+        // A run that is stopping leaves it to the resume: its state is not to be touched now.
+        this.throwIfStopping();
         await this.finishTarget(table, tableState);
+        this.throwIfStopping();
         tableState.done = true;
         writeState(this.options.stateDir, this.state);
       } else if (resumed) {
@@ -421,14 +437,18 @@ export class LaneScheduler {
   /**
    * What a segmented table's target needs once every segment is in: BigQuery, the load job over
    * every segment's files; Postgres, the rows past the last segment removed and the sequence
-   * moved (each segment removed those of its own range that the source no longer has).
+   * moved (each segment removed those of its own range that the source no longer has, the last
+   * one those past its last key).
    */
   private async finishTarget(table: MigrationTable, tableState: TableState): Promise<void> {
     const { bigquery, filesDir, postgresUrl } = this.settings;
     if (table.target === "postgres") {
       const client = await connectPostgres(postgresUrl!);
       try {
-        await finishTable(client, table, BigInt(tableState.segments!.at(-1)!.upTo));
+        // The last segment read on past its planned bound (`lane.ts`): its last key is the end.
+        const last = tableState.segments!.at(-1)!;
+        const lastKey = last.lastKey ?? last.after;
+        await finishTable(client, table, lastKey === undefined ? undefined : BigInt(lastKey));
       } finally {
         await client.end().catch(() => undefined);
       }

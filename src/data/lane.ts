@@ -192,7 +192,10 @@ async function migrateTable(
     return;
   }
   const lowest = segment?.after === undefined ? undefined : BigInt(segment.after);
-  const highest = segment === undefined ? undefined : BigInt(segment.upTo);
+  // The last segment reads on to the source's end, as an unsegmented table does: rows the source
+  // gained after the plan (before a --resume) are copied, not left past the planned bound.
+  const openEnd = segment === undefined || segment.index === segment.count - 1;
+  const highest = openEnd ? undefined : BigInt(segment.upTo);
   const expected = await countSourceRows(source, table, { after: lowest, upTo: highest });
   const label = segment ? `${table.name}[${segment.index + 1}/${segment.count}]` : table.name;
   const progress = new TableProgress(label, expected, log);

@@ -130,12 +130,16 @@ function uniqueIndexSql(table: string, object: DeferredObject): string | undefin
   return `CREATE UNIQUE INDEX ${q(object.name)} ON ${q(table)} ${plain[2]}${nulls}`;
 }
 
+/** Connections that build one table's indexes at once (the first is the bulk load's own). */
+const MAX_PARALLEL_BUILDS = 3;
+
 /**
- * Builds an index or unique constraint. A duplicate the copy let in (the source holds it; the
- * constraint was deferred) marks the table to be copied again, with those of `state`'s tables
- * that refer to it, and stops the run.
+ * Builds an index, or a unique constraint's index (attached to its constraint afterwards, see
+ * `uniqueIndexSql`; a unique constraint of another form is added whole). A duplicate the copy let
+ * in (the source holds it; the constraint was deferred) marks the table to be copied again, with
+ * those of `state`'s tables that refer to it, and stops the run.
  */
-async function buildUnique(
+async function buildIndex(
   client: Client,
   table: string,
   object: DeferredObject,
@@ -154,13 +158,9 @@ async function buildUnique(
       );
       return;
     }
-    // A run killed between the two steps left the index without its constraint.
+    // A run killed between the build and the attach left the index without its constraint.
     await queryPostgres(client, `DROP INDEX IF EXISTS ${q(object.name)}`);
     await queryPostgres(client, index);
-    await queryPostgres(
-      client,
-      `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} UNIQUE USING INDEX ${q(object.name)}`,
-    );
   } catch (error) {
     const e = (error as { cause?: { code?: string; detail?: string } }).cause ?? {};
     const cause = error as { code?: string; detail?: string };
@@ -222,7 +222,8 @@ export class PostgresBulkLoad {
         else if (!tableState.deferred) await bulk.defer(table.name, tableState);
       }
     } catch (error) {
-      await client.end().catch(() => undefined);
+      // Its build connections too: an open socket would keep the process from exiting.
+      await bulk.close();
       throw error;
     }
     return bulk;
@@ -274,19 +275,35 @@ export class PostgresBulkLoad {
     const deferred = this.state.tables[table]?.deferred;
     if (!deferred) return;
     const started = Date.now();
-    // The indexes and unique constraints side by side, each on its own connection (each holds a
-    // SHARE lock, which does not block the others), as pg_restore --jobs and pgloader build them;
-    // then the foreign keys, whose lock waits for those builds anyway.
-    const builds = deferred.filter((o) => o.kind !== "foreign-key");
-    const built = await Promise.allSettled(
-      builds.map(async (object, index) => {
+    // The indexes (a unique constraint's too) side by side, each on its own connection (each holds
+    // a SHARE lock, which does not block the others), as pg_restore --jobs and pgloader build
+    // them; then the unique constraints attached to theirs and the foreign keys, whose locks
+    // would wait for the builds anyway and, waiting, hold back every later lock on the table.
+    const missing: DeferredObject[] = [];
+    for (const object of deferred) {
+      if (object.kind !== "foreign-key" && !(await exists(this.client, table, object))) {
+        missing.push(object);
+      }
+    }
+    let next = 0;
+    const builders = Array.from(
+      { length: Math.min(missing.length, MAX_PARALLEL_BUILDS) },
+      async (_, index) => {
         const client = index === 0 ? this.client : await this.builder(index - 1);
-        if (!(await exists(client, table, object)))
-          await buildUnique(client, table, object, this.state);
-      }),
+        while (next < missing.length) await buildIndex(client, table, missing[next++], this.state);
+      },
     );
+    const built = await Promise.allSettled(builders);
     const failed = built.find((b): b is PromiseRejectedResult => b.status === "rejected");
     if (failed) throw failed.reason;
+    for (const object of missing) {
+      if (object.kind === "unique" && uniqueIndexSql(table, object) !== undefined) {
+        await queryPostgres(
+          this.client,
+          `ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(object.name)} UNIQUE USING INDEX ${q(object.name)}`,
+        );
+      }
+    }
     for (const object of deferred) {
       if (object.kind !== "foreign-key" || (await exists(this.client, table, object))) continue;
       await queryPostgres(

@@ -763,6 +763,44 @@ describeWithBinaries(["mariadbd"])(
       return { target, schemaBefore, out, args };
     }
 
+    test("a resume copies the rows the source gained past a segmented table's planned end", async () => {
+      await loadLegacyFixture(maria.url("mysql"), "legacy_grown", 16);
+      const { target, out, args } = await emptyTarget("legacy_grown", "grown", [
+        ...["--tables", "users", "--segment-rows", "3", "--workers", "2"],
+      ]);
+      const first = await runCli(args, { SYNTER_DATA_CRASH_AT: "1:committed" });
+      expect(first.signal).toBe("SIGKILL");
+      const planned = JSON.parse(readFileSync(join(out, "migration-state.json"), "utf8")) as {
+        tables: { users: { segments: { upTo: string }[] } };
+      };
+      expect(planned.tables.users.segments.map((s) => s.upTo)).toEqual(["8", "16"]);
+      // A user who signed up after the plan: past the last segment's planned end.
+      const db = await openLegacy(maria.url("mysql"), "legacy_grown");
+      try {
+        await db.query(
+          "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at, is_active) " +
+            "VALUES (100, 'late@example.com', NULL, 'Late', 'viewer', '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000', 1)",
+        );
+      } finally {
+        await db.end();
+      }
+      const resumed = await runCli([...args, "--resume"]);
+      expect(statusOf(resumed)).toEqual({ status: 0 });
+      expect(resumed.stderr).toMatch(/^verify users \(postgres\): ok — 7 rows/m);
+      const pg = new Client({ connectionString: target });
+      await pg.connect();
+      try {
+        const ids = await pg.query<{ id: string }>("SELECT id::text FROM users ORDER BY users.id");
+        expect(ids.rows.map((r) => r.id)).toEqual(["1", "4", "7", "10", "13", "16", "100"]);
+        const next = await pg.query<{ id: string }>(
+          "SELECT nextval(pg_get_serial_sequence('users', 'id'))::text AS id",
+        );
+        expect(next.rows[0].id).toBe("101");
+      } finally {
+        await pg.end();
+      }
+    });
+
     test("a duplicate a deferred unique constraint lets in stops the run; fixed in the source, --resume copies the table and its children again", async () => {
       await loadLegacyFixture(maria.url("mysql"), "legacy_duplicate", 16);
       const onSource = async (statements: string[]) => {
