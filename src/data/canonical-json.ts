@@ -59,6 +59,24 @@ const INSERTION_SORT_MAX = 32;
 const KEY_SET_MIN = 16;
 
 const HEX = "0123456789abcdef";
+
+/**
+ * What follows the backslash in JSON's escape of a character below 0x5d that needs one (RFC 8259
+ * §7, the short forms): the quote, the backslash and \b \f \n \r \t; 0 for the other control
+ * characters, written \u00XX. Shared by the canonical form here and the NDJSON encoder
+ * (`row-encoding.ts`), which write the same escapes into different arrays.
+ */
+export const JSON_ESCAPE_LETTERS: Uint8Array = (() => {
+  const letters = new Uint8Array(0x5d);
+  letters[0x22] = 0x22;
+  letters[0x5c] = 0x5c;
+  letters[0x08] = 0x62; // b
+  letters[0x0c] = 0x66; // f
+  letters[0x0a] = 0x6e; // n
+  letters[0x0d] = 0x72; // r
+  letters[0x09] = 0x74; // t
+  return letters;
+})();
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 type Slicer = (buffer: Buffer, end: number) => string;
@@ -624,35 +642,16 @@ const printer = new Printer();
 /** Writes the escape of `c` (`"`, `\` or a control character) as `quoteJsonString` does. */
 function writeEscape(c: number, out: Uint16Array, len: number): number {
   out[len++] = 0x5c; // \
-  switch (c) {
-    case 0x22:
-      out[len++] = 0x22;
-      break;
-    case 0x5c:
-      out[len++] = 0x5c;
-      break;
-    case 0x08:
-      out[len++] = 0x62; // b
-      break;
-    case 0x0c:
-      out[len++] = 0x66; // f
-      break;
-    case 0x0a:
-      out[len++] = 0x6e; // n
-      break;
-    case 0x0d:
-      out[len++] = 0x72; // r
-      break;
-    case 0x09:
-      out[len++] = 0x74; // t
-      break;
-    default:
-      out[len++] = 0x75; // u
-      out[len++] = 0x30;
-      out[len++] = 0x30;
-      out[len++] = HEX.charCodeAt(c >> 4);
-      out[len++] = HEX.charCodeAt(c & 15);
+  const letter = JSON_ESCAPE_LETTERS[c];
+  if (letter !== 0) {
+    out[len++] = letter;
+    return len;
   }
+  out[len++] = 0x75; // u
+  out[len++] = 0x30;
+  out[len++] = 0x30;
+  out[len++] = HEX.charCodeAt(c >> 4);
+  out[len++] = HEX.charCodeAt(c & 15);
   return len;
 }
 

@@ -2,7 +2,7 @@
  * Encoders from converted rows (see `convert.ts`) to the two load formats: PostgreSQL's COPY text
  * format and BigQuery's newline-delimited JSON.
  */
-import { quoteJsonString } from "./canonical-json";
+import { JSON_ESCAPE_LETTERS, quoteJsonString } from "./canonical-json";
 import {
   isLowSurrogate as isLowSurrogateExport,
   writeNonAscii as writeNonAsciiExport,
@@ -206,6 +206,8 @@ function writeNdjsonLine(
 }
 
 const HEX = "0123456789abcdef";
+// A module-local binding: compiled to CommonJS, an imported one is a property load per use.
+const escapeLetters = JSON_ESCAPE_LETTERS;
 
 /** What JSON.stringify escapes in a well-formed string: `"`, `\\` and control characters. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
@@ -302,33 +304,16 @@ function writeUtf8Words(
 
 function writeEscape(c: number, b: Buffer, at: number): number {
   b[at++] = 0x5c; // \
-  switch (c) {
-    case QUOTE:
-    case 0x5c:
-      b[at++] = c;
-      break;
-    case 0x08:
-      b[at++] = 0x62; // b
-      break;
-    case 0x0c:
-      b[at++] = 0x66; // f
-      break;
-    case 0x0a:
-      b[at++] = 0x6e; // n
-      break;
-    case 0x0d:
-      b[at++] = 0x72; // r
-      break;
-    case 0x09:
-      b[at++] = 0x74; // t
-      break;
-    default:
-      b[at++] = 0x75; // u
-      b[at++] = 0x30;
-      b[at++] = 0x30;
-      b[at++] = HEX.charCodeAt(c >> 4);
-      b[at++] = HEX.charCodeAt(c & 15);
+  const letter = escapeLetters[c];
+  if (letter !== 0) {
+    b[at++] = letter;
+    return at;
   }
+  b[at++] = 0x75; // u
+  b[at++] = 0x30;
+  b[at++] = 0x30;
+  b[at++] = HEX.charCodeAt(c >> 4);
+  b[at++] = HEX.charCodeAt(c & 15);
   return at;
 }
 
