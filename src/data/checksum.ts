@@ -22,6 +22,7 @@
  */
 import { createHash, hash as oneShotHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
+import { writeWireDatetime as writeWireDatetimeExport } from "./convert";
 import { md5Prefix as md5PrefixExport, md5PrefixOf as md5PrefixOfExport } from "./md5";
 import {
   isLowSurrogate as isLowSurrogateExport,
@@ -39,6 +40,7 @@ const writeNonAscii = writeNonAsciiExport;
 const writeUtf8 = writeUtf8Export;
 const md5Prefix = md5PrefixExport;
 const md5PrefixOf = md5PrefixOfExport;
+const writeWireDatetime = writeWireDatetimeExport;
 
 export interface Checksum {
   readonly rows: number;
@@ -232,6 +234,57 @@ export function addRowHashes(
   source.add(md5Prefix.high, md5Prefix.low);
   if (target) addRowTextHash(target, columns, row);
 }
+
+/**
+ * `addRowHashes` of a row the wire fast path took (`wire-rows.ts`): its checksum text written from
+ * the values' bytes, `b[start[i], end[i])` (NULL where `start[i]` is -1), each string's length in
+ * code points given in `codePoints[i]` (the other kinds are ASCII: their bytes), a datetime padded
+ * to six fractional digits as `sourceNormal` pads it. Such a row's values are their own source
+ * normal form, so its one hash goes to both sums.
+ */
+export function addWireRowHashes(
+  source: HashSum,
+  target: HashSum | undefined,
+  columns: readonly MigrationColumn[],
+  b: Buffer,
+  start: Int32Array,
+  end: Int32Array,
+  codePoints: Int32Array,
+): void {
+  let worst = 0;
+  for (let i = 0; i < columns.length; i++) worst += WIRE_DATETIME_BYTES + (end[i] - start[i]) + 12;
+  const d = scratchOf(worst);
+  let at = 0;
+  for (let i = 0; i < columns.length; i++) {
+    const kind = columns[i].value.kind;
+    if (kind === "json") continue;
+    const s = start[i];
+    if (s < 0) {
+      d[at++] = 0x4e; // N
+      continue;
+    }
+    const e = end[i];
+    if (kind === "datetime") {
+      at = writeDecimal(WIRE_DATETIME_BYTES, 2, d, at);
+      d[at++] = 0x3a; // :
+      at = writeWireDatetime(b, s, e, 0x20, d, at);
+      continue;
+    }
+    const points = kind === "string" ? codePoints[i] : e - s;
+    at = writeDecimal(points, decimalWidth(points), d, at);
+    d[at++] = 0x3a;
+    if (e - s >= NATIVE_COPY_BYTES) at += b.copy(d, at, s, e);
+    else for (let k = s; k < e; k++) d[at++] = b[k];
+  }
+  hashScratch(at);
+  source.add(md5Prefix.high, md5Prefix.low);
+  target?.add(md5Prefix.high, md5Prefix.low);
+}
+
+/** A datetime's normal form: `YYYY-MM-DD HH:MM:SS.ffffff`. */
+const WIRE_DATETIME_BYTES = 26;
+/** Values at least this long are copied by `Buffer#copy`: below it the call costs more than a loop. */
+const NATIVE_COPY_BYTES = 64;
 
 /**
  * Adds the hash of one JSON column's part, bound to the row by its key:

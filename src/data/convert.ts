@@ -204,3 +204,132 @@ export function convertRow(
   for (let i = 0; i < columns.length; i++) out[i] = convertValue(columns[i], raw[i]);
   return out;
 }
+
+/*
+ * The same rules over a value's bytes (`wire-rows.ts`), for the values `convertValue` passes
+ * unchanged: each returns true only when `convertValue` would return the text itself (a datetime:
+ * padded). Anything else — a value it rejects, one it rewrites, one these do not know — is false,
+ * and the row takes the decoded path, which gives the verdict and the reason. So these may be
+ * stricter than `convertValue`, never looser.
+ */
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+function digitsIn(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(b[i])) return false;
+  return true;
+}
+
+function bytesNumber(b: Uint8Array, at: number, length: number): number {
+  let n = 0;
+  for (let i = at; i < at + length; i++) n = n * 10 + b[i] - 48;
+  return n;
+}
+
+/**
+ * `-?[1-9][0-9]*` or `0` with at most `maxDigits` digits: text mysql2 gives back unchanged (it reads
+ * small integer types as numbers: `007` and `-0` would come back as `7` and `0`) and short enough
+ * that no limit of the column's target can refuse it.
+ */
+export function wireIntegerAccepted(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  maxDigits: number,
+): boolean {
+  const from = b[s] === 0x2d ? s + 1 : s; // '-'
+  const digits = e - from;
+  if (digits < 1 || digits > maxDigits || !digitsIn(b, from, e)) return false;
+  return b[from] !== 0x30 || (digits === 1 && from === s);
+}
+
+/** Digits an integer may have for `wireIntegerAccepted` to pass it unchecked by its limits. */
+export function wireIntegerDigits(column: MigrationColumn): number {
+  const limits = column.limits;
+  if (limits?.min === undefined || limits.max === undefined) return Number.MAX_SAFE_INTEGER;
+  // One digit fewer than the shorter bound: every such value lies between the two.
+  return Math.min(String(limits.max).length, String(-limits.min).length) - 1;
+}
+
+/**
+ * A decimal of exactly the column's scale (`-?\d+` then `.` and `scale` digits) whose integer
+ * part fits its target's limits.
+ */
+export function wireDecimalAccepted(
+  column: MigrationColumn,
+  b: Uint8Array,
+  s: number,
+  e: number,
+): boolean {
+  const v = column.value;
+  if (v.kind !== "decimal") return false;
+  const limits = column.limits;
+  if (limits?.fractionDigits !== undefined && v.scale > limits.fractionDigits) return false;
+  let from = b[s] === 0x2d ? s + 1 : s;
+  const point = v.scale === 0 ? e : e - v.scale - 1;
+  if (point - from < 1) return false;
+  if (v.scale > 0 && (b[point] !== 0x2e || !digitsIn(b, point + 1, e))) return false;
+  if (!digitsIn(b, from, point)) return false;
+  if (limits?.integerDigits !== undefined) {
+    while (from < point && b[from] === 0x30) from++;
+    if (point - from > limits.integerDigits) return false;
+  }
+  return true;
+}
+
+function wireCalendarDate(b: Uint8Array, s: number): boolean {
+  return (
+    digitsIn(b, s, s + 4) &&
+    b[s + 4] === 0x2d &&
+    digitsIn(b, s + 5, s + 7) &&
+    b[s + 7] === 0x2d &&
+    digitsIn(b, s + 8, s + 10) &&
+    validCalendarDate(bytesNumber(b, s, 4), bytesNumber(b, s + 5, 2), bytesNumber(b, s + 8, 2))
+  );
+}
+
+/** `YYYY-MM-DD`, a real calendar date. */
+export function wireDateAccepted(b: Uint8Array, s: number, e: number): boolean {
+  return e - s === 10 && wireCalendarDate(b, s);
+}
+
+/** `YYYY-MM-DD HH:MM:SS` with 0 or 1–6 fractional digits, a real date and time of day. */
+export function wireDatetimeAccepted(b: Uint8Array, s: number, e: number): boolean {
+  const length = e - s;
+  if (length !== 19 && (length < 21 || length > 26)) return false;
+  if (length > 19 && (b[s + 19] !== 0x2e || !digitsIn(b, s + 20, e))) return false;
+  return (
+    wireCalendarDate(b, s) &&
+    b[s + 10] === 0x20 &&
+    digitsIn(b, s + 11, s + 13) &&
+    b[s + 13] === 0x3a &&
+    digitsIn(b, s + 14, s + 16) &&
+    b[s + 16] === 0x3a &&
+    digitsIn(b, s + 17, s + 19) &&
+    bytesNumber(b, s + 11, 2) <= 23 &&
+    bytesNumber(b, s + 14, 2) <= 59 &&
+    bytesNumber(b, s + 17, 2) <= 59
+  );
+}
+
+/**
+ * A datetime accepted by `wireDatetimeAccepted` in its normal form, 26 bytes: `separator` between
+ * date and time, the fraction padded with zeros to six digits.
+ */
+export function writeWireDatetime(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  separator: number,
+  d: Uint8Array,
+  at: number,
+): number {
+  for (let k = s; k < s + 10; k++) d[at++] = b[k];
+  d[at++] = separator;
+  for (let k = s + 11; k < e; k++) d[at++] = b[k];
+  const length = e - s;
+  if (length === 19) d[at++] = 0x2e; // .
+  const zeros = length === 19 ? 6 : 26 - length;
+  for (let n = 0; n < zeros; n++) d[at++] = 0x30;
+  return at;
+}

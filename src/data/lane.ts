@@ -24,7 +24,7 @@ import {
 import { RejectedValue, convertRow as convertRowExport } from "./convert";
 import { checkPageKeys } from "./key-ranges";
 import { loadFileName, writeLoadFile } from "./load-files";
-import { PageBuffer } from "./page-buffer";
+import { latin1Text, PageBuffer } from "./page-buffer";
 import type * as PostgresSink from "./postgres-sink";
 import { TableProgress } from "./progress";
 import type { RejectRecord } from "./rejects";
@@ -39,8 +39,9 @@ import {
   appendNdjsonLine as appendNdjsonLineExport,
   encodeCopyLine as encodeCopyLineExport,
 } from "./row-encoding";
-import { connectSource, countSourceRows, streamPage } from "./source";
+import { connectSource, countSourceRows, streamPage, streamWirePage } from "./source";
 import { migrationTables, selectTables, type MigrationTable } from "./table-plan";
+import { WireRowCopier } from "./wire-rows";
 import type { SerializedError } from "./worker-errors";
 
 // Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
@@ -211,6 +212,11 @@ async function migrateTable(
   const crc = inline ? new RowCrcCheck(table, polynomial!, crcIndex) : undefined;
   const parents = parentChecks(table, knownRejects, crc ? crcIndex + 1 : crcIndex);
   const extras = [...(crc ? [mysqlRowCrcSql(table)] : []), ...parents.map((p) => p.existsSql)];
+  // Load-file rows straight from the protocol's bytes where they allow it (`wire-rows.ts`).
+  const wire =
+    parents.length === 0 && WireRowCopier.supports(table)
+      ? new WireRowCopier(table, crc, inline !== undefined)
+      : undefined;
   /** One page: its rows converted, encoded and hashed as they stream in. */
   const startPage = (from: bigint | undefined) => {
     const page = {
@@ -223,7 +229,8 @@ async function migrateTable(
       /** The key of a row the source could not CRC (see `RowCrcCheck.check`). */
       unchecked: undefined as string | null | undefined,
     };
-    const range = streamPage(source, table, from, settings.pageSize, highest, extras, (raw) => {
+    /** The decoded path: every row, or (load files) those the wire path leaves to it. */
+    const onDecodedRow = (raw: (string | null)[]) => {
       page.firstKey ??= raw[keyIndex]!;
       // Before the conversion: a value altered on the way must not pass as a reject.
       if (crc && !crc.check(raw) && !page.unchecked) page.unchecked = raw[keyIndex];
@@ -256,7 +263,18 @@ async function migrateTable(
           value: error.raw,
         });
       }
-    });
+    };
+    const sums = {
+      sourceSum: page.sourceSum,
+      targetSum: inline?.targetSum === undefined ? undefined : page.targetSum,
+      jsonSum: page.jsonSum,
+    };
+    const range = wire
+      ? streamWirePage(source, table, from, settings.pageSize, highest, extras, (row) => {
+          page.firstKey ??= latin1Text(row.buffer, row.start[keyIndex], row.end[keyIndex]);
+          if (!wire.copy(row, page.out, sums)) onDecodedRow(row.decode());
+        })
+      : streamPage(source, table, from, settings.pageSize, highest, extras, onDecodedRow);
     range.catch(() => undefined);
     return { page, range };
   };

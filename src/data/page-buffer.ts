@@ -127,6 +127,25 @@ const nativeUtf8Write: Utf8Writer =
         (buffer as Buffer & { utf8Write(s: string, at: number): number }).utf8Write(s, at)
     : (buffer, s, at) => buffer.write(s, at, "utf8");
 
+interface NativeSlices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+/** `Buffer#utf8Slice` and `#latin1Slice` skip `toString`'s encoding dispatch (as mysql2 uses them). */
+const hasNativeSlices =
+  typeof (Buffer.prototype as Partial<NativeSlices>).utf8Slice === "function" &&
+  typeof (Buffer.prototype as Partial<NativeSlices>).latin1Slice === "function";
+
+/** The text of the UTF-8 bytes `b[start, end)` (a sequence that is not UTF-8 reads as U+FFFD). */
+export const utf8Text: (b: Buffer, start: number, end: number) => string = hasNativeSlices
+  ? (b, start, end) => (b as Buffer & NativeSlices).utf8Slice(start, end)
+  : (b, start, end) => b.toString("utf8", start, end);
+
+/** The text of the bytes `b[start, end)`, one character per byte (for ASCII digits). */
+export const latin1Text: (b: Buffer, start: number, end: number) => string = hasNativeSlices
+  ? (b, start, end) => (b as Buffer & NativeSlices).latin1Slice(start, end)
+  : (b, start, end) => b.toString("latin1", start, end);
+
 /**
  * Writes `s` (its UTF-16 units `from` … `to`) as UTF-8 into `buffer` from `at` (room for 3 bytes
  * per unit is the caller's), returning the offset past it, exactly as `Buffer.write` does (a lone

@@ -150,6 +150,9 @@ export class SourceRowChangedError extends ToolError {
   }
 }
 
+/** CONCAT_WS's separator, 0x1f, between two values. */
+const SEPARATOR = Uint8Array.of(0x1f);
+
 let scratch = Buffer.allocUnsafe(1 << 14);
 
 function scratchOf(bytes: number): Buffer {
@@ -171,6 +174,32 @@ export class RowCrcCheck {
     private readonly crcIndex: number,
   ) {
     this.crc = new Crc32(polynomial);
+  }
+
+  /**
+   * `check` of a row read as bytes (`WireRow`), over the bytes themselves: true only when the source
+   * sent a CRC and it matches. False says nothing more: the decoded path then checks the row and
+   * gives the verdict (the error, or the row too long to CRC).
+   */
+  matchesWire(b: Uint8Array, start: Int32Array, end: Int32Array): boolean {
+    const at = start[this.crcIndex];
+    if (at < 0) return false;
+    const to = end[this.crcIndex];
+    if (to - at > 10) return false;
+    let expected = 0;
+    for (let k = at; k < to; k++) expected = expected * 10 + b[k] - 48;
+    const crc = this.crc;
+    let register = Crc32.INITIAL;
+    let first = true;
+    const columns = this.table.columns.length;
+    for (let i = 0; i < columns; i++) {
+      const s = start[i];
+      if (s < 0) continue;
+      if (!first) register = crc.bytes(register, SEPARATOR, 0, 1);
+      first = false;
+      register = crc.bytes(register, b, s, end[i]);
+    }
+    return Crc32.final(register) === expected;
   }
 
   /**

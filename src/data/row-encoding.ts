@@ -3,6 +3,7 @@
  * format and BigQuery's newline-delimited JSON.
  */
 import { JSON_ESCAPE_LETTERS, quoteJsonString } from "./canonical-json";
+import { writeWireDatetime as writeWireDatetimeExport } from "./convert";
 import {
   isLowSurrogate as isLowSurrogateExport,
   writeNonAscii as writeNonAsciiExport,
@@ -16,6 +17,7 @@ import type { MigrationColumn } from "./table-plan";
 const isLowSurrogate = isLowSurrogateExport;
 const writeNonAscii = writeNonAsciiExport;
 const writeUtf8 = writeUtf8Export;
+const writeWireDatetime = writeWireDatetimeExport;
 
 const COPY_ESCAPES: Record<string, string> = {
   "\\": "\\\\",
@@ -93,6 +95,140 @@ export function appendNdjsonLine(
   const plan = ndjsonPlan(columns);
   const buffer = out.reserve(worstNdjsonBytes(plan, row));
   out.commit(writeNdjsonLine(plan, row, buffer, out.offset));
+}
+
+/**
+ * `appendNdjsonLine` of a row read as bytes (`wire-rows.ts`), its values already accepted as they
+ * are (`convert.ts`, `wire…Accepted`): each value `b[start[i], end[i])` (NULL where `start[i]` is
+ * -1), each JSON column's canonical text in `json[i]`. A string's bytes are copied as they come,
+ * escaped where JSON needs it, and checked to be UTF-8: where they are not, nothing is committed
+ * and the result is false (the decoded path then reads the row as mysql2 decodes it). Each string's
+ * length in code points goes to `codePoints[i]`, for its checksum text.
+ */
+export function appendWireNdjsonLine(
+  columns: readonly MigrationColumn[],
+  b: Buffer,
+  start: Int32Array,
+  end: Int32Array,
+  json: readonly (string | null)[],
+  codePoints: Int32Array,
+  out: PageBuffer,
+): boolean {
+  const plan = ndjsonPlan(columns);
+  let worst = plan.fixedBytes;
+  for (let i = 0; i < columns.length; i++) {
+    const text = json[i];
+    if (text !== null) worst += text.length * 3;
+    else if (start[i] >= 0) worst += (end[i] - start[i]) * MAX_BYTES_PER_VALUE_UNIT;
+  }
+  const d = out.reserve(worst);
+  const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
+  const view = viewOf(d);
+  let at = out.offset;
+  for (let p = 0; p < order.length; p++) {
+    const wordsEnd = keyWordStarts[p + 1];
+    for (let k = keyWordStarts[p], w = at; k < wordsEnd; k++, w += 4) {
+      view.setUint32(w, keyWords[k], true);
+    }
+    at += keyLengths[p];
+    const i = order[p];
+    const s = start[i];
+    if (s < 0) {
+      view.setUint32(at, NULL_WORD, true);
+      at += 4;
+      continue;
+    }
+    const e = end[i];
+    switch (kinds[p]) {
+      case STRING:
+        d[at++] = QUOTE;
+        at = writeJsonStringBytes(b, s, e, d, at);
+        if (at < 0) return false;
+        codePoints[i] = stringCodePoints;
+        d[at++] = QUOTE;
+        break;
+      case JSON_TEXT:
+        at = writeUtf8(json[i]!, d, at);
+        break;
+      case BOOLEAN:
+        if (b[s] === 0x31) {
+          view.setUint32(at, TRUE_WORD, true);
+          at += 4;
+        } else {
+          view.setUint32(at, FALS_WORD, true);
+          d[at + 4] = 0x65; // e
+          at += 5;
+        }
+        break;
+      case DATETIME:
+        d[at++] = QUOTE;
+        at = writeWireDatetime(b, s, e, 0x54, d, at); // T
+        d[at++] = 0x5a; // Z
+        d[at++] = QUOTE;
+        break;
+      default:
+        d[at++] = QUOTE;
+        for (let k = s; k < e; k++) d[at++] = b[k];
+        d[at++] = QUOTE;
+    }
+  }
+  d[at++] = 0x7d; // }
+  d[at++] = 0x0a;
+  out.commit(at);
+  return true;
+}
+
+/** Code points of the last string `writeJsonStringBytes` wrote. */
+let stringCodePoints = 0;
+
+/**
+ * The inside of a JSON string literal for the UTF-8 bytes `b[s, e)`, as `writeJsonStringBody`
+ * writes it for their text: ASCII that JSON.stringify escapes escaped, everything else as it is.
+ * -1 when the bytes are not UTF-8 (an overlong form, a surrogate, a cut sequence: what a decoder
+ * would turn into U+FFFD).
+ */
+function writeJsonStringBytes(b: Uint8Array, s: number, e: number, d: Buffer, at: number): number {
+  let points = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    points++;
+    if (c < 0x80) {
+      if (ESCAPED_ASCII[c] === 0) d[at++] = c;
+      else at = writeEscape(c, d, at);
+      continue;
+    }
+    const n = utf8SequenceLength(b, i, e);
+    if (n === 0) return -1;
+    d[at++] = c;
+    for (let k = 1; k < n; k++) d[at++] = b[i + k];
+    i += n - 1;
+  }
+  stringCodePoints = points;
+  return at;
+}
+
+const isContinuation = (c: number) => (c & 0xc0) === 0x80;
+
+/**
+ * Bytes of the well-formed UTF-8 sequence at `b[i]` (a non-ASCII lead byte), within `end`; 0 when
+ * it is not one (Unicode 15, table 3-7).
+ */
+export function utf8SequenceLength(b: Uint8Array, i: number, end: number): number {
+  const c = b[i];
+  if (c < 0xc2) return 0;
+  if (c < 0xe0) return i + 1 < end && isContinuation(b[i + 1]) ? 2 : 0;
+  if (c < 0xf0) {
+    if (i + 2 >= end) return 0;
+    const c1 = b[i + 1];
+    const low = c === 0xe0 ? 0xa0 : 0x80;
+    const high = c === 0xed ? 0x9f : 0xbf;
+    return c1 >= low && c1 <= high && isContinuation(b[i + 2]) ? 3 : 0;
+  }
+  if (c > 0xf4 || i + 3 >= end) return 0;
+  const c1 = b[i + 1];
+  const low = c === 0xf0 ? 0x90 : 0x80;
+  const high = c === 0xf4 ? 0x8f : 0xbf;
+  return c1 >= low && c1 <= high && isContinuation(b[i + 2]) && isContinuation(b[i + 3]) ? 4 : 0;
 }
 
 /** At most 6 bytes per UTF-16 unit of a value (`\u001f`; UTF-8 takes at most 3). */

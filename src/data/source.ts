@@ -19,6 +19,7 @@ import { ToolError, type ErrorKind } from "../errors/tool-error";
 import { unreachableMessage } from "../errors/network-errors";
 import { redactUrl } from "./checkpoint";
 import { mysqlId, mysqlRangeCondition, type KeyRange } from "./checksum";
+import { latin1Text } from "./page-buffer";
 import type { MigrationTable } from "./table-plan";
 
 /** A failure of the legacy database (`--source`): unreachable, credentials, a missing database. */
@@ -229,6 +230,82 @@ export function streamPage(
   extras: readonly string[],
   onRow: (raw: (string | null)[]) => void,
 ): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
+  return runPageQuery(connection, table, { after, upTo }, pageSize, extras, { decoded: onRow });
+}
+
+/**
+ * One row of a page as the protocol's bytes (`streamWirePage`): each selected value is
+ * `buffer[start[i], end[i])`, or NULL where `start[i]` is -1. The object and its arrays are reused
+ * for every row of a page: valid only during the `onRow` call.
+ */
+export interface WireRow {
+  buffer: Buffer;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /**
+   * True when every column's bytes are its text as the decoded path reads it: UTF-8 strings,
+   * digits, dates. A column of another character set, or a type whose value mysql2 turns into
+   * something else (a BIT as a Buffer), makes it false for the whole page.
+   */
+  bytesAreText: boolean;
+  /** The row as `streamPage` gives it: decoded by mysql2 itself, small integers as digits. */
+  decode(): (string | null)[];
+}
+
+/**
+ * `streamPage`, handing each row over as its bytes in the packet (`WireRow`) instead of one string
+ * per value: what mysql2 spends decoding them is a good part of an analytics lane's time, and the
+ * fast path (`wire-rows.ts`) needs the bytes anyway. `row.decode()` gives the decoded row for the
+ * rows the fast path does not take.
+ */
+export function streamWirePage(
+  connection: Connection,
+  table: MigrationTable,
+  after: bigint | undefined,
+  pageSize: number,
+  upTo: bigint | undefined,
+  extras: readonly string[],
+  onRow: (row: WireRow) => void,
+): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
+  return runPageQuery(connection, table, { after, upTo }, pageSize, extras, { wire: onRow });
+}
+
+/** mysql2's packet (lib/packets/packet.js): the payload is `buffer[offset, end)` before reading. */
+interface ProtocolPacket {
+  readonly buffer: Buffer;
+  offset: number;
+  readonly end: number;
+  isEOF(): boolean;
+  reset(): void;
+}
+
+/**
+ * What of mysql2's Query command (lib/commands/query.js, 3.x) the wire path relies on: its state
+ * `row` handles each row packet and returns the next state, and `fieldsEOF` moves to `this.row`,
+ * so an own `row` on the command replaces it for the whole result; `_rowParser.next` is the
+ * decoder it would have used. Checked by the wire tests (test/data/wire-rows.test.ts), which fail
+ * if a mysql2 release changes it.
+ */
+interface QueryCommand {
+  row: (this: QueryCommand, packet: ProtocolPacket, connection: unknown) => unknown;
+  readonly _rowParser: {
+    next(packet: ProtocolPacket, fields: unknown, options: unknown): (string | number | null)[];
+  };
+  readonly _currentFields: unknown;
+  readonly options: unknown;
+}
+
+function runPageQuery(
+  connection: Connection,
+  table: MigrationTable,
+  range: { readonly after?: bigint; readonly upTo?: bigint },
+  pageSize: number,
+  extras: readonly string[],
+  handler:
+    | { readonly decoded: (raw: (string | null)[]) => void; readonly wire?: undefined }
+    | { readonly wire: (row: WireRow) => void; readonly decoded?: undefined },
+): Promise<{ readonly after?: bigint; readonly upTo: bigint } | undefined> {
+  const { after, upTo } = range;
   const selected = [...table.columns.map((c) => mysqlId(c.legacy.column)), ...extras];
   const key = mysqlId(table.key.legacy.column);
   const sql =
@@ -248,23 +325,60 @@ export function streamPage(
       reject(failureOf(connection, error));
     };
     core.on("error", onConnectionError);
-    core
-      .query({ sql, rowsAsArray: true })
+    /** mysql2's decoded row, small integers back to digits. */
+    const decoded = (row: (string | number | null)[]) => {
+      for (const index of numeric)
+        if (typeof row[index] === "number") row[index] = String(row[index]);
+      return row as (string | null)[];
+    };
+    const query = core.query({ sql, rowsAsArray: true });
+    let wire: WireRow | undefined;
+    if (handler.wire) {
+      const command = query as unknown as QueryCommand;
+      const decodedRow = command.row;
+      const onRow = handler.wire;
+      let packet: ProtocolPacket | undefined;
+      const row: WireRow = {
+        buffer: Buffer.alloc(0),
+        start: new Int32Array(selected.length),
+        end: new Int32Array(selected.length),
+        bytesAreText: false,
+        decode: () => {
+          packet!.reset();
+          return decoded(command._rowParser.next(packet!, command._currentFields, command.options));
+        },
+      };
+      wire = row;
+      const wireRow = function (this: QueryCommand, p: ProtocolPacket, c: unknown): unknown {
+        if (p.isEOF()) return decodedRow.call(this, p, c);
+        if (failure !== undefined) return wireRow;
+        packet = p;
+        try {
+          readRowOffsets(p, row);
+          lastKey = latin1Text(row.buffer, row.start[keyIndex], row.end[keyIndex]);
+          onRow(row);
+        } catch (error) {
+          failure = error;
+        }
+        return wireRow;
+      };
+      command.row = wireRow;
+    }
+    query
       .on("fields", (fields: FieldPacket[]) => {
         try {
           numeric = numericColumns(table, fields);
+          if (wire) wire.bytesAreText = fields.every(bytesAreText);
         } catch (error) {
           failure ??= error;
         }
       })
       .on("result", (row: (string | number | null)[]) => {
         if (failure !== undefined) return;
-        for (const index of numeric)
-          if (typeof row[index] === "number") row[index] = String(row[index]);
-        const raw = row as (string | null)[];
+        const raw = decoded(row);
         lastKey = raw[keyIndex]!;
         try {
-          onRow(raw);
+          handler.decoded!(raw);
         } catch (error) {
           failure = error;
         }
@@ -278,6 +392,63 @@ export function streamPage(
         else resolve(lastKey === undefined ? undefined : { after, upTo: BigInt(lastKey) });
       });
   });
+}
+
+/**
+ * Where each value of a text-protocol row packet lies: a length-encoded integer (one byte below
+ * 0xfb; 0xfc, 0xfd, 0xfe then 2, 3 or 8 bytes; 0xfb is NULL), then that many bytes.
+ */
+function readRowOffsets(packet: ProtocolPacket, row: WireRow): void {
+  const b = packet.buffer;
+  const { start, end } = row;
+  let o = packet.offset;
+  for (let i = 0; i < start.length; i++) {
+    const tag = b[o++];
+    let length: number;
+    if (tag < 0xfb) length = tag;
+    else if (tag === 0xfb) {
+      start[i] = -1;
+      end[i] = -1;
+      continue;
+    } else if (tag === 0xfc) {
+      length = b[o] | (b[o + 1] << 8);
+      o += 2;
+    } else if (tag === 0xfd) {
+      length = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+      o += 3;
+    } else {
+      length = b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 0x100000000;
+      o += 8;
+    }
+    start[i] = o;
+    o += length;
+    end[i] = o;
+  }
+  if (o > packet.end) {
+    throw new SourceDatabaseError(
+      "unreachable",
+      `a row packet of the source is shorter than its values (${o - packet.end} bytes missing): the connection is corrupt; run again`,
+    );
+  }
+  row.buffer = b;
+}
+
+/** Character sets whose bytes are UTF-8: utf8mb4 and utf8mb3 (mysql2's encoding name for both). */
+const UTF8 = "utf8";
+/** Types read as ASCII or binary text by mysql2 (decimals, dates, BIGINT): their bytes are it. */
+const TEXT_TYPES = new Set([0, 246, 8, 10, 7, 12, 245]); // DECIMAL, NEWDECIMAL, LONGLONG, DATE, TIMESTAMP, DATETIME, JSON
+/** VARCHAR, VAR_STRING, STRING and the text types: their bytes are the text in their encoding. */
+const STRING_TYPES = new Set([15, 253, 254, 249, 250, 251, 252]);
+
+/** Whether mysql2's decoded value of this column is its bytes read as UTF-8 (see `WireRow`). */
+function bytesAreText(field: FieldPacket): boolean {
+  const type = field.columnType ?? field.type ?? 0;
+  if (SMALL_INTEGER_TYPES.has(type) || TEXT_TYPES.has(type)) return true;
+  return (
+    STRING_TYPES.has(type) &&
+    field.characterSet !== BINARY_CHARSET &&
+    (field as FieldPacket & { encoding?: string }).encoding === UTF8
+  );
 }
 
 export async function countSourceRows(

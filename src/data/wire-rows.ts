@@ -1,0 +1,217 @@
+/**
+ * The analytics copy's fast path: a row goes from the protocol's bytes (`streamWirePage`) to its
+ * NDJSON line, its CRC check and its checksum text with no string per value. Decoding every value
+ * into a string (mysql2), encoding it back to UTF-8 for the CRC, again for the NDJSON line and again
+ * for the checksum text took about half of an analytics lane's CPU time.
+ *
+ * It takes a row only when each value is one the decoded path passes unchanged: a string that is
+ * UTF-8, a canonical integer, a decimal of the column's scale, a valid date or datetime (padded),
+ * an enum's own value, a boolean 0/1, JSON that has a canonical form; and the source's CRC matches
+ * the bytes. Anything else (a NULL in a NOT NULL column, a value the conversion rejects or rewrites,
+ * bytes that are not UTF-8, a CRC that does not match, a row too long for the source to CRC) makes
+ * `copy` return false with nothing written, and the lane runs the decoded path on the same row as
+ * mysql2 decodes it, which gives the same line, sums, reject reason or error as before. The
+ * differential tests (test/data/wire-rows.test.ts) hold the two paths to the same bytes and sums.
+ *
+ * Only for load files (BigQuery's NDJSON): the auth tables' COPY lines, their string limits and
+ * foreign-key checks stay on the decoded path.
+ */
+import { isUtf8 } from "node:buffer";
+import { canonicalJson, JsonConversionError } from "./canonical-json";
+import type { HashSum } from "./checksum";
+import {
+  addJsonPartHashes as addJsonPartHashesExport,
+  addWireRowHashes as addWireRowHashesExport,
+} from "./checksum";
+import {
+  wireDateAccepted as wireDateAcceptedExport,
+  wireDatetimeAccepted as wireDatetimeAcceptedExport,
+  wireDecimalAccepted as wireDecimalAcceptedExport,
+  wireIntegerAccepted as wireIntegerAcceptedExport,
+  wireIntegerDigits,
+} from "./convert";
+import {
+  latin1Text as latin1TextExport,
+  utf8Text as utf8TextExport,
+  type PageBuffer,
+} from "./page-buffer";
+import type { RowCrcCheck } from "./row-crc";
+import { appendWireNdjsonLine as appendWireNdjsonLineExport } from "./row-encoding";
+import type { WireRow } from "./source";
+import type { MigrationColumn, MigrationTable } from "./table-plan";
+
+// Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
+// binding is a call of a getter on the exporting module.
+const addJsonPartHashes = addJsonPartHashesExport;
+const addWireRowHashes = addWireRowHashesExport;
+const appendWireNdjsonLine = appendWireNdjsonLineExport;
+const wireDateAccepted = wireDateAcceptedExport;
+const wireDatetimeAccepted = wireDatetimeAcceptedExport;
+const wireDecimalAccepted = wireDecimalAcceptedExport;
+const wireIntegerAccepted = wireIntegerAcceptedExport;
+const latin1Text = latin1TextExport;
+const utf8Text = utf8TextExport;
+
+/** How a column's value is checked; small integers, so that the switch is a jump table. */
+const STRING = 0;
+const INTEGER = 1;
+const DECIMAL = 2;
+const DATETIME = 3;
+const DATE = 4;
+const BOOLEAN = 5;
+const ENUM = 6;
+const JSON_VALUE = 7;
+
+const KINDS: Record<MigrationColumn["value"]["kind"], number> = {
+  string: STRING,
+  integer: INTEGER,
+  decimal: DECIMAL,
+  datetime: DATETIME,
+  date: DATE,
+  boolean: BOOLEAN,
+  enum: ENUM,
+  json: JSON_VALUE,
+};
+
+/** The sums a page of the inline verification adds its rows to (`lane.ts`). */
+export interface PageSums {
+  readonly sourceSum: HashSum;
+  /** Load files only: BigQuery hashes its own side after the load. */
+  readonly targetSum: HashSum | undefined;
+  readonly jsonSum: HashSum;
+}
+
+export class WireRowCopier {
+  /**
+   * Whether the fast path can copy `table`'s rows: a load-file table (the auth tables go by COPY)
+   * whose strings have no limit to check.
+   */
+  static supports(table: MigrationTable): boolean {
+    return (
+      table.target !== "postgres" &&
+      table.columns.every(
+        (c) =>
+          c.value.kind !== "string" ||
+          (c.limits?.maxLength === undefined && c.limits?.noNul !== true),
+      )
+    );
+  }
+
+  private readonly columns: readonly MigrationColumn[];
+  private readonly kinds: Uint8Array;
+  private readonly notNull: Uint8Array;
+  private readonly integerDigits: Float64Array;
+  /** Per enum column, its values' UTF-8 bytes. */
+  private readonly enumValues: (readonly Buffer[] | undefined)[];
+  private readonly keyIndex: number;
+  private readonly hasJson: boolean;
+  /** Per row, reused: each JSON column's canonical text (and the key, for its part hash). */
+  private readonly json: (string | null)[];
+  private readonly jsonParts: (string | null)[];
+  private readonly codePoints: Int32Array;
+
+  /**
+   * `crc`: the source's row CRC check (verification on); `hashed`: add each row to the page's
+   * sums.
+   */
+  constructor(
+    table: MigrationTable,
+    private readonly crc: RowCrcCheck | undefined,
+    private readonly hashed: boolean,
+  ) {
+    const columns = table.columns;
+    this.columns = columns;
+    this.kinds = Uint8Array.from(columns.map((c) => KINDS[c.value.kind]));
+    this.notNull = Uint8Array.from(columns.map((c) => (c.notNull ? 1 : 0)));
+    this.integerDigits = Float64Array.from(columns.map((c) => wireIntegerDigits(c)));
+    this.enumValues = columns.map((c) =>
+      c.value.kind === "enum" ? c.value.values.map((v) => Buffer.from(v, "utf8")) : undefined,
+    );
+    this.keyIndex = columns.indexOf(table.key);
+    this.hasJson = columns.some((c) => c.value.kind === "json");
+    this.json = columns.map(() => null);
+    this.jsonParts = columns.map(() => null);
+    this.codePoints = new Int32Array(columns.length);
+  }
+
+  /**
+   * Writes the row's line to `out` and adds it to `sums` (when hashed); false, with nothing
+   * written or added, when the row must take the decoded path.
+   */
+  copy(row: WireRow, out: PageBuffer, sums: PageSums): boolean {
+    if (!row.bytesAreText) return false;
+    const { buffer: b, start, end } = row;
+    if (this.crc && !this.crc.matchesWire(b, start, end)) return false;
+    const { columns, kinds, json } = this;
+    for (let i = 0; i < columns.length; i++) {
+      json[i] = null;
+      const s = start[i];
+      if (s < 0) {
+        if (this.notNull[i] === 1) return false;
+        continue;
+      }
+      const e = end[i];
+      switch (kinds[i]) {
+        case STRING:
+          break; // checked (UTF-8) as it is written
+        case INTEGER:
+          if (!wireIntegerAccepted(b, s, e, this.integerDigits[i])) return false;
+          break;
+        case DECIMAL:
+          if (!wireDecimalAccepted(columns[i], b, s, e)) return false;
+          break;
+        case DATETIME:
+          if (!wireDatetimeAccepted(b, s, e)) return false;
+          break;
+        case DATE:
+          if (!wireDateAccepted(b, s, e)) return false;
+          break;
+        case BOOLEAN:
+          if (e - s !== 1 || (b[s] !== 0x30 && b[s] !== 0x31)) return false;
+          break;
+        case ENUM:
+          if (
+            !this.enumValues[i]!.some(
+              (v) => v.length === e - s && b.compare(v, 0, v.length, s, e) === 0,
+            )
+          )
+            return false;
+          break;
+        default: {
+          const canonical = canonicalOf(b, s, e);
+          if (canonical === undefined) return false;
+          json[i] = canonical;
+        }
+      }
+    }
+    if (!appendWireNdjsonLine(columns, b, start, end, json, this.codePoints, out)) return false;
+    if (!this.hashed) return true;
+    addWireRowHashes(sums.sourceSum, sums.targetSum, columns, b, start, end, this.codePoints);
+    if (this.hasJson) {
+      const parts = this.jsonParts;
+      parts[this.keyIndex] = latin1Text(b, start[this.keyIndex], end[this.keyIndex]);
+      for (let i = 0; i < columns.length; i++) if (kinds[i] === JSON_VALUE) parts[i] = json[i];
+      addJsonPartHashes(sums.jsonSum, columns, this.keyIndex, parts);
+    }
+    return true;
+  }
+}
+
+/**
+ * The canonical JSON of the bytes, as `convertValue` makes it from their text; undefined where it
+ * would reject it (no JSON, a top-level null) or where the bytes are not UTF-8: a decoder turns
+ * those into U+FFFD, which is in the text only then or when the value holds it itself.
+ */
+function canonicalOf(b: Buffer, s: number, e: number): string | undefined {
+  const text = utf8Text(b, s, e);
+  let canonical: string;
+  try {
+    canonical = canonicalJson(text);
+  } catch (error) {
+    if (error instanceof JsonConversionError) return undefined;
+    throw error;
+  }
+  if (canonical === "null") return undefined;
+  if (text.includes("\ufffd") && !isUtf8(b.subarray(s, e))) return undefined;
+  return canonical;
+}

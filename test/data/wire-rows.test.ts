@@ -1,0 +1,366 @@
+/**
+ * The load-file fast path (`wire-rows.ts`) against the decoded path it stands in for: for every row,
+ * the same NDJSON bytes, the same inline sums, the same rejects and errors. On MariaDB over the
+ * hostile fixture and rows a non-strict server lets in, and on rows made byte by byte for what a
+ * server here cannot send (bytes that are not UTF-8, a ZEROFILL integer's digits).
+ */
+import type { Connection } from "mysql2/promise";
+import { addJsonPartHashes, addRowHashes, HashSum } from "../../src/data/checksum";
+import { convertRow, RejectedValue } from "../../src/data/convert";
+import { PageBuffer } from "../../src/data/page-buffer";
+import {
+  crc32Of,
+  mysqlRowCrcSql,
+  RowCrcCheck,
+  SourceRowChangedError,
+} from "../../src/data/row-crc";
+import { appendNdjsonLine } from "../../src/data/row-encoding";
+import { connectSource, streamPage, streamWirePage, type WireRow } from "../../src/data/source";
+import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
+import { WireRowCopier } from "../../src/data/wire-rows";
+import { startMariaDb, type MariaDb } from "../support/mariadb";
+import { describeWithBinaries } from "../support/servers";
+import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
+
+const tableNamed = (name: string) => migrationTables().find((t) => t.name === name)!;
+
+interface Copied {
+  readonly lines: string;
+  readonly sums: readonly string[];
+  readonly rejects: readonly string[];
+  /** Keys of the rows the fast path left to the decoded path. */
+  readonly declined: readonly string[];
+}
+
+/** A page's outcome, as the lane keeps it. */
+class Page {
+  readonly out = new PageBuffer();
+  readonly sums = { sourceSum: new HashSum(), targetSum: new HashSum(), jsonSum: new HashSum() };
+  readonly rejects: string[] = [];
+  readonly declined: string[] = [];
+
+  result(): Copied {
+    const lines = Buffer.concat(this.out.chunks()).toString("utf8");
+    const { sourceSum, targetSum, jsonSum } = this.sums;
+    return {
+      lines,
+      sums: [sourceSum.total(), targetSum.total(), jsonSum.total()].map(String),
+      rejects: this.rejects,
+      declined: this.declined,
+    };
+  }
+}
+
+/** The decoded path, as `lane.ts` runs it on a row: CRC, conversion, line, hashes or a reject. */
+function decodedRow(table: MigrationTable, crc: RowCrcCheck, raw: (string | null)[], page: Page) {
+  crc.check(raw);
+  const keyIndex = table.columns.indexOf(table.key);
+  try {
+    const row = convertRow(table.columns, raw);
+    appendNdjsonLine(table.columns, row, page.out);
+    addRowHashes(page.sums.sourceSum, page.sums.targetSum, table.columns, raw, row);
+    addJsonPartHashes(page.sums.jsonSum, table.columns, keyIndex, row);
+  } catch (error) {
+    if (!(error instanceof RejectedValue)) throw error;
+    page.rejects.push(`${raw[keyIndex]} ${error.column}: ${error.reason}`);
+  }
+}
+
+/** The wire path, as `lane.ts` runs it on a row: the copier, else the decoded path. */
+function wireRow(
+  table: MigrationTable,
+  copier: WireRowCopier,
+  crc: RowCrcCheck,
+  row: WireRow,
+  page: Page,
+) {
+  if (copier.copy(row, page.out, page.sums)) return;
+  const raw = row.decode();
+  page.declined.push(raw[table.columns.indexOf(table.key)]!);
+  decodedRow(table, crc, raw, page);
+}
+
+const analyticsTables = migrationTables().filter((t) => t.target === "bigquery");
+
+describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
+  let maria: MariaDb;
+  let source: Connection;
+
+  beforeAll(async () => {
+    maria = await startMariaDb();
+    await loadLegacyFixture(maria.url("mysql"), "wire", 40);
+    await insertBadRows(maria.url("mysql"), "wire");
+    const db = await openLegacy(maria.url("mysql"), "wire");
+    try {
+      await db.query("SET SESSION sql_mode = '', SESSION check_constraint_checks = 0");
+      await db.query(
+        "INSERT INTO agent_runs (id, agent, run_id, started_at, ok, stats) VALUES " +
+          "(1001, 'b', 'r', '2024-01-01 00:00:00', 2, '{}'), (1002, 'c', 'r', '2024-01-01 00:00:00', 1, 'null')",
+      );
+      // Fewer fractional digits on the wire, which both paths pad to six.
+      await db.query("ALTER TABLE agent_runs MODIFY finished_at DATETIME(2)");
+    } finally {
+      await db.end();
+    }
+    source = await connectSource(maria.url("wire"));
+  });
+
+  afterAll(async () => {
+    await source?.end();
+    await maria?.stop();
+  });
+
+  async function both(table: MigrationTable): Promise<{ decoded: Copied; wire: Copied }> {
+    const crc = new RowCrcCheck(table, "iso-3309", table.columns.length);
+    const extras = [mysqlRowCrcSql(table)];
+    const decoded = new Page();
+    await streamPage(source, table, undefined, 1_000_000, undefined, extras, (raw) =>
+      decodedRow(table, crc, raw, decoded),
+    );
+    const wire = new Page();
+    const copier = new WireRowCopier(table, crc, true);
+    await streamWirePage(source, table, undefined, 1_000_000, undefined, extras, (row) =>
+      wireRow(table, copier, crc, row, wire),
+    );
+    return { decoded: decoded.result(), wire: wire.result() };
+  }
+
+  test.each(analyticsTables.map((t) => [t.name]))(
+    "%s: the same lines, sums and rejects; only the rows to reject leave the fast path",
+    async (name) => {
+      const table = tableNamed(name);
+      expect(WireRowCopier.supports(table)).toBe(true);
+      const { decoded, wire } = await both(table);
+      expect(wire.lines).toBe(decoded.lines);
+      expect(wire.sums).toEqual(decoded.sums);
+      expect(wire.rejects).toEqual(decoded.rejects);
+      // The rows a non-strict server let in (`insertBadRows`, the rows above) are rejected; the
+      // extreme BIGINTs of the fixture are accepted, by the decoded path, which checks the limit.
+      const rejected: Record<string, string[]> = {
+        events: ["1000"],
+        touchpoints: ["1000"],
+        agent_runs: ["1000", "1001", "1002"],
+        ad_metrics: [],
+        conversions: [],
+      };
+      expect(wire.rejects.map((r) => r.split(" ")[0])).toEqual(rejected[name]);
+      expect(wire.declined).toEqual(name === "ad_metrics" ? ["100", "101"] : rejected[name]);
+      expect(decoded.lines.split("\n").length).toBeGreaterThan(10);
+    },
+  );
+
+  test("the auth tables keep the decoded path (COPY lines, string limits, foreign keys)", () => {
+    for (const table of migrationTables().filter((t) => t.target === "postgres")) {
+      expect(WireRowCopier.supports(table)).toBe(false);
+    }
+  });
+});
+
+/** A wire row made from values (bytes as given; strings as UTF-8), decoded as mysql2 decodes UTF-8. */
+function madeRow(values: readonly (string | Buffer | null)[]): WireRow {
+  const parts = values.map((v) => (v === null ? null : typeof v === "string" ? Buffer.from(v) : v));
+  const buffer = Buffer.concat([
+    Buffer.from("pad"),
+    ...parts.filter((p): p is Buffer => p !== null),
+  ]);
+  const start = new Int32Array(values.length);
+  const end = new Int32Array(values.length);
+  let at = 3;
+  parts.forEach((p, i) => {
+    start[i] = p === null ? -1 : at;
+    end[i] = p === null ? -1 : at + p.length;
+    if (p !== null) at += p.length;
+  });
+  return {
+    buffer,
+    start,
+    end,
+    bytesAreText: true,
+    decode: () => parts.map((p) => (p === null ? null : p.toString("utf8"))),
+  };
+}
+
+/** `values` of `table`'s columns, with the source's CRC of their bytes appended. */
+function withCrc(
+  values: readonly (string | Buffer | null)[],
+  crc = true,
+): (string | Buffer | null)[] {
+  const present = values
+    .filter((v): v is string | Buffer => v !== null)
+    .map((v) => (typeof v === "string" ? Buffer.from(v) : v));
+  const joined = Buffer.concat(present.flatMap((p, i) => (i === 0 ? [p] : [Buffer.of(0x1f), p])));
+  return [...values, crc ? String(crc32Of("iso-3309", joined, joined.length)) : null];
+}
+
+describe("the wire path on rows made byte by byte", () => {
+  const agentRuns = tableNamed("agent_runs");
+  const adMetrics = tableNamed("ad_metrics");
+  // agent_runs: id, agent, run_id, started_at, finished_at, ok, stats, watermark
+  const run = (over: Partial<Record<string, string | Buffer | null>>) =>
+    agentRuns.columns.map((c) =>
+      c.name in over
+        ? over[c.name]!
+        : (
+            {
+              id: "7",
+              agent: "agent",
+              run_id: "r-1",
+              started_at: "2024-02-29 23:59:59.123456",
+              finished_at: null,
+              ok: "1",
+              stats: '{"b": 1, "a": [1.50, "x"]}',
+              watermark: "w",
+            } as Record<string, string | null>
+          )[c.name],
+    );
+  // ad_metrics: id, platform, date, account_id, campaign_id, adgroup_id, ad_id, impressions,
+  // clicks, conversions, spend, revenue, raw
+  const metric = (over: Partial<Record<string, string | Buffer | null>>) =>
+    adMetrics.columns.map((c) =>
+      c.name in over
+        ? over[c.name]!
+        : (
+            {
+              id: "9",
+              platform: "reddit",
+              date: "2024-12-31",
+              account_id: "acc",
+              campaign_id: "cmp",
+              adgroup_id: null,
+              ad_id: "",
+              impressions: "-12",
+              clicks: "0",
+              conversions: "123456789012345678",
+              spend: "-0.500000",
+              revenue: "00012.000000",
+              raw: null,
+            } as Record<string, string | null>
+          )[c.name],
+    );
+
+  /** Both paths over one made row; whether the fast path took it. */
+  function compare(table: MigrationTable, values: readonly (string | Buffer | null)[], crc = true) {
+    const check = new RowCrcCheck(table, "iso-3309", table.columns.length);
+    const row = madeRow(withCrc(values, crc));
+    const decoded = new Page();
+    let decodedError: unknown;
+    try {
+      decodedRow(table, check, row.decode(), decoded);
+    } catch (error) {
+      decodedError = error;
+    }
+    const wire = new Page();
+    let wireError: unknown;
+    try {
+      wireRow(table, new WireRowCopier(table, check, true), check, row, wire);
+    } catch (error) {
+      wireError = error;
+    }
+    expect(String(wireError)).toBe(String(decodedError));
+    const [d, w] = [decoded.result(), wire.result()];
+    expect(w.lines).toBe(d.lines);
+    expect(w.sums).toEqual(d.sums);
+    expect(w.rejects).toEqual(d.rejects);
+    return { fast: w.declined.length === 0 && wireError === undefined, ...d, error: wireError };
+  }
+
+  test("values the decoded path passes unchanged take the fast path, with identical bytes and sums", () => {
+    const accepted: [MigrationTable, (string | Buffer | null)[]][] = [
+      [agentRuns, run({})],
+      [agentRuns, run({ finished_at: "2024-01-01 00:00:00" })],
+      [agentRuns, run({ finished_at: "2024-01-01 00:00:00.1" })],
+      [agentRuns, run({ finished_at: "1999-12-31 12:30:00.12345" })],
+      [agentRuns, run({ ok: "0", stats: null, watermark: null })],
+      [agentRuns, run({ agent: 'q"uote\\ back\u0001\u001f\ttab\nnl é ß 中 😀 \u2028 \ufffd' })],
+      [agentRuns, run({ stats: '{"s": "\\u00e9\\ud83d\\ude00 \ufffd", "n": 1e2}' })],
+      [agentRuns, run({ watermark: "x".repeat(300), agent: "é".repeat(100) })],
+      [adMetrics, metric({})],
+      [adMetrics, metric({ platform: "x", impressions: "0", spend: "0.000000", raw: "[]" })],
+    ];
+    for (const [table, values] of accepted) {
+      const result = compare(table, values);
+      expect({ values, fast: result.fast, rejects: result.rejects }).toEqual({
+        values,
+        fast: true,
+        rejects: [],
+      });
+    }
+  });
+
+  test("anything else takes the decoded path, which gives the same line, reject or error", () => {
+    const declined: [MigrationTable, (string | Buffer | null)[], string?][] = [
+      // Not UTF-8: an overlong NUL, a surrogate, a cut sequence, a byte no sequence starts with.
+      [agentRuns, run({ watermark: Buffer.from([0x61, 0xc0, 0x80]) }), "arrived different"],
+      [agentRuns, run({ agent: Buffer.from([0xed, 0xa0, 0x80]) }), "arrived different"],
+      [agentRuns, run({ agent: Buffer.from([0x61, 0xe2, 0x82]) }), "arrived different"],
+      [agentRuns, run({ agent: Buffer.from([0xf5, 0x80, 0x80, 0x80]) }), "arrived different"],
+      [agentRuns, run({ stats: Buffer.from([0x22, 0xff, 0x22]) }), "arrived different"],
+      // What the conversion rejects.
+      [agentRuns, run({ started_at: null })],
+      [agentRuns, run({ started_at: "2023-02-29 00:00:00" })],
+      [agentRuns, run({ started_at: "2024-01-01 24:00:00" })],
+      [agentRuns, run({ started_at: "2024-01-01 00:00:00." })],
+      [agentRuns, run({ started_at: "2024-01-01 00:00:00.1234567" })],
+      [agentRuns, run({ ok: "2" })],
+      [agentRuns, run({ stats: "null" })],
+      [agentRuns, run({ stats: '{"a": ' })],
+      [adMetrics, metric({ platform: "" })],
+      [adMetrics, metric({ platform: "Reddit" })],
+      [adMetrics, metric({ date: "2024-13-01" })],
+      [adMetrics, metric({ spend: "1.5" })],
+      [adMetrics, metric({ spend: "1.5000000" })],
+      [adMetrics, metric({ revenue: `${"9".repeat(30)}.000000` })],
+      [adMetrics, metric({ clicks: "12a" })],
+      [adMetrics, metric({ clicks: "9223372036854775808" })],
+      // Accepted by the decoded path, yet not the fast path's to judge: digits it would have read
+      // as a number (a ZEROFILL column, `-0`), a 19-digit integer its limit must check.
+      [adMetrics, metric({ clicks: "0005" })],
+      [adMetrics, metric({ clicks: "-0" })],
+      [adMetrics, metric({ clicks: "+5" })],
+      [adMetrics, metric({ clicks: "-9223372036854775808" })],
+    ];
+    for (const [table, values, error] of declined) {
+      const result = compare(table, values);
+      expect({ values, fast: result.fast }).toEqual({ values, fast: false });
+      if (error) expect(String(result.error)).toContain(error);
+    }
+  });
+
+  test("a CRC that does not match, or none, leaves the row to the decoded path's verdict", () => {
+    const altered = withCrc(run({}));
+    altered[agentRuns.columns.findIndex((c) => c.name === "agent")] = "agenT";
+    const check = new RowCrcCheck(agentRuns, "iso-3309", agentRuns.columns.length);
+    const copier = new WireRowCopier(agentRuns, check, true);
+    const page = new Page();
+    expect(copier.copy(madeRow(altered), page.out, page.sums)).toBe(false);
+    expect(() => wireRow(agentRuns, copier, check, madeRow(altered), page)).toThrow(
+      SourceRowChangedError,
+    );
+    expect(page.out.lines).toBe(0);
+    // No CRC (a row past the source's max_allowed_packet): the decoded path says so.
+    const result = compare(agentRuns, run({}), false);
+    expect(result.fast).toBe(false);
+    expect(result.lines).toContain('"agent":"agent"');
+  });
+
+  test("without verification the fast path writes the same line and adds nothing", () => {
+    const row = madeRow(withCrc(run({})).slice(0, -1));
+    const page = new Page();
+    expect(new WireRowCopier(agentRuns, undefined, false).copy(row, page.out, page.sums)).toBe(
+      true,
+    );
+    const reference = new PageBuffer();
+    appendNdjsonLine(agentRuns.columns, convertRow(agentRuns.columns, row.decode()), reference);
+    expect(page.result().lines).toBe(Buffer.concat(reference.chunks()).toString("utf8"));
+    expect(page.result().sums).toEqual(["0", "0", "0"]);
+    // A column whose bytes are not its text (another character set) sends every row decoded.
+    const page2 = new Page();
+    expect(
+      new WireRowCopier(agentRuns, undefined, false).copy(
+        { ...row, bytesAreText: false },
+        page2.out,
+        page2.sums,
+      ),
+    ).toBe(false);
+  });
+});
