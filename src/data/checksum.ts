@@ -23,6 +23,7 @@
 import { createHash, hash as oneShotHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json";
 import { writeWireDatetime as writeWireDatetimeExport } from "./convert";
+import { copyWireBytes as copyWireBytesExport } from "./row-encoding";
 import { md5Prefix as md5PrefixExport, md5PrefixOf as md5PrefixOfExport } from "./md5";
 import {
   isLowSurrogate as isLowSurrogateExport,
@@ -41,6 +42,7 @@ const writeUtf8 = writeUtf8Export;
 const md5Prefix = md5PrefixExport;
 const md5PrefixOf = md5PrefixOfExport;
 const writeWireDatetime = writeWireDatetimeExport;
+const copyWireBytes = copyWireBytesExport;
 
 export interface Checksum {
   readonly rows: number;
@@ -72,16 +74,25 @@ function scratchOf(maxBytes: number): Buffer {
   if (scratch.length < maxBytes) {
     scratch = Buffer.allocUnsafe(Math.max(maxBytes, scratch.length * 2));
     scratchViews = [];
+    scratchDataView = undefined;
   }
   return scratch;
 }
 
+let scratchDataView: DataView | undefined;
+
+/** A DataView of the scratch buffer (after `scratchOf`), for stores of four bytes. */
+function scratchView(): DataView {
+  scratchDataView ??= new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+  return scratchDataView;
+}
+
 /**
  * Below this many bytes the TypeScript MD5 (`md5.ts`) is cheaper than node:crypto's per call; above
- * it OpenSSL's faster blocks win (bench/data-migration/md5.ts: 2.5× at 50 bytes, 1.2× at 250,
- * even near 600, 0.8× at 2000).
+ * it OpenSSL's faster blocks win (bench/data-migration/md5.ts, CPU time per call: 2.0× at 50
+ * bytes, 1.45× at 250, 1.2× at 600, even at 2000).
  */
-const JS_MD5_BELOW = 512;
+const JS_MD5_BELOW = 2048;
 
 /** The 60-bit MD5 prefix of the first `length` bytes of the scratch buffer, into `md5Prefix`. */
 function hashScratch(length: number): void {
@@ -254,6 +265,7 @@ export function addWireRowHashes(
   let worst = 0;
   for (let i = 0; i < columns.length; i++) worst += WIRE_DATETIME_BYTES + (end[i] - start[i]) + 12;
   const d = scratchOf(worst);
+  const dv = scratchView();
   let at = 0;
   for (let i = 0; i < columns.length; i++) {
     const kind = columns[i].value.kind;
@@ -273,8 +285,7 @@ export function addWireRowHashes(
     const points = kind === "string" ? codePoints[i] : e - s;
     at = writeDecimal(points, decimalWidth(points), d, at);
     d[at++] = 0x3a;
-    if (e - s >= NATIVE_COPY_BYTES) at += b.copy(d, at, s, e);
-    else for (let k = s; k < e; k++) d[at++] = b[k];
+    at = copyWireBytes(b, s, e, d, dv, at);
   }
   hashScratch(at);
   source.add(md5Prefix.high, md5Prefix.low);
@@ -283,8 +294,6 @@ export function addWireRowHashes(
 
 /** A datetime's normal form: `YYYY-MM-DD HH:MM:SS.ffffff`. */
 const WIRE_DATETIME_BYTES = 26;
-/** Values at least this long are copied by `Buffer#copy`: below it the call costs more than a loop. */
-const NATIVE_COPY_BYTES = 64;
 
 /**
  * Adds the hash of one JSON column's part, bound to the row by its key:
@@ -297,7 +306,17 @@ function addJsonPartHash(
   canonical: string | null,
 ): void {
   const b = scratchOf(key.length * 3 + 24 + partBytes(canonical?.length ?? 0));
-  let at = writeUtf8(key, b, 0);
+  hashJsonPart(sum, b, writeUtf8(key, b, 0), columnIndex, canonical);
+}
+
+/** The rest of a JSON part's text, after its key at `b[0, at)`; hashed and added to `sum`. */
+function hashJsonPart(
+  sum: HashSum,
+  b: Buffer,
+  at: number,
+  columnIndex: number,
+  canonical: string | null,
+): void {
   b[at++] = 0x23; // #
   at = writeDecimal(columnIndex, decimalWidth(columnIndex), b, at);
   b[at++] = 0x23;
@@ -314,6 +333,28 @@ export function addJsonPartHashes(
 ): void {
   for (let i = 0; i < columns.length; i++) {
     if (columns[i].value.kind === "json") addJsonPartHash(sum, values[keyIndex]!, i, values[i]);
+  }
+}
+
+/**
+ * `addJsonPartHashes` of a row the wire fast path took: the key's bytes `b[keyStart, keyEnd)`
+ * (ASCII digits), each JSON column's canonical text in `json[i]`.
+ */
+export function addWireJsonPartHashes(
+  sum: HashSum,
+  columns: readonly MigrationColumn[],
+  b: Buffer,
+  keyStart: number,
+  keyEnd: number,
+  json: readonly (string | null)[],
+): void {
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i].value.kind !== "json") continue;
+    const canonical = json[i];
+    const d = scratchOf(keyEnd - keyStart + 24 + partBytes(canonical?.length ?? 0));
+    let at = 0;
+    for (let k = keyStart; k < keyEnd; k++) d[at++] = b[k];
+    hashJsonPart(sum, d, at, i, canonical);
   }
 }
 

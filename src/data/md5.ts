@@ -31,6 +31,19 @@ export const md5Prefix: { high: number; low: number } = prefix;
  * Whole blocks are read in place from the caller's bytes, so any length needs only these 128.
  */
 const tail = new Uint8Array(128);
+const tailView = new DataView(tail.buffer);
+
+/** A DataView of the last input, kept: a caller hashes from one scratch buffer, row after row. */
+let lastBytes: Uint8Array | undefined;
+let lastView: DataView = tailView;
+
+function viewOf(bytes: Uint8Array): DataView {
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastView;
+}
 
 /**
  * MD5 of bytes[0, length) → the digest's first 28 bits in `md5Prefix.high` and the next 32 bits in
@@ -63,6 +76,7 @@ export function md5PrefixOf(bytes: Uint8Array, length: number): void {
   tail[tailLength - 2] = bitsHigh >>> 16;
   tail[tailLength - 1] = bitsHigh >>> 24;
 
+  const bytesView = viewOf(bytes);
   // The RFC's initial state, as int32 (every value below is kept an int32 by `| 0`).
   let h0 = 0x67452301;
   let h1 = 0xefcdab89 | 0;
@@ -71,87 +85,26 @@ export function md5PrefixOf(bytes: Uint8Array, length: number): void {
   // One loop over the whole blocks and then the tail's, so the 64 unrolled steps exist once.
   const blocks = (whole >>> 6) + (tailLength >>> 6);
   for (let n = 0, at = 0; n < blocks; n++, at += 64) {
-    const src = at < whole ? bytes : tail;
+    const src = at < whole ? bytesView : tailView;
     const p = at < whole ? at : at - whole;
-    // The block's sixteen words, little-endian, in locals rather than an array. (`(p + k) | 0`
-    // tells the compiler the index is an int32 sum: no overflow check on each of the 64 loads.)
-    const x0 =
-      src[p] | (src[(p + 1) | 0] << 8) | (src[(p + 2) | 0] << 16) | (src[(p + 3) | 0] << 24);
-    const x1 =
-      src[(p + 4) | 0] |
-      (src[(p + 5) | 0] << 8) |
-      (src[(p + 6) | 0] << 16) |
-      (src[(p + 7) | 0] << 24);
-    const x2 =
-      src[(p + 8) | 0] |
-      (src[(p + 9) | 0] << 8) |
-      (src[(p + 10) | 0] << 16) |
-      (src[(p + 11) | 0] << 24);
-    const x3 =
-      src[(p + 12) | 0] |
-      (src[(p + 13) | 0] << 8) |
-      (src[(p + 14) | 0] << 16) |
-      (src[(p + 15) | 0] << 24);
-    const x4 =
-      src[(p + 16) | 0] |
-      (src[(p + 17) | 0] << 8) |
-      (src[(p + 18) | 0] << 16) |
-      (src[(p + 19) | 0] << 24);
-    const x5 =
-      src[(p + 20) | 0] |
-      (src[(p + 21) | 0] << 8) |
-      (src[(p + 22) | 0] << 16) |
-      (src[(p + 23) | 0] << 24);
-    const x6 =
-      src[(p + 24) | 0] |
-      (src[(p + 25) | 0] << 8) |
-      (src[(p + 26) | 0] << 16) |
-      (src[(p + 27) | 0] << 24);
-    const x7 =
-      src[(p + 28) | 0] |
-      (src[(p + 29) | 0] << 8) |
-      (src[(p + 30) | 0] << 16) |
-      (src[(p + 31) | 0] << 24);
-    const x8 =
-      src[(p + 32) | 0] |
-      (src[(p + 33) | 0] << 8) |
-      (src[(p + 34) | 0] << 16) |
-      (src[(p + 35) | 0] << 24);
-    const x9 =
-      src[(p + 36) | 0] |
-      (src[(p + 37) | 0] << 8) |
-      (src[(p + 38) | 0] << 16) |
-      (src[(p + 39) | 0] << 24);
-    const x10 =
-      src[(p + 40) | 0] |
-      (src[(p + 41) | 0] << 8) |
-      (src[(p + 42) | 0] << 16) |
-      (src[(p + 43) | 0] << 24);
-    const x11 =
-      src[(p + 44) | 0] |
-      (src[(p + 45) | 0] << 8) |
-      (src[(p + 46) | 0] << 16) |
-      (src[(p + 47) | 0] << 24);
-    const x12 =
-      src[(p + 48) | 0] |
-      (src[(p + 49) | 0] << 8) |
-      (src[(p + 50) | 0] << 16) |
-      (src[(p + 51) | 0] << 24);
-    const x13 =
-      src[(p + 52) | 0] |
-      (src[(p + 53) | 0] << 8) |
-      (src[(p + 54) | 0] << 16) |
-      (src[(p + 55) | 0] << 24);
-    const x14 =
-      src[(p + 56) | 0] |
-      (src[(p + 57) | 0] << 8) |
-      (src[(p + 58) | 0] << 16) |
-      (src[(p + 59) | 0] << 24);
-    const x15 =
-      src[(p + 60) | 0] |
-      (src[(p + 61) | 0] << 8) |
-      (src[(p + 62) | 0] << 16) |
-      (src[(p + 63) | 0] << 24);
+    // The block's sixteen words, little-endian, in locals rather than an array: one DataView load
+    // each, half the time of four byte loads and their shifts.
+    const x0 = src.getInt32(p + 0, true);
+    const x1 = src.getInt32(p + 4, true);
+    const x2 = src.getInt32(p + 8, true);
+    const x3 = src.getInt32(p + 12, true);
+    const x4 = src.getInt32(p + 16, true);
+    const x5 = src.getInt32(p + 20, true);
+    const x6 = src.getInt32(p + 24, true);
+    const x7 = src.getInt32(p + 28, true);
+    const x8 = src.getInt32(p + 32, true);
+    const x9 = src.getInt32(p + 36, true);
+    const x10 = src.getInt32(p + 40, true);
+    const x11 = src.getInt32(p + 44, true);
+    const x12 = src.getInt32(p + 48, true);
+    const x13 = src.getInt32(p + 52, true);
+    const x14 = src.getInt32(p + 56, true);
+    const x15 = src.getInt32(p + 60, true);
 
     let a = h0;
     let b = h1;

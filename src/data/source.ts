@@ -333,6 +333,7 @@ function runPageQuery(
     };
     const query = core.query({ sql, rowsAsArray: true });
     let wire: WireRow | undefined;
+    let lastKeyAt: { buffer: Buffer; start: number; end: number } | undefined;
     if (handler.wire) {
       const command = query as unknown as QueryCommand;
       const decodedRow = command.row;
@@ -355,7 +356,8 @@ function runPageQuery(
         packet = p;
         try {
           readRowOffsets(p, row);
-          lastKey = latin1Text(row.buffer, row.start[keyIndex], row.end[keyIndex]);
+          // The key as text only for the page's last row: a string per row cost more.
+          lastKeyAt = { buffer: row.buffer, start: row.start[keyIndex], end: row.end[keyIndex] };
           onRow(row);
         } catch (error) {
           failure = error;
@@ -388,6 +390,7 @@ function runPageQuery(
       })
       .on("end", () => {
         core.off("error", onConnectionError);
+        if (lastKeyAt) lastKey = latin1Text(lastKeyAt.buffer, lastKeyAt.start, lastKeyAt.end);
         if (failure !== undefined) reject(failure as Error);
         else resolve(lastKey === undefined ? undefined : { after, upTo: BigInt(lastKey) });
       });

@@ -20,7 +20,7 @@ import { isUtf8 } from "node:buffer";
 import { canonicalJson, JsonConversionError } from "./canonical-json";
 import type { HashSum } from "./checksum";
 import {
-  addJsonPartHashes as addJsonPartHashesExport,
+  addWireJsonPartHashes as addWireJsonPartHashesExport,
   addWireRowHashes as addWireRowHashesExport,
 } from "./checksum";
 import {
@@ -30,11 +30,7 @@ import {
   wireIntegerAccepted as wireIntegerAcceptedExport,
   wireIntegerDigits,
 } from "./convert";
-import {
-  latin1Text as latin1TextExport,
-  utf8Text as utf8TextExport,
-  type PageBuffer,
-} from "./page-buffer";
+import { utf8Text as utf8TextExport, type PageBuffer } from "./page-buffer";
 import type { RowCrcCheck } from "./row-crc";
 import { appendWireNdjsonLine as appendWireNdjsonLineExport } from "./row-encoding";
 import type { WireRow } from "./source";
@@ -42,14 +38,13 @@ import type { MigrationColumn, MigrationTable } from "./table-plan";
 
 // Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module.
-const addJsonPartHashes = addJsonPartHashesExport;
+const addWireJsonPartHashes = addWireJsonPartHashesExport;
 const addWireRowHashes = addWireRowHashesExport;
 const appendWireNdjsonLine = appendWireNdjsonLineExport;
 const wireDateAccepted = wireDateAcceptedExport;
 const wireDatetimeAccepted = wireDatetimeAcceptedExport;
 const wireDecimalAccepted = wireDecimalAcceptedExport;
 const wireIntegerAccepted = wireIntegerAcceptedExport;
-const latin1Text = latin1TextExport;
 const utf8Text = utf8TextExport;
 
 /** How a column's value is checked; small integers, so that the switch is a jump table. */
@@ -105,9 +100,8 @@ export class WireRowCopier {
   private readonly enumValues: (readonly Buffer[] | undefined)[];
   private readonly keyIndex: number;
   private readonly hasJson: boolean;
-  /** Per row, reused: each JSON column's canonical text (and the key, for its part hash). */
+  /** Per row, reused: each JSON column's canonical text. */
   private readonly json: (string | null)[];
-  private readonly jsonParts: (string | null)[];
   private readonly codePoints: Int32Array;
 
   /**
@@ -130,7 +124,6 @@ export class WireRowCopier {
     this.keyIndex = columns.indexOf(table.key);
     this.hasJson = columns.some((c) => c.value.kind === "json");
     this.json = columns.map(() => null);
-    this.jsonParts = columns.map(() => null);
     this.codePoints = new Int32Array(columns.length);
   }
 
@@ -170,12 +163,7 @@ export class WireRowCopier {
           if (e - s !== 1 || (b[s] !== 0x30 && b[s] !== 0x31)) return false;
           break;
         case ENUM:
-          if (
-            !this.enumValues[i]!.some(
-              (v) => v.length === e - s && b.compare(v, 0, v.length, s, e) === 0,
-            )
-          )
-            return false;
+          if (!isOneOf(this.enumValues[i]!, b, s, e)) return false;
           break;
         default: {
           const canonical = canonicalOf(b, s, e);
@@ -188,13 +176,23 @@ export class WireRowCopier {
     if (!this.hashed) return true;
     addWireRowHashes(sums.sourceSum, sums.targetSum, columns, b, start, end, this.codePoints);
     if (this.hasJson) {
-      const parts = this.jsonParts;
-      parts[this.keyIndex] = latin1Text(b, start[this.keyIndex], end[this.keyIndex]);
-      for (let i = 0; i < columns.length; i++) if (kinds[i] === JSON_VALUE) parts[i] = json[i];
-      addJsonPartHashes(sums.jsonSum, columns, this.keyIndex, parts);
+      const key = this.keyIndex;
+      addWireJsonPartHashes(sums.jsonSum, columns, b, start[key], end[key], json);
     }
     return true;
   }
+}
+
+/** Whether `b[s, e)` is one of `values`: a loop, not `Buffer#compare` (a native call per value). */
+function isOneOf(values: readonly Buffer[], b: Buffer, s: number, e: number): boolean {
+  const length = e - s;
+  for (const v of values) {
+    if (v.length !== length) continue;
+    let k = 0;
+    while (k < length && v[k] === b[s + k]) k++;
+    if (k === length) return true;
+  }
+  return false;
 }
 
 /**
