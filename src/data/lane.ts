@@ -41,7 +41,7 @@ import {
 } from "./row-encoding";
 import { connectSource, countSourceRows, streamPage, streamWirePage } from "./source";
 import { migrationTables, selectTables, type MigrationTable } from "./table-plan";
-import { WireRowCopier } from "./wire-rows";
+import { WireRowCopier, type WireParentCheck } from "./wire-rows";
 import type { SerializedError } from "./worker-errors";
 
 // Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
@@ -212,11 +212,15 @@ async function migrateTable(
   const crc = inline ? new RowCrcCheck(table, polynomial!, crcIndex) : undefined;
   const parents = parentChecks(table, knownRejects, crc ? crcIndex + 1 : crcIndex);
   const extras = [...(crc ? [mysqlRowCrcSql(table)] : []), ...parents.map((p) => p.existsSql)];
-  // Load-file rows straight from the protocol's bytes where they allow it (`wire-rows.ts`).
-  const wire =
-    parents.length === 0 && WireRowCopier.supports(table)
-      ? new WireRowCopier(table, crc, inline !== undefined)
-      : undefined;
+  // Rows straight from the protocol's bytes where they allow it (`wire-rows.ts`).
+  const wire = WireRowCopier.supports(table)
+    ? new WireRowCopier(
+        table,
+        crc,
+        inline !== undefined,
+        parents.map((p) => p.wire),
+      )
+    : undefined;
   /** One page: its rows converted, encoded and hashed as they stream in. */
   const startPage = (from: bigint | undefined) => {
     const page = {
@@ -389,6 +393,8 @@ interface ParentCheck {
   readonly existsSql: string;
   /** Throws `RejectedValue` when the row's parent was rejected or is missing in the source. */
   readonly check: (row: readonly (string | null)[], raw: readonly (string | null)[]) => void;
+  /** The same check for the wire fast path, over the row's bytes. */
+  readonly wire: WireParentCheck;
 }
 
 /**
@@ -398,7 +404,7 @@ interface ParentCheck {
  * only once its parents are copied (`lane-scheduler.ts`), so their rejects are all known by then.
  * `firstExtra`: the raw row's index of the first selected extra these checks own.
  */
-function parentChecks(
+export function parentChecks(
   table: MigrationTable,
   knownRejects: ReadonlySet<string>,
   firstExtra: number,
@@ -423,6 +429,7 @@ function parentChecks(
     const existsIndex = firstExtra + checks.length;
     const parentRow = `${parent.name} row ${referenced.name}=`;
     checks.push({
+      wire: { columnIndex: index, existsIndex, rejectedKeys: rejected },
       existsSql:
         `EXISTS (SELECT 1 FROM ${mysqlId(parent.legacyTable)} p WHERE p.${mysqlId(referenced.legacy.column)} = ` +
         `${mysqlId(table.legacyTable)}.${mysqlId(column.legacy.column)})`,

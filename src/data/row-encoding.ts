@@ -101,11 +101,12 @@ export function appendNdjsonLine(
  * `appendNdjsonLine` of a row read as bytes (`wire-rows.ts`), its values already accepted as they
  * are (`convert.ts`, `wire…Accepted`): each value `b[start[i], end[i])` (NULL where `start[i]` is
  * -1), each JSON column's canonical text in `json[i]`. A string's bytes are copied as they come,
- * escaped where JSON needs it, and checked to be UTF-8: where they are not, nothing is committed
- * and the result is false (the decoded path then reads the row as mysql2 decodes it). Each string's
- * length in code points goes to `codePoints[i]`, for its checksum text.
+ * escaped where JSON needs it, and checked to be UTF-8. Returns where the line ends in `out`'s
+ * chunk, for `out.commit` (the caller's, once it accepts the row), or -1 where a string is not
+ * UTF-8 (the decoded path then reads the row as mysql2 decodes it). Each string's length in code
+ * points goes to `codePoints[i]`, for its checksum text.
  */
-export function appendWireNdjsonLine(
+export function writeWireNdjsonLine(
   columns: readonly MigrationColumn[],
   b: Buffer,
   start: Int32Array,
@@ -113,7 +114,7 @@ export function appendWireNdjsonLine(
   json: readonly (string | null)[],
   codePoints: Int32Array,
   out: PageBuffer,
-): boolean {
+): number {
   const plan = ndjsonPlan(columns);
   let worst = plan.fixedBytes;
   for (let i = 0; i < columns.length; i++) {
@@ -143,7 +144,7 @@ export function appendWireNdjsonLine(
       case STRING:
         d[at++] = QUOTE;
         at = writeJsonStringBytes(b, s, e, d, view, at);
-        if (at < 0) return false;
+        if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
         d[at++] = QUOTE;
         break;
@@ -174,8 +175,86 @@ export function appendWireNdjsonLine(
   }
   d[at++] = 0x7d; // }
   d[at++] = 0x0a;
-  out.commit(at);
-  return true;
+  return at;
+}
+
+/**
+ * `encodeCopyLine` of a row read as bytes, as `writeWireNdjsonLine` writes NDJSON: the line's end
+ * in `out`'s chunk for `out.commit`, or -1 where a string is not UTF-8. Each string's length in code
+ * points goes to `codePoints[i]`, and 1 to `nuls[i]` where it holds U+0000 (which Postgres text
+ * cannot), for the caller's limits.
+ */
+export function writeWireCopyLine(
+  columns: readonly MigrationColumn[],
+  b: Buffer,
+  start: Int32Array,
+  end: Int32Array,
+  codePoints: Int32Array,
+  nuls: Uint8Array,
+  out: PageBuffer,
+): number {
+  const kinds = copyKinds(columns);
+  let worst = columns.length * COPY_FIXED_BYTES;
+  for (let i = 0; i < columns.length; i++) {
+    if (start[i] >= 0) worst += (end[i] - start[i]) * 2;
+  }
+  const d = out.reserve(worst);
+  const view = viewOf(d);
+  let at = out.offset;
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) d[at++] = 0x09; // tab
+    const s = start[i];
+    if (s < 0) {
+      d[at++] = 0x5c; // \N
+      d[at++] = 0x4e;
+      continue;
+    }
+    const e = end[i];
+    switch (kinds[i]) {
+      case STRING:
+        at = writeCopyStringBytes(b, s, e, d, view, at);
+        if (at < 0) return -1;
+        codePoints[i] = stringCodePoints;
+        nuls[i] = stringNuls;
+        break;
+      case DATETIME:
+        at = writeWireDatetime(b, s, e, 0x20, d, at);
+        d[at++] = 0x2b; // +00: the session time zone cannot shift it
+        d[at++] = 0x30;
+        d[at++] = 0x30;
+        break;
+      default:
+        at = copyWireBytes(b, s, e, d, view, at);
+    }
+  }
+  d[at++] = 0x0a;
+  return at;
+}
+
+/** Per column a COPY line's separator, `\N` or the `+00` of a datetime, beside its value's bytes. */
+const COPY_FIXED_BYTES = 32;
+
+const copyKindsOf = new WeakMap<readonly MigrationColumn[], Uint8Array>();
+
+/**
+ * How each column's value is written in a COPY line: `STRING`, `DATETIME` or as it is. (No JSON:
+ * its line holds the canonical text, which the wire copier does not take to COPY.)
+ */
+function copyKinds(columns: readonly MigrationColumn[]): Uint8Array {
+  let kinds = copyKindsOf.get(columns);
+  if (!kinds) {
+    kinds = Uint8Array.from(
+      columns.map((c) =>
+        c.value.kind === "datetime"
+          ? DATETIME
+          : c.value.kind === "string" || c.value.kind === "enum"
+            ? STRING
+            : DIGITS,
+      ),
+    );
+    copyKindsOf.set(columns, kinds);
+  }
+  return kinds;
 }
 
 /** Code points of the last string `writeJsonStringBytes` wrote. */
@@ -257,6 +336,77 @@ function writeJsonStringBytes(
   stringCodePoints = points;
   return at;
 }
+
+/** U+0000s in the last string `writeCopyStringBytes` wrote. */
+let stringNuls = 0;
+
+/** Whether any of the four bytes of `w` is non-ASCII, below 0x20 or a backslash: COPY's care. */
+function needsCopyCare(w: number): boolean {
+  const backslash = w ^ 0x5c5c5c5c;
+  return (
+    ((w | (((w - 0x20202020) | 0) & ~w) | (((backslash - 0x01010101) | 0) & ~backslash)) &
+      0x80808080) !==
+    0
+  );
+}
+
+/**
+ * A value of COPY text format from the UTF-8 bytes `b[s, e)`, as `encodeCopyLine` writes its text:
+ * backslash, tab, LF and CR escaped, everything else as it is; -1 when the bytes are not UTF-8.
+ */
+function writeCopyStringBytes(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  d: Buffer,
+  dv: DataView,
+  at: number,
+): number {
+  const sv = sourceViewOf(b);
+  let points = 0;
+  let nuls = 0;
+  let i = s;
+  while (i < e) {
+    if (i + 4 <= e) {
+      const w = sv.getInt32(i, true);
+      if (!needsCopyCare(w)) {
+        dv.setInt32(at, w, true);
+        at += 4;
+        i += 4;
+        points += 4;
+        continue;
+      }
+    }
+    const c = b[i];
+    points++;
+    if (c < 0x80) {
+      const escape = COPY_ESCAPE_LETTERS[c];
+      if (escape !== 0) {
+        d[at++] = 0x5c;
+        d[at++] = escape;
+      } else {
+        if (c === 0) nuls++;
+        d[at++] = c;
+      }
+      i++;
+      continue;
+    }
+    const n = utf8SequenceLength(b, i, e);
+    if (n === 0) return -1;
+    for (let k = 0; k < n; k++) d[at++] = b[i + k];
+    i += n;
+  }
+  stringCodePoints = points;
+  stringNuls = nuls;
+  return at;
+}
+
+/** What follows the backslash in COPY's escape of a byte (`COPY_ESCAPES`), 0 for none. */
+const COPY_ESCAPE_LETTERS = new Uint8Array(0x80);
+COPY_ESCAPE_LETTERS[0x5c] = 0x5c; // backslash
+COPY_ESCAPE_LETTERS[0x09] = 0x74; // t
+COPY_ESCAPE_LETTERS[0x0a] = 0x6e; // n
+COPY_ESCAPE_LETTERS[0x0d] = 0x72; // r
 
 /** Copies `b[s, e)` to `d` at `at`, four bytes a load and a store; returns the offset past it. */
 export function copyWireBytes(

@@ -1,20 +1,22 @@
 /**
- * The analytics copy's fast path: a row goes from the protocol's bytes (`streamWirePage`) to its
- * NDJSON line, its CRC check and its checksum text with no string per value. Decoding every value
- * into a string (mysql2), encoding it back to UTF-8 for the CRC, again for the NDJSON line and again
- * for the checksum text took about half of an analytics lane's CPU time.
+ * The copy's fast path: a row goes from the protocol's bytes (`streamWirePage`) to its NDJSON or
+ * COPY line, its CRC check and its checksum text with no string per value. Decoding every value
+ * into a string (mysql2), encoding it back to UTF-8 for the CRC, again for the line and again for
+ * the checksum text took about half of an analytics lane's CPU time.
  *
  * It takes a row only when each value is one the decoded path passes unchanged: a string that is
- * UTF-8, a canonical integer, a decimal of the column's scale, a valid date or datetime (padded),
- * an enum's own value, a boolean 0/1, JSON that has a canonical form; and the source's CRC matches
- * the bytes. Anything else (a NULL in a NOT NULL column, a value the conversion rejects or rewrites,
- * bytes that are not UTF-8, a CRC that does not match, a row too long for the source to CRC) makes
- * `copy` return false with nothing written, and the lane runs the decoded path on the same row as
- * mysql2 decodes it, which gives the same line, sums, reject reason or error as before. The
- * differential tests (test/data/wire-rows.test.ts) hold the two paths to the same bytes and sums.
+ * UTF-8 and within its target's limits (length, U+0000), a canonical integer, a decimal of the
+ * column's scale, a valid date or datetime (padded), an enum's own value, a boolean 0/1, JSON that
+ * has a canonical form; when its parent rows are there and not rejected; and when the source's
+ * CRC matches the bytes. Anything else (a NULL in a NOT NULL column, a value the conversion rejects
+ * or rewrites, a missing or rejected parent, bytes that are not UTF-8, a CRC that does not match, a
+ * row too long for the source to CRC) makes `copy` return false with nothing written, and the lane
+ * runs the decoded path on the same row as mysql2 decodes it, which gives the same line, sums,
+ * reject reason or error as before. The differential tests (test/data/wire-rows.test.ts) hold the
+ * two paths to the same bytes and sums.
  *
- * Only for load files (BigQuery's NDJSON): the auth tables' COPY lines, their string limits and
- * foreign-key checks stay on the decoded path.
+ * A Postgres table with a JSON column (none in schema/ today) stays on the decoded path: its COPY
+ * line holds the canonical text, escaped for COPY.
  */
 import { isUtf8 } from "node:buffer";
 import { canonicalJson, JsonConversionError } from "./canonical-json";
@@ -30,9 +32,16 @@ import {
   wireIntegerAccepted as wireIntegerAcceptedExport,
   wireIntegerDigits,
 } from "./convert";
-import { utf8Text as utf8TextExport, type PageBuffer } from "./page-buffer";
+import {
+  latin1Text as latin1TextExport,
+  utf8Text as utf8TextExport,
+  type PageBuffer,
+} from "./page-buffer";
 import type { RowCrcCheck } from "./row-crc";
-import { appendWireNdjsonLine as appendWireNdjsonLineExport } from "./row-encoding";
+import {
+  writeWireCopyLine as writeWireCopyLineExport,
+  writeWireNdjsonLine as writeWireNdjsonLineExport,
+} from "./row-encoding";
 import type { WireRow } from "./source";
 import type { MigrationColumn, MigrationTable } from "./table-plan";
 
@@ -40,12 +49,14 @@ import type { MigrationColumn, MigrationTable } from "./table-plan";
 // binding is a call of a getter on the exporting module.
 const addWireJsonPartHashes = addWireJsonPartHashesExport;
 const addWireRowHashes = addWireRowHashesExport;
-const appendWireNdjsonLine = appendWireNdjsonLineExport;
+const writeWireCopyLine = writeWireCopyLineExport;
+const writeWireNdjsonLine = writeWireNdjsonLineExport;
 const wireDateAccepted = wireDateAcceptedExport;
 const wireDatetimeAccepted = wireDatetimeAcceptedExport;
 const wireDecimalAccepted = wireDecimalAcceptedExport;
 const wireIntegerAccepted = wireIntegerAcceptedExport;
 const utf8Text = utf8TextExport;
+const latin1Text = latin1TextExport;
 
 /** How a column's value is checked; small integers, so that the switch is a jump table. */
 const STRING = 0;
@@ -76,48 +87,67 @@ export interface PageSums {
   readonly jsonSum: HashSum;
 }
 
+/**
+ * A foreign key of the row's table (`lane.ts`, `parentChecks`), for the fast path: the row passes
+ * when its value is NULL, or is not a rejected parent's key and the source has the parent (the
+ * selected EXISTS, at `existsIndex`, is 1).
+ */
+export interface WireParentCheck {
+  readonly columnIndex: number;
+  readonly existsIndex: number;
+  readonly rejectedKeys: ReadonlySet<string>;
+}
+
 export class WireRowCopier {
   /**
-   * Whether the fast path can copy `table`'s rows: a load-file table (the auth tables go by COPY)
-   * whose strings have no limit to check.
+   * Whether the fast path can copy `table`'s rows: all but a Postgres table with JSON (its COPY
+   * line holds the canonical text, which the decoded path writes).
    */
   static supports(table: MigrationTable): boolean {
-    return (
-      table.target !== "postgres" &&
-      table.columns.every(
-        (c) =>
-          c.value.kind !== "string" ||
-          (c.limits?.maxLength === undefined && c.limits?.noNul !== true),
-      )
-    );
+    return table.target !== "postgres" || table.columns.every((c) => c.value.kind !== "json");
   }
 
   private readonly columns: readonly MigrationColumn[];
+  private readonly copyLines: boolean;
   private readonly kinds: Uint8Array;
   private readonly notNull: Uint8Array;
   private readonly integerDigits: Float64Array;
+  /** Per string column, the most code points its target holds (or -1) and whether it bars U+0000. */
+  private readonly maxCodePoints: Float64Array;
+  private readonly noNul: Uint8Array;
+  private readonly hasStringLimits: boolean;
   /** Per enum column, its values' UTF-8 bytes. */
   private readonly enumValues: (readonly Buffer[] | undefined)[];
   private readonly keyIndex: number;
   private readonly hasJson: boolean;
-  /** Per row, reused: each JSON column's canonical text. */
+  /** Per row, reused: each JSON column's canonical text, each string's code points and NULs. */
   private readonly json: (string | null)[];
   private readonly codePoints: Int32Array;
+  private readonly nuls: Uint8Array;
 
   /**
    * `crc`: the source's row CRC check (verification on); `hashed`: add each row to the page's
-   * sums.
+   * sums; `parents`: the table's foreign keys to check.
    */
   constructor(
     table: MigrationTable,
     private readonly crc: RowCrcCheck | undefined,
     private readonly hashed: boolean,
+    private readonly parents: readonly WireParentCheck[] = [],
   ) {
     const columns = table.columns;
     this.columns = columns;
+    this.copyLines = table.target === "postgres";
     this.kinds = Uint8Array.from(columns.map((c) => KINDS[c.value.kind]));
     this.notNull = Uint8Array.from(columns.map((c) => (c.notNull ? 1 : 0)));
     this.integerDigits = Float64Array.from(columns.map((c) => wireIntegerDigits(c)));
+    this.maxCodePoints = Float64Array.from(columns.map((c) => c.limits?.maxLength ?? -1));
+    this.noNul = Uint8Array.from(columns.map((c) => (c.limits?.noNul ? 1 : 0)));
+    this.hasStringLimits = columns.some(
+      (c) =>
+        c.value.kind === "string" &&
+        (c.limits?.maxLength !== undefined || c.limits?.noNul === true),
+    );
     this.enumValues = columns.map((c) =>
       c.value.kind === "enum" ? c.value.values.map((v) => Buffer.from(v, "utf8")) : undefined,
     );
@@ -125,6 +155,7 @@ export class WireRowCopier {
     this.hasJson = columns.some((c) => c.value.kind === "json");
     this.json = columns.map(() => null);
     this.codePoints = new Int32Array(columns.length);
+    this.nuls = new Uint8Array(columns.length);
   }
 
   /**
@@ -146,7 +177,7 @@ export class WireRowCopier {
       const e = end[i];
       switch (kinds[i]) {
         case STRING:
-          break; // checked (UTF-8) as it is written
+          break; // checked (UTF-8, limits) as it is written
         case INTEGER:
           if (!wireIntegerAccepted(b, s, e, this.integerDigits[i])) return false;
           break;
@@ -172,7 +203,12 @@ export class WireRowCopier {
         }
       }
     }
-    if (!appendWireNdjsonLine(columns, b, start, end, json, this.codePoints, out)) return false;
+    for (const parent of this.parents) if (!parentPasses(parent, b, start, end)) return false;
+    const lineEnd = this.copyLines
+      ? writeWireCopyLine(columns, b, start, end, this.codePoints, this.nuls, out)
+      : writeWireNdjsonLine(columns, b, start, end, json, this.codePoints, out);
+    if (lineEnd < 0 || (this.hasStringLimits && !this.withinLimits(start))) return false;
+    out.commit(lineEnd);
     if (!this.hashed) return true;
     addWireRowHashes(sums.sourceSum, sums.targetSum, columns, b, start, end, this.codePoints);
     if (this.hasJson) {
@@ -181,6 +217,32 @@ export class WireRowCopier {
     }
     return true;
   }
+
+  /** The strings fit their targets: no more code points than they hold, no U+0000 they bar. */
+  private withinLimits(start: Int32Array): boolean {
+    const { kinds, maxCodePoints, noNul, codePoints, nuls } = this;
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] !== STRING || start[i] < 0) continue;
+      if (maxCodePoints[i] >= 0 && codePoints[i] > maxCodePoints[i]) return false;
+      if (noNul[i] === 1 && nuls[i] !== 0) return false;
+    }
+    return true;
+  }
+}
+
+/** Whether the row's foreign key `parent` holds (see `WireParentCheck`). */
+function parentPasses(
+  parent: WireParentCheck,
+  b: Buffer,
+  start: Int32Array,
+  end: Int32Array,
+): boolean {
+  const s = start[parent.columnIndex];
+  if (s < 0) return true;
+  const e = end[parent.columnIndex];
+  if (parent.rejectedKeys.size > 0 && parent.rejectedKeys.has(latin1Text(b, s, e))) return false;
+  const x = start[parent.existsIndex];
+  return x >= 0 && end[parent.existsIndex] - x === 1 && b[x] === 0x31; // '1'
 }
 
 /** Whether `b[s, e)` is one of `values`: a loop, not `Buffer#compare` (a native call per value). */

@@ -14,7 +14,8 @@ import {
   RowCrcCheck,
   SourceRowChangedError,
 } from "../../src/data/row-crc";
-import { appendNdjsonLine } from "../../src/data/row-encoding";
+import { appendNdjsonLine, encodeCopyLine } from "../../src/data/row-encoding";
+import { parentChecks } from "../../src/data/lane";
 import { connectSource, streamPage, streamWirePage, type WireRow } from "../../src/data/source";
 import { migrationTables, type MigrationTable } from "../../src/data/table-plan";
 import { WireRowCopier } from "../../src/data/wire-rows";
@@ -51,14 +52,31 @@ class Page {
   }
 }
 
-/** The decoded path, as `lane.ts` runs it on a row: CRC, conversion, line, hashes or a reject. */
-function decodedRow(table: MigrationTable, crc: RowCrcCheck, raw: (string | null)[], page: Page) {
+type Parents = ReturnType<typeof parentChecks>;
+
+/**
+ * The decoded path, as `lane.ts` runs it on a row: CRC, conversion, foreign keys, line, hashes
+ * (a Postgres table's source side only) or a reject.
+ */
+function decodedRow(
+  table: MigrationTable,
+  crc: RowCrcCheck,
+  raw: (string | null)[],
+  page: Page,
+  parents: Parents = [],
+) {
   crc.check(raw);
   const keyIndex = table.columns.indexOf(table.key);
   try {
     const row = convertRow(table.columns, raw);
-    appendNdjsonLine(table.columns, row, page.out);
-    addRowHashes(page.sums.sourceSum, page.sums.targetSum, table.columns, raw, row);
+    for (const parent of parents) parent.check(row, raw);
+    if (table.target === "postgres") {
+      page.out.append(encodeCopyLine(table.columns, row));
+      addRowHashes(page.sums.sourceSum, undefined, table.columns, raw, row);
+    } else {
+      appendNdjsonLine(table.columns, row, page.out);
+      addRowHashes(page.sums.sourceSum, page.sums.targetSum, table.columns, raw, row);
+    }
     addJsonPartHashes(page.sums.jsonSum, table.columns, keyIndex, row);
   } catch (error) {
     if (!(error instanceof RejectedValue)) throw error;
@@ -73,11 +91,13 @@ function wireRow(
   crc: RowCrcCheck,
   row: WireRow,
   page: Page,
+  parents: Parents = [],
 ) {
-  if (copier.copy(row, page.out, page.sums)) return;
+  const sums = table.target === "postgres" ? { ...page.sums, targetSum: undefined } : page.sums;
+  if (copier.copy(row, page.out, sums)) return;
   const raw = row.decode();
   page.declined.push(raw[table.columns.indexOf(table.key)]!);
-  decodedRow(table, crc, raw, page);
+  decodedRow(table, crc, raw, page, parents);
 }
 
 const analyticsTables = migrationTables().filter((t) => t.target === "bigquery");
@@ -99,6 +119,17 @@ describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
       );
       // Fewer fractional digits on the wire, which both paths pad to six.
       await db.query("ALTER TABLE agent_runs MODIFY finished_at DATETIME(2)");
+      // What Postgres cannot hold (a value longer than its column, a NUL), a session whose user
+      // the source lacks, and one of a user whose row is rejected (`users` 1000, `insertBadRows`).
+      await db.query("ALTER TABLE sessions MODIFY user_agent VARCHAR(300)");
+      await db.query(
+        "INSERT INTO sessions (id, user_id, session_token, expires_at, user_agent) VALUES " +
+          "(5000, 1, REPEAT('a', 64), '2025-01-01 00:00:00', REPEAT('é', 256)), " +
+          "(5001, 1, REPEAT('b', 64), '2025-01-01 00:00:00', CONCAT('nul', CHAR(0), 'here')), " +
+          "(5002, 999999, REPEAT('c', 64), '2025-01-01 00:00:00', 'orphan'), " +
+          "(5003, 1000, REPEAT('d', 64), '2025-01-01 00:00:00', 'child of a rejected user'), " +
+          "(5004, 1, REPEAT('e', 64), '2025-01-01 00:00:00', REPEAT('é', 255))",
+      );
     } finally {
       await db.end();
     }
@@ -110,17 +141,26 @@ describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
     await maria?.stop();
   });
 
-  async function both(table: MigrationTable): Promise<{ decoded: Copied; wire: Copied }> {
+  async function both(
+    table: MigrationTable,
+    knownRejects: ReadonlySet<string> = new Set(),
+  ): Promise<{ decoded: Copied; wire: Copied }> {
     const crc = new RowCrcCheck(table, "iso-3309", table.columns.length);
-    const extras = [mysqlRowCrcSql(table)];
+    const parents = parentChecks(table, knownRejects, table.columns.length + 1);
+    const extras = [mysqlRowCrcSql(table), ...parents.map((p) => p.existsSql)];
     const decoded = new Page();
     await streamPage(source, table, undefined, 1_000_000, undefined, extras, (raw) =>
-      decodedRow(table, crc, raw, decoded),
+      decodedRow(table, crc, raw, decoded, parents),
     );
     const wire = new Page();
-    const copier = new WireRowCopier(table, crc, true);
+    const copier = new WireRowCopier(
+      table,
+      crc,
+      true,
+      parents.map((p) => p.wire),
+    );
     await streamWirePage(source, table, undefined, 1_000_000, undefined, extras, (row) =>
-      wireRow(table, copier, crc, row, wire),
+      wireRow(table, copier, crc, row, wire, parents),
     );
     return { decoded: decoded.result(), wire: wire.result() };
   }
@@ -149,11 +189,43 @@ describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
     },
   );
 
-  test("the auth tables keep the decoded path (COPY lines, string limits, foreign keys)", () => {
-    for (const table of migrationTables().filter((t) => t.target === "postgres")) {
-      expect(WireRowCopier.supports(table)).toBe(false);
-    }
-  });
+  const authTables = migrationTables().filter((t) => t.target === "postgres");
+
+  test.each(authTables.map((t) => [t.name]))(
+    "%s: the same COPY lines, source sums and rejects; only the rows to reject leave the fast path",
+    async (name) => {
+      const table = tableNamed(name);
+      expect(WireRowCopier.supports(table)).toBe(true);
+      // `users` 1000 was rejected (its role), as the lane knows once `users` is copied.
+      const { decoded, wire } = await both(table, new Set(["users\u00001000"]));
+      expect(wire.lines).toBe(decoded.lines);
+      expect(wire.sums).toEqual(decoded.sums);
+      expect(wire.rejects).toEqual(decoded.rejects);
+      const rejected: Record<string, string[]> = {
+        users: ["1000 role: value is not one of 'admin', 'analyst', 'viewer'"],
+        sessions: [
+          "5000 user_agent: 256 characters do not fit character varying(255)",
+          "5001 user_agent: contains a NUL character, which Postgres character varying(255) cannot hold",
+          "5002 user_id: its users row id=999999 does not exist in the source",
+          "5003 user_id: its users row id=1000 was rejected",
+        ],
+        magic_links: [],
+        oauth_accounts: [],
+        campaign_policies: [],
+      };
+      expect(wire.rejects).toEqual(rejected[name]);
+      // Besides those, the fixture's INTEGER extreme (2147483647, ten digits) leaves the fast path
+      // and is accepted by the decoded path, which checks its limit.
+      const extremes: Record<string, string[]> = {
+        campaign_policies: ["1", "3", "5", "7", "9"],
+      };
+      expect(wire.declined).toEqual([
+        ...(extremes[name] ?? []),
+        ...rejected[name].map((r) => r.split(" ")[0]),
+      ]);
+      expect(decoded.lines.split("\n").length).toBeGreaterThan(10);
+    },
+  );
 });
 
 /** A wire row made from values (bytes as given; strings as UTF-8), decoded as mysql2 decodes UTF-8. */
@@ -323,6 +395,75 @@ describe("the wire path on rows made byte by byte", () => {
       const result = compare(table, values);
       expect({ values, fast: result.fast }).toEqual({ values, fast: false });
       if (error) expect(String(result.error)).toContain(error);
+    }
+  });
+
+  test("COPY lines: escapes, limits and NULs as the decoded path has them", () => {
+    const sessions = tableNamed("sessions");
+    // sessions: id, user_id, session_token, created_at, expires_at, user_agent, ip
+    const session = (over: Partial<Record<string, string | Buffer | null>>) =>
+      sessions.columns.map((c) =>
+        c.name in over
+          ? over[c.name]!
+          : (
+              {
+                id: "3",
+                user_id: "1",
+                session_token: "t".repeat(64),
+                created_at: null,
+                expires_at: "2025-06-30 12:00:00.5",
+                user_agent: "back\\slash\ttab\nLF\rCR \u0001 \\N é 😀",
+                ip: "",
+              } as Record<string, string | null>
+            )[c.name],
+      );
+    const parents = parentChecks(sessions, new Set(), sessions.columns.length + 1);
+    const exists = (values: (string | Buffer | null)[]) => [...withCrc(values), "1"];
+    const run = (values: (string | Buffer | null)[]) => {
+      const check = new RowCrcCheck(sessions, "iso-3309", sessions.columns.length);
+      const row = madeRow(exists(values));
+      const decoded = new Page();
+      decodedRow(sessions, check, row.decode(), decoded, parents);
+      const wire = new Page();
+      const copier = new WireRowCopier(
+        sessions,
+        check,
+        true,
+        parents.map((p) => p.wire),
+      );
+      wireRow(sessions, copier, check, row, wire, parents);
+      const [d, w] = [decoded.result(), wire.result()];
+      expect({ lines: w.lines, sums: w.sums, rejects: w.rejects }).toEqual({
+        lines: d.lines,
+        sums: d.sums,
+        rejects: d.rejects,
+      });
+      return { fast: w.declined.length === 0, ...d };
+    };
+    const plain = run(session({}));
+    expect(plain.fast).toBe(true);
+    expect(plain.lines).toBe(
+      "3\t1\t" +
+        "t".repeat(64) +
+        "\t\\N\t2025-06-30 12:00:00.500000+00\t" +
+        "back\\\\slash\\ttab\\nLF\\rCR \u0001 \\\\N é 😀\t\n",
+    );
+    expect(run(session({ user_agent: "é".repeat(255) })).fast).toBe(true);
+    // Declined: too long, a NUL, NULL in a NOT NULL column (rejected by the decoded path); a
+    // ZEROFILL-like key it accepts as it is.
+    const declined: [(string | Buffer | null)[], number][] = [
+      [session({ user_agent: "é".repeat(256) }), 1],
+      [session({ ip: Buffer.from([0x31, 0x00, 0x32]) }), 1],
+      [session({ session_token: null }), 1],
+      [session({ user_id: "0012" }), 0],
+    ];
+    for (const [values, rejects] of declined) {
+      const result = run(values);
+      expect({ values, fast: result.fast, rejects: result.rejects.length }).toEqual({
+        values,
+        fast: false,
+        rejects,
+      });
     }
   });
 
