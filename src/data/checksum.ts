@@ -248,8 +248,8 @@ export function addRowHashes(
 
 /**
  * `addRowHashes` of a row the wire fast path took (`wire-rows.ts`): its checksum text written from
- * the values' bytes, `b[start[i], end[i])` (NULL where `start[i]` is -1), each string's length in
- * code points given in `codePoints[i]` (the other kinds are ASCII: their bytes), a datetime padded
+ * the values' bytes, `b[start[i], end[i])` (NULL where `start[i]` is -1), each string's and enum's
+ * length in code points given in `codePoints[i]` (the other kinds are ASCII: their bytes), a datetime padded
  * to six fractional digits as `sourceNormal` pads it. Such a row's values are their own source
  * normal form, so its one hash goes to both sums.
  */
@@ -282,7 +282,9 @@ export function addWireRowHashes(
       at = writeWireDatetime(b, s, e, 0x20, d, at);
       continue;
     }
-    const points = kind === "string" ? codePoints[i] : e - s;
+    // Strings and enums are any UTF-8 (their code points counted as they were written); the other
+    // kinds are ASCII.
+    const points = kind === "string" || kind === "enum" ? codePoints[i] : e - s;
     at = writeDecimal(points, decimalWidth(points), d, at);
     d[at++] = 0x3a;
     at = copyWireBytes(b, s, e, d, dv, at);

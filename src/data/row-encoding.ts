@@ -104,7 +104,8 @@ export function appendNdjsonLine(
  * escaped where JSON needs it, and checked to be UTF-8. Returns where the line ends in `out`'s
  * chunk, for `out.commit` (the caller's, once it accepts the row), or -1 where a string is not
  * UTF-8 (the decoded path then reads the row as mysql2 decodes it). Each string's length in code
- * points goes to `codePoints[i]`, for its checksum text.
+ * points goes to `codePoints[i]`, for its checksum text, and 1 to `nuls[i]` where it holds U+0000,
+ * for the caller's limits.
  */
 export function writeWireNdjsonLine(
   columns: readonly MigrationColumn[],
@@ -113,6 +114,7 @@ export function writeWireNdjsonLine(
   end: Int32Array,
   json: readonly (string | null)[],
   codePoints: Int32Array,
+  nuls: Uint8Array,
   out: PageBuffer,
 ): number {
   const plan = ndjsonPlan(columns);
@@ -146,6 +148,7 @@ export function writeWireNdjsonLine(
         at = writeJsonStringBytes(b, s, e, d, view, at);
         if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
+        nuls[i] = stringNuls;
         d[at++] = QUOTE;
         break;
       case JSON_TEXT:
@@ -257,8 +260,9 @@ function copyKinds(columns: readonly MigrationColumn[]): Uint8Array {
   return kinds;
 }
 
-/** Code points of the last string `writeJsonStringBytes` wrote. */
+/** Code points and U+0000s of the last string `writeJsonStringBytes` or `…CopyStringBytes` wrote. */
 let stringCodePoints = 0;
+let stringNuls = 0;
 
 /** A DataView of the last source buffer read (a network chunk holds many rows). */
 let lastSource: Uint8Array | undefined;
@@ -306,6 +310,7 @@ function writeJsonStringBytes(
 ): number {
   const sv = sourceViewOf(b);
   let points = 0;
+  let nuls = 0;
   let i = s;
   while (i < e) {
     if (i + 4 <= e) {
@@ -325,6 +330,7 @@ function writeJsonStringBytes(
     if (c < 0x80) {
       if (ESCAPED_ASCII[c] === 0) d[at++] = c;
       else at = writeEscape(c, d, at);
+      if (c === 0) nuls++;
       i++;
       continue;
     }
@@ -334,11 +340,9 @@ function writeJsonStringBytes(
     i += n;
   }
   stringCodePoints = points;
+  stringNuls = nuls;
   return at;
 }
-
-/** U+0000s in the last string `writeCopyStringBytes` wrote. */
-let stringNuls = 0;
 
 /** Whether any of the four bytes of `w` is non-ASCII, below 0x20 or a backslash: COPY's care. */
 function needsCopyCare(w: number): boolean {

@@ -248,6 +248,11 @@ export interface WireRow {
    * something else (a BIT as a Buffer), makes it false for the whole page.
    */
   bytesAreText: boolean;
+  /**
+   * Per selected column, 1 where mysql2 reads it as a number (a small integer type): its decoded
+   * text is the number's digits, which are its bytes only when those are canonical.
+   */
+  readonly numeric: Uint8Array;
   /** The row as `streamPage` gives it: decoded by mysql2 itself, small integers as digits. */
   decode(): (string | null)[];
 }
@@ -333,7 +338,9 @@ function runPageQuery(
     };
     const query = core.query({ sql, rowsAsArray: true });
     let wire: WireRow | undefined;
-    let lastKeyAt: { buffer: Buffer; start: number; end: number } | undefined;
+    let lastKeyBuffer: Buffer | undefined;
+    let lastKeyStart = 0;
+    let lastKeyEnd = 0;
     if (handler.wire) {
       const command = query as unknown as QueryCommand;
       const decodedRow = command.row;
@@ -344,6 +351,7 @@ function runPageQuery(
         start: new Int32Array(selected.length),
         end: new Int32Array(selected.length),
         bytesAreText: false,
+        numeric: new Uint8Array(selected.length),
         decode: () => {
           packet!.reset();
           return decoded(command._rowParser.next(packet!, command._currentFields, command.options));
@@ -357,7 +365,9 @@ function runPageQuery(
         try {
           readRowOffsets(p, row);
           // The key as text only for the page's last row: a string per row cost more.
-          lastKeyAt = { buffer: row.buffer, start: row.start[keyIndex], end: row.end[keyIndex] };
+          lastKeyBuffer = row.buffer;
+          lastKeyStart = row.start[keyIndex];
+          lastKeyEnd = row.end[keyIndex];
           onRow(row);
         } catch (error) {
           failure = error;
@@ -370,7 +380,11 @@ function runPageQuery(
       .on("fields", (fields: FieldPacket[]) => {
         try {
           numeric = numericColumns(table, fields);
-          if (wire) wire.bytesAreText = fields.every(bytesAreText);
+          if (wire) {
+            wire.bytesAreText = fields.every(bytesAreText);
+            wire.numeric.fill(0);
+            for (const index of numeric) wire.numeric[index] = 1;
+          }
         } catch (error) {
           failure ??= error;
         }
@@ -390,7 +404,7 @@ function runPageQuery(
       })
       .on("end", () => {
         core.off("error", onConnectionError);
-        if (lastKeyAt) lastKey = latin1Text(lastKeyAt.buffer, lastKeyAt.start, lastKeyAt.end);
+        if (lastKeyBuffer) lastKey = latin1Text(lastKeyBuffer, lastKeyStart, lastKeyEnd);
         if (failure !== undefined) reject(failure as Error);
         else resolve(lastKey === undefined ? undefined : { after, upTo: BigInt(lastKey) });
       });
@@ -420,6 +434,7 @@ function readRowOffsets(packet: ProtocolPacket, row: WireRow): void {
       length = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
       o += 3;
     } else {
+      if (o + 8 > packet.end) throw truncatedRow(o + 8 - packet.end);
       length = b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 0x100000000;
       o += 8;
     }
@@ -427,13 +442,15 @@ function readRowOffsets(packet: ProtocolPacket, row: WireRow): void {
     o += length;
     end[i] = o;
   }
-  if (o > packet.end) {
-    throw new SourceDatabaseError(
-      "unreachable",
-      `a row packet of the source is shorter than its values (${o - packet.end} bytes missing): the connection is corrupt; run again`,
-    );
-  }
+  if (o > packet.end) throw truncatedRow(o - packet.end);
   row.buffer = b;
+}
+
+function truncatedRow(missing: number): SourceDatabaseError {
+  return new SourceDatabaseError(
+    "unreachable",
+    `a row packet of the source is shorter than its values (${missing} bytes missing): the connection is corrupt; run again`,
+  );
 }
 
 /** Character sets whose bytes are UTF-8: utf8mb4 and utf8mb3 (mysql2's encoding name for both). */

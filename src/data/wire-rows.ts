@@ -32,11 +32,7 @@ import {
   wireIntegerAccepted as wireIntegerAcceptedExport,
   wireIntegerDigits,
 } from "./convert";
-import {
-  latin1Text as latin1TextExport,
-  utf8Text as utf8TextExport,
-  type PageBuffer,
-} from "./page-buffer";
+import { utf8Text as utf8TextExport, type PageBuffer } from "./page-buffer";
 import type { RowCrcCheck } from "./row-crc";
 import {
   writeWireCopyLine as writeWireCopyLineExport,
@@ -56,7 +52,6 @@ const wireDatetimeAccepted = wireDatetimeAcceptedExport;
 const wireDecimalAccepted = wireDecimalAcceptedExport;
 const wireIntegerAccepted = wireIntegerAcceptedExport;
 const utf8Text = utf8TextExport;
-const latin1Text = latin1TextExport;
 
 /** How a column's value is checked; small integers, so that the switch is a jump table. */
 const STRING = 0;
@@ -175,6 +170,10 @@ export class WireRowCopier {
         continue;
       }
       const e = end[i];
+      // mysql2 reads a small integer type as a number: its text is `String(n)`, the bytes only when
+      // they are canonical (not a ZEROFILL `007` or a YEAR `0000`), whatever the column's kind.
+      if (row.numeric[i] === 1 && !wireIntegerAccepted(b, s, e, Number.MAX_SAFE_INTEGER))
+        return false;
       switch (kinds[i]) {
         case STRING:
           break; // checked (UTF-8, limits) as it is written
@@ -206,7 +205,7 @@ export class WireRowCopier {
     for (const parent of this.parents) if (!parentPasses(parent, b, start, end)) return false;
     const lineEnd = this.copyLines
       ? writeWireCopyLine(columns, b, start, end, this.codePoints, this.nuls, out)
-      : writeWireNdjsonLine(columns, b, start, end, json, this.codePoints, out);
+      : writeWireNdjsonLine(columns, b, start, end, json, this.codePoints, this.nuls, out);
     if (lineEnd < 0 || (this.hasStringLimits && !this.withinLimits(start))) return false;
     out.commit(lineEnd);
     if (!this.hashed) return true;
@@ -240,7 +239,8 @@ function parentPasses(
   const s = start[parent.columnIndex];
   if (s < 0) return true;
   const e = end[parent.columnIndex];
-  if (parent.rejectedKeys.size > 0 && parent.rejectedKeys.has(latin1Text(b, s, e))) return false;
+  // The text the decoded path looks up (a key that is not UTF-8 fails the row's line anyway).
+  if (parent.rejectedKeys.size > 0 && parent.rejectedKeys.has(utf8Text(b, s, e))) return false;
   const x = start[parent.existsIndex];
   return x >= 0 && end[parent.existsIndex] - x === 1 && b[x] === 0x31; // '1'
 }

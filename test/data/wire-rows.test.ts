@@ -228,8 +228,14 @@ describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
   );
 });
 
-/** A wire row made from values (bytes as given; strings as UTF-8), decoded as mysql2 decodes UTF-8. */
-function madeRow(values: readonly (string | Buffer | null)[]): WireRow {
+/**
+ * A wire row made from values (bytes as given; strings as UTF-8), decoded as mysql2 decodes UTF-8;
+ * the columns in `numeric` as mysql2 reads a small integer type, through a number.
+ */
+function madeRow(
+  values: readonly (string | Buffer | null)[],
+  numeric: readonly number[] = [],
+): WireRow {
   const parts = values.map((v) => (v === null ? null : typeof v === "string" ? Buffer.from(v) : v));
   const buffer = Buffer.concat([
     Buffer.from("pad"),
@@ -248,7 +254,11 @@ function madeRow(values: readonly (string | Buffer | null)[]): WireRow {
     start,
     end,
     bytesAreText: true,
-    decode: () => parts.map((p) => (p === null ? null : p.toString("utf8"))),
+    numeric: Uint8Array.from(values, (_, i) => (numeric.includes(i) ? 1 : 0)),
+    decode: () =>
+      parts.map((p, i) =>
+        p === null ? null : numeric.includes(i) ? String(Number(p)) : p.toString("utf8"),
+      ),
   };
 }
 
@@ -311,9 +321,14 @@ describe("the wire path on rows made byte by byte", () => {
     );
 
   /** Both paths over one made row; whether the fast path took it. */
-  function compare(table: MigrationTable, values: readonly (string | Buffer | null)[], crc = true) {
+  function compare(
+    table: MigrationTable,
+    values: readonly (string | Buffer | null)[],
+    crc = true,
+    numeric: readonly number[] = [],
+  ) {
     const check = new RowCrcCheck(table, "iso-3309", table.columns.length);
-    const row = madeRow(withCrc(values, crc));
+    const row = madeRow(withCrc(values, crc), numeric);
     const decoded = new Page();
     let decodedError: unknown;
     try {
@@ -396,6 +411,46 @@ describe("the wire path on rows made byte by byte", () => {
       expect({ values, fast: result.fast }).toEqual({ values, fast: false });
       if (error) expect(String(result.error)).toContain(error);
     }
+  });
+
+  test("columns beyond schema/: a non-ASCII enum, a small integer type under any kind, a NUL limit on a load file", () => {
+    // An enum holding a non-ASCII value: its checksum text counts code points, as for a string.
+    const enumTable: MigrationTable = {
+      ...adMetrics,
+      columns: adMetrics.columns.map((c) =>
+        c.name === "platform" ? { ...c, value: { kind: "enum", values: ["é", "x"] } } : c,
+      ),
+    };
+    const withEnum = compare(enumTable, metric({ platform: "é" }));
+    expect(withEnum.fast).toBe(true);
+    expect(withEnum.lines).toContain('"platform":"é"');
+    // A source column mysql2 reads as a number (ZEROFILL, YEAR) under a string or decimal kind:
+    // its text is the number's digits, so only canonical digits stay on the fast path.
+    const agentAt = agentRuns.columns.findIndex((c) => c.name === "watermark");
+    expect(compare(agentRuns, run({ watermark: "007" }), true, [agentAt]).fast).toBe(false);
+    expect(compare(agentRuns, run({ watermark: "7" }), true, [agentAt]).fast).toBe(true);
+    const spendAt = adMetrics.columns.findIndex((c) => c.name === "spend");
+    const scaleZero: MigrationTable = {
+      ...adMetrics,
+      columns: adMetrics.columns.map((c) =>
+        c.name === "spend" ? { ...c, value: { kind: "decimal", scale: 0 }, limits: undefined } : c,
+      ),
+    };
+    expect(compare(scaleZero, metric({ spend: "00042" }), true, [spendAt]).fast).toBe(false);
+    expect(compare(scaleZero, metric({ spend: "42" }), true, [spendAt]).fast).toBe(true);
+    // A load-file string with a NUL limit: the decoded path rejects it, the fast path declines.
+    const noNul: MigrationTable = {
+      ...agentRuns,
+      columns: agentRuns.columns.map((c) =>
+        c.name === "agent" ? { ...c, limits: { type: "STRING without NUL", noNul: true } } : c,
+      ),
+    };
+    const nul = compare(noNul, run({ agent: "a\u0000b" }));
+    expect({ fast: nul.fast, rejects: nul.rejects }).toEqual({
+      fast: false,
+      rejects: ["7 agent: contains a NUL character, which Postgres STRING without NUL cannot hold"],
+    });
+    expect(compare(noNul, run({ agent: "ab" })).fast).toBe(true);
   });
 
   test("COPY lines: escapes, limits and NULs as the decoded path has them", () => {
