@@ -145,7 +145,7 @@ export function writeWireNdjsonLine(
     switch (kinds[p]) {
       case STRING:
         d[at++] = QUOTE;
-        at = writeJsonStringBytes(b, s, e, d, view, at);
+        at = writeStringBytes(b, s, e, d, view, at, false);
         if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
         nuls[i] = stringNuls;
@@ -215,7 +215,7 @@ export function writeWireCopyLine(
     const e = end[i];
     switch (kinds[i]) {
       case STRING:
-        at = writeCopyStringBytes(b, s, e, d, view, at);
+        at = writeStringBytes(b, s, e, d, view, at, true);
         if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
         nuls[i] = stringNuls;
@@ -260,7 +260,7 @@ function copyKinds(columns: readonly MigrationColumn[]): Uint8Array {
   return kinds;
 }
 
-/** Code points and U+0000s of the last string `writeJsonStringBytes` or `…CopyStringBytes` wrote. */
+/** Code points and U+0000s of the last string `writeStringBytes` wrote. */
 let stringCodePoints = 0;
 let stringNuls = 0;
 
@@ -277,9 +277,10 @@ function sourceViewOf(b: Uint8Array): DataView {
 }
 
 /**
- * Whether any of the four bytes of `w` is one a JSON string cannot hold as it is: non-ASCII (bit 7),
- * below 0x20, `"` or `\` (each test is exact: "has a byte less than n" and "has a zero byte", from
- * Anderson's Bit Twiddling Hacks).
+ * Whether any of the four bytes of `w` may need other bytes in a JSON string or a COPY value:
+ * non-ASCII (bit 7), below 0x20, `"` or `\` (each test is exact: "has a byte less than n" and
+ * "has a zero byte", from Anderson's Bit Twiddling Hacks). COPY writes `"` as it is: such a word
+ * only takes the byte-by-byte path.
  */
 function needsCare(w: number): boolean {
   const quote = w ^ 0x22222222;
@@ -295,18 +296,20 @@ function needsCare(w: number): boolean {
 }
 
 /**
- * The inside of a JSON string literal for the UTF-8 bytes `b[s, e)`, as `writeJsonStringBody`
- * writes it for their text: ASCII that JSON.stringify escapes escaped, everything else as it is.
+ * A string value from its UTF-8 bytes `b[s, e)`: for a COPY line (`copy`) as `encodeCopyLine`
+ * writes its text (backslash, tab, LF and CR escaped), else the inside of a JSON string literal as
+ * `writeJsonStringBody` writes it (what JSON.stringify escapes escaped); everything else as it is.
  * -1 when the bytes are not UTF-8 (an overlong form, a surrogate, a cut sequence: what a decoder
- * would turn into U+FFFD).
+ * would turn into U+FFFD). Its code points and U+0000s go to `stringCodePoints`, `stringNuls`.
  */
-function writeJsonStringBytes(
+function writeStringBytes(
   b: Uint8Array,
   s: number,
   e: number,
   d: Buffer,
   dv: DataView,
   at: number,
+  copy: boolean,
 ): number {
   const sv = sourceViewOf(b);
   let points = 0;
@@ -328,70 +331,16 @@ function writeJsonStringBytes(
     const c = b[i];
     points++;
     if (c < 0x80) {
-      if (ESCAPED_ASCII[c] === 0) d[at++] = c;
-      else at = writeEscape(c, d, at);
       if (c === 0) nuls++;
-      i++;
-      continue;
-    }
-    const n = utf8SequenceLength(b, i, e);
-    if (n === 0) return -1;
-    for (let k = 0; k < n; k++) d[at++] = b[i + k];
-    i += n;
-  }
-  stringCodePoints = points;
-  stringNuls = nuls;
-  return at;
-}
-
-/** Whether any of the four bytes of `w` is non-ASCII, below 0x20 or a backslash: COPY's care. */
-function needsCopyCare(w: number): boolean {
-  const backslash = w ^ 0x5c5c5c5c;
-  return (
-    ((w | (((w - 0x20202020) | 0) & ~w) | (((backslash - 0x01010101) | 0) & ~backslash)) &
-      0x80808080) !==
-    0
-  );
-}
-
-/**
- * A value of COPY text format from the UTF-8 bytes `b[s, e)`, as `encodeCopyLine` writes its text:
- * backslash, tab, LF and CR escaped, everything else as it is; -1 when the bytes are not UTF-8.
- */
-function writeCopyStringBytes(
-  b: Uint8Array,
-  s: number,
-  e: number,
-  d: Buffer,
-  dv: DataView,
-  at: number,
-): number {
-  const sv = sourceViewOf(b);
-  let points = 0;
-  let nuls = 0;
-  let i = s;
-  while (i < e) {
-    if (i + 4 <= e) {
-      const w = sv.getInt32(i, true);
-      if (!needsCopyCare(w)) {
-        dv.setInt32(at, w, true);
-        at += 4;
-        i += 4;
-        points += 4;
-        continue;
-      }
-    }
-    const c = b[i];
-    points++;
-    if (c < 0x80) {
-      const escape = COPY_ESCAPE_LETTERS[c];
-      if (escape !== 0) {
-        d[at++] = 0x5c;
-        d[at++] = escape;
-      } else {
-        if (c === 0) nuls++;
-        d[at++] = c;
-      }
+      if (copy) {
+        const letter = COPY_ESCAPE_LETTERS[c];
+        if (letter === 0) d[at++] = c;
+        else {
+          d[at++] = 0x5c; // backslash
+          d[at++] = letter;
+        }
+      } else if (ESCAPED_ASCII[c] === 0) d[at++] = c;
+      else at = writeEscape(c, d, at);
       i++;
       continue;
     }
