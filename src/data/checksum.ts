@@ -27,6 +27,7 @@ import { copyWireBytes as copyWireBytesExport } from "./row-encoding";
 import { md5Prefix as md5PrefixExport, md5PrefixOf as md5PrefixOfExport } from "./md5";
 import {
   isLowSurrogate as isLowSurrogateExport,
+  LastDataView,
   NATIVE_WRITE_UNITS as NATIVE_WRITE_UNITS_EXPORT,
   writeNonAscii as writeNonAsciiExport,
   writeUtf8 as writeUtf8Export,
@@ -74,17 +75,15 @@ function scratchOf(maxBytes: number): Buffer {
   if (scratch.length < maxBytes) {
     scratch = Buffer.allocUnsafe(Math.max(maxBytes, scratch.length * 2));
     scratchViews = [];
-    scratchDataView = undefined;
   }
   return scratch;
 }
 
-let scratchDataView: DataView | undefined;
+const scratchDataViews = new LastDataView();
 
 /** A DataView of the scratch buffer (after `scratchOf`), for stores of four bytes. */
 function scratchView(): DataView {
-  scratchDataView ??= new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
-  return scratchDataView;
+  return scratchDataViews.of(scratch);
 }
 
 /**

@@ -16,6 +16,8 @@
  * `a = b + ((a + f(b, c, d) + X[k] + T[i]) <<< s)`, T[i] = floor(2^32 · |sin(i)|).
  */
 
+import { LastDataView } from "./page-buffer";
+
 // Written through this module-local name: compiled to CommonJS, a use of the exported binding in
 // this module would be a property load on `exports` per call.
 const prefix = { high: 0, low: 0 };
@@ -34,16 +36,7 @@ const tail = new Uint8Array(128);
 const tailView = new DataView(tail.buffer);
 
 /** A DataView of the last input, kept: a caller hashes from one scratch buffer, row after row. */
-let lastBytes: Uint8Array | undefined;
-let lastView: DataView = tailView;
-
-function viewOf(bytes: Uint8Array): DataView {
-  if (bytes !== lastBytes) {
-    lastBytes = bytes;
-    lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  return lastView;
-}
+const inputViews = new LastDataView();
 
 /**
  * MD5 of bytes[0, length) → the digest's first 28 bits in `md5Prefix.high` and the next 32 bits in
@@ -76,7 +69,7 @@ export function md5PrefixOf(bytes: Uint8Array, length: number): void {
   tail[tailLength - 2] = bitsHigh >>> 16;
   tail[tailLength - 1] = bitsHigh >>> 24;
 
-  const bytesView = viewOf(bytes);
+  const bytesView = inputViews.of(bytes);
   // The RFC's initial state, as int32 (every value below is kept an int32 by `| 0`).
   let h0 = 0x67452301;
   let h1 = 0xefcdab89 | 0;

@@ -127,6 +127,24 @@ const nativeUtf8Write: Utf8Writer =
         (buffer as Buffer & { utf8Write(s: string, at: number): number }).utf8Write(s, at)
     : (buffer, s, at) => buffer.write(s, at, "utf8");
 
+/**
+ * A DataView of the last buffer asked for, made again only when the buffer changes: byte loops that
+ * load or store four bytes at a time call it per value, and one buffer (a page's chunk, a network
+ * chunk, a scratch buffer) serves thousands of them. It keeps that one buffer alive.
+ */
+export class LastDataView {
+  private bytes: Uint8Array | undefined;
+  private view: DataView | undefined;
+
+  of(bytes: Uint8Array): DataView {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    return this.view!;
+  }
+}
+
 interface NativeSlices {
   utf8Slice(start: number, end: number): string;
   latin1Slice(start: number, end: number): string;

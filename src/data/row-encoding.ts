@@ -6,6 +6,7 @@ import { JSON_ESCAPE_LETTERS, quoteJsonString } from "./canonical-json";
 import { writeWireDatetime as writeWireDatetimeExport } from "./convert";
 import {
   isLowSurrogate as isLowSurrogateExport,
+  LastDataView,
   writeNonAscii as writeNonAsciiExport,
   writeUtf8 as writeUtf8Export,
   type PageBuffer,
@@ -126,7 +127,7 @@ export function writeWireNdjsonLine(
   }
   const d = out.reserve(worst);
   const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
-  const view = viewOf(d);
+  const view = lineViews.of(d);
   let at = out.offset;
   for (let p = 0; p < order.length; p++) {
     const wordsEnd = keyWordStarts[p + 1];
@@ -202,7 +203,7 @@ export function writeWireCopyLine(
     if (start[i] >= 0) worst += (end[i] - start[i]) * 2;
   }
   const d = out.reserve(worst);
-  const view = viewOf(d);
+  const view = lineViews.of(d);
   let at = out.offset;
   for (let i = 0; i < columns.length; i++) {
     if (i > 0) d[at++] = 0x09; // tab
@@ -264,17 +265,9 @@ function copyKinds(columns: readonly MigrationColumn[]): Uint8Array {
 let stringCodePoints = 0;
 let stringNuls = 0;
 
-/** A DataView of the last source buffer read (a network chunk holds many rows). */
-let lastSource: Uint8Array | undefined;
-let lastSourceView: DataView | undefined;
-
-function sourceViewOf(b: Uint8Array): DataView {
-  if (b !== lastSource) {
-    lastSource = b;
-    lastSourceView = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  return lastSourceView!;
-}
+/** DataViews of the last source buffer read (a network chunk holds many rows) and written. */
+const sourceViews = new LastDataView();
+const lineViews = new LastDataView();
 
 /**
  * Whether any of the four bytes of `w` may need other bytes in a JSON string or a COPY value:
@@ -311,7 +304,7 @@ function writeStringBytes(
   at: number,
   copy: boolean,
 ): number {
-  const sv = sourceViewOf(b);
+  const sv = sourceViews.of(b);
   let points = 0;
   let nuls = 0;
   let i = s;
@@ -370,7 +363,7 @@ export function copyWireBytes(
   dv: DataView,
   at: number,
 ): number {
-  const sv = sourceViewOf(b);
+  const sv = sourceViews.of(b);
   let i = s;
   for (; i + 4 <= e; i += 4, at += 4) dv.setInt32(at, sv.getInt32(i, true), true);
   for (; i < e; i++) d[at++] = b[i];
@@ -427,21 +420,6 @@ const NULL_WORD = 0x6c6c756e;
 const TRUE_WORD = 0x65757274;
 const FALS_WORD = 0x736c6166;
 
-/**
- * A DataView of the last buffer written to, for stores of four bytes: a page fills one chunk with
- * thousands of lines. (It keeps that one buffer alive until the next line.)
- */
-let lastBuffer: Buffer | undefined;
-let lastView: DataView | undefined;
-
-function viewOf(b: Buffer): DataView {
-  if (b !== lastBuffer) {
-    lastBuffer = b;
-    lastView = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  return lastView!;
-}
-
 function writeNdjsonLine(
   plan: NdjsonPlan,
   row: readonly (string | null)[],
@@ -449,7 +427,7 @@ function writeNdjsonLine(
   at: number,
 ): number {
   const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
-  const view = viewOf(b);
+  const view = lineViews.of(b);
   for (let p = 0; p < order.length; p++) {
     // Four bytes a store: up to 3 bytes past the key, in its position's room (`fixedBytes`), which
     // its value then overwrites.
