@@ -156,14 +156,7 @@ export function writeWireNdjsonLine(
         at = writeUtf8(json[i]!, d, at);
         break;
       case BOOLEAN:
-        if (b[s] === 0x31) {
-          view.setUint32(at, TRUE_WORD, true);
-          at += 4;
-        } else {
-          view.setUint32(at, FALS_WORD, true);
-          d[at + 4] = 0x65; // e
-          at += 5;
-        }
+        at = writeBoolean(b[s] === 0x31, d, view, at);
         break;
       case DATETIME:
         d[at++] = QUOTE;
@@ -453,14 +446,7 @@ function writeNdjsonLine(
         at = writeUtf8(v, b, at);
         break;
       case BOOLEAN:
-        if (v === "1") {
-          view.setUint32(at, TRUE_WORD, true);
-          at += 4;
-        } else {
-          view.setUint32(at, FALS_WORD, true);
-          b[at + 4] = 0x65; // e
-          at += 5;
-        }
+        at = writeBoolean(v === "1", b, view, at);
         break;
       case DATETIME:
         // `YYYY-MM-DD HH:MM:SS.ffffff` → `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
@@ -487,6 +473,17 @@ function writeNdjsonLine(
   b[at++] = 0x7d; // }
   b[at++] = 0x0a;
   return at;
+}
+
+/** `true` or `false` at `at` (a word store, and the `e` of `false`); the offset past it. */
+function writeBoolean(value: boolean, b: Uint8Array, view: DataView, at: number): number {
+  if (value) {
+    view.setUint32(at, TRUE_WORD, true);
+    return at + 4;
+  }
+  view.setUint32(at, FALS_WORD, true);
+  b[at + 4] = 0x65; // e
+  return at + 5;
 }
 
 const HEX = "0123456789abcdef";
