@@ -67,9 +67,10 @@ export function encodeCopyLine(
  * One NDJSON line as BigQuery's JSON loader reads it: INTEGER and NUMERIC as strings (exact; the
  * loader accepts quoted numbers), TIMESTAMP as RFC 3339 with microseconds and `Z`, BOOLEAN as
  * true/false, JSON columns embedded as the JSON value itself (already canonical, one line). JSON
- * members come last, which lets `decodeNdjsonLine` find them without a full tokenizer. Strings
- * escape what JSON.stringify escapes (`"`, `\`, control characters; `\b \f \n \r \t`, else
- * `\u00xx`); everything else is raw UTF-8.
+ * members come last, which lets `decodeNdjsonLine` find them without a full tokenizer. A NULL is
+ * left out where BigQuery reads the missing field as NULL (`omitsNull`), else written `null`.
+ * Strings escape what JSON.stringify escapes (`"`, `\`, control characters; `\b \f \n \r \t`,
+ * else `\u00xx`); everything else is raw UTF-8.
  *
  * The same bytes as `appendNdjsonLine` writes into a page (this is it, as a string: for tests and
  * small writers).
@@ -126,17 +127,19 @@ export function writeWireNdjsonLine(
     else if (start[i] >= 0) worst += (end[i] - start[i]) * MAX_BYTES_PER_VALUE_UNIT;
   }
   const d = out.reserve(worst);
-  const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
+  const { order, kinds, omitNull, keyWords, keyWordStarts, keyLengths } = plan;
   const view = lineViews.of(d);
-  let at = out.offset;
+  const lineStart = out.offset;
+  let at = lineStart;
   for (let p = 0; p < order.length; p++) {
+    const i = order[p];
+    const s = start[i];
+    if (s < 0 && omitNull[p] === 1) continue;
     const wordsEnd = keyWordStarts[p + 1];
     for (let k = keyWordStarts[p], w = at; k < wordsEnd; k++, w += 4) {
       view.setUint32(w, keyWords[k], true);
     }
     at += keyLengths[p];
-    const i = order[p];
-    const s = start[i];
     if (s < 0) {
       view.setUint32(at, NULL_WORD, true);
       at += 4;
@@ -170,6 +173,17 @@ export function writeWireNdjsonLine(
         d[at++] = QUOTE;
     }
   }
+  return closeNdjsonLine(d, lineStart, at);
+}
+
+/**
+ * Ends a line whose members, each written as `,"name":value`, run from `lineStart` to `at`: the
+ * first one's comma becomes the `{` (or the line is `{}`), then `}` and the newline.
+ */
+function closeNdjsonLine(d: Uint8Array, lineStart: number, at: number): number {
+  if (at === lineStart)
+    d[at++] = 0x7b; // {
+  else d[lineStart] = 0x7b;
   d[at++] = 0x7d; // }
   d[at++] = 0x0a;
   return at;
@@ -419,9 +433,12 @@ function writeNdjsonLine(
   b: Buffer,
   at: number,
 ): number {
-  const { order, kinds, keyWords, keyWordStarts, keyLengths } = plan;
+  const { order, kinds, omitNull, keyWords, keyWordStarts, keyLengths } = plan;
   const view = lineViews.of(b);
+  const lineStart = at;
   for (let p = 0; p < order.length; p++) {
+    const v = row[order[p]];
+    if (v === null && omitNull[p] === 1) continue;
     // Four bytes a store: up to 3 bytes past the key, in its position's room (`fixedBytes`), which
     // its value then overwrites.
     const wordsEnd = keyWordStarts[p + 1];
@@ -429,7 +446,6 @@ function writeNdjsonLine(
       view.setUint32(w, keyWords[k], true);
     }
     at += keyLengths[p];
-    const v = row[order[p]];
     if (v === null) {
       view.setUint32(at, NULL_WORD, true);
       at += 4;
@@ -470,9 +486,7 @@ function writeNdjsonLine(
         b[at++] = QUOTE;
     }
   }
-  b[at++] = 0x7d; // }
-  b[at++] = 0x0a;
-  return at;
+  return closeNdjsonLine(b, lineStart, at);
 }
 
 /** `true` or `false` at `at` (a word store, and the `e` of `false`); the offset past it. */
@@ -603,8 +617,10 @@ interface NdjsonPlan {
   readonly order: Int32Array;
   /** Per output position: how its value is written (`STRING` …). */
   readonly kinds: Uint8Array;
+  /** Per output position: 1 where a NULL is left out of the line (`omitsNull`). */
+  readonly omitNull: Uint8Array;
   /**
-   * `"name":` per output position as UTF-8, after `{` (the first) or `,` (the others), as
+   * `,"name":` per output position as UTF-8 (the line's first comma becomes its `{`), as
    * little-endian 32-bit words (the last one zero-padded), all in one array: position `p`'s are
    * `keyWords[keyWordStarts[p]…keyWordStarts[p + 1])`, its bytes `keyLengths[p]`.
    */
@@ -640,9 +656,7 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
       ...indexes.filter((i) => columns[i].value.kind !== "json"),
       ...indexes.filter((i) => columns[i].value.kind === "json"),
     ];
-    const keys = order.map((i, p) =>
-      Buffer.from(`${p === 0 ? "{" : ","}${quoteJsonString(columns[i].name)}:`, "utf8"),
-    );
+    const keys = order.map((i) => Buffer.from(`,${quoteJsonString(columns[i].name)}:`, "utf8"));
     const words = keys.map((k) => {
       const padded = Buffer.alloc(Math.ceil(k.length / 4) * 4);
       k.copy(padded);
@@ -653,12 +667,13 @@ function ndjsonPlan(columns: readonly MigrationColumn[]): NdjsonPlan {
     plan = {
       order: Int32Array.from(order),
       kinds: Uint8Array.from(order.map((i) => KIND_CODES[columns[i].value.kind])),
+      omitNull: Uint8Array.from(order.map((i) => (omitsNull(columns[i]) ? 1 : 0))),
       keyWords: Uint32Array.from(words.flat()),
       keyWordStarts,
       keyLengths: Int32Array.from(keys.map((k) => k.length)),
       // The longest of a position's forms (`false`, longer than `null` and than the quotes and `Z`
-      // around a datetime), plus `}` and the newline.
-      fixedBytes: keys.reduce((sum, k) => sum + k.length + "false".length, 0) + 2,
+      // around a datetime), plus `{` (an empty line's), `}` and the newline.
+      fixedBytes: keys.reduce((sum, k) => sum + k.length + "false".length, 0) + 3,
     };
     plans.set(columns, plan);
   }
@@ -678,15 +693,21 @@ export function decodeNdjsonLine(
   const marker = jsonMemberMarker(columns);
   if (marker !== undefined) {
     // The one JSON member is last; no member before it can contain `,"<name>":` outside a string
-    // (quotes inside strings are escaped), so its first occurrence starts the JSON member.
+    // (quotes inside strings are escaped), so its first occurrence starts the JSON member. A line
+    // without it holds a NULL there, left out.
     const at = line.indexOf(marker);
-    if (at < 0) throw new Error(`load file line lacks column ${marker.slice(2, -2)}`);
-    const object = JSON.parse(`${line.slice(0, at)}}`) as Record<string, string | boolean | null>;
-    const jsonText = line.slice(at + marker.length, line.length - 1);
+    const object = JSON.parse(at < 0 ? line : `${line.slice(0, at)}}`) as Record<
+      string,
+      string | boolean | null
+    >;
+    const jsonText = at < 0 ? undefined : line.slice(at + marker.length, line.length - 1);
     return columns.map((c) => {
-      if (c.value.kind === "json") return jsonText === "null" ? null : jsonText;
+      if (c.value.kind === "json") {
+        if (jsonText === undefined) return missingMember(c);
+        return jsonText === "null" ? null : jsonText;
+      }
       const v = object[c.name];
-      if (v === undefined) throw new Error(`load file line lacks column ${c.name}`);
+      if (v === undefined) return missingMember(c);
       if (v === null) return null;
       if (c.value.kind === "boolean") return v ? "1" : "0";
       if (c.value.kind === "datetime") {
@@ -699,7 +720,7 @@ export function decodeNdjsonLine(
   const members = splitObjectMembers(line);
   return columns.map((c) => {
     const text = members.get(c.name);
-    if (text === undefined) throw new Error(`load file line lacks column ${c.name}`);
+    if (text === undefined) return missingMember(c);
     if (text === "null") return null;
     switch (c.value.kind) {
       case "json":
@@ -714,6 +735,23 @@ export function decodeNdjsonLine(
         return JSON.parse(text) as string;
     }
   });
+}
+
+/**
+ * Whether a NULL of `column` is left out of its NDJSON line: BigQuery's JSON loader takes a
+ * missing NULLABLE field as NULL ("Loading JSON data from Cloud Storage"), and a NULL member was a
+ * quarter of the events' bytes. Not where the column has a default value of its own, which the
+ * loader puts in place of a missing field (an explicit `null` stays NULL), nor where it is
+ * REQUIRED (no NULL reaches a line there).
+ */
+function omitsNull(column: MigrationColumn): boolean {
+  return !column.notNull && column.targetDefault !== true;
+}
+
+/** A member the line does not hold: NULL where `omitsNull` leaves it out, else a broken file. */
+function missingMember(column: MigrationColumn): null {
+  if (omitsNull(column)) return null;
+  throw new Error(`load file line lacks column ${column.name}`);
 }
 
 const markers = new WeakMap<readonly MigrationColumn[], string | undefined>();

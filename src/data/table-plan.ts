@@ -52,6 +52,11 @@ export interface MigrationColumn {
   readonly value: ValueKind;
   /** The target refuses NULL here (legacy NOT NULL, or BigQuery REQUIRED). */
   readonly notNull: boolean;
+  /**
+   * The target has a default value of its own for the column (a BigQuery default value
+   * expression), which a load puts where the column's value is missing.
+   */
+  readonly targetDefault?: boolean;
   /** Absent: no limit beyond the value kind. */
   readonly limits?: TargetLimits;
   /** A foreign key of the target (Postgres): the referenced table and column, by target names. */
@@ -181,6 +186,7 @@ function fromBigQuery(table: BigQueryTable): MigrationTable {
         legacy: c.spec.legacy!,
         value: valueKindOf(c.spec.legacy!),
         notNull: c.spec.mode === "REQUIRED",
+        ...(c.spec.defaultValueExpression === undefined ? {} : { targetDefault: true }),
         ...(limits ? { limits } : {}),
       };
     });

@@ -401,7 +401,7 @@ describe("BigQueryWarehouse against a stand-in of Google's APIs", () => {
         events.columns,
         convertRow(events.columns, [
           String(i + 1),
-          `e${"x".repeat(200)}`,
+          `e${"x".repeat(479)}`,
           "2024-01-01 00:00:00.000000",
           ...Array(17).fill(null),
         ]),

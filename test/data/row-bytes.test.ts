@@ -36,13 +36,20 @@ const columns: MigrationColumn[] = [
   col("ok", "boolean"),
 ];
 
-/** The line by definition: members in order (JSON last), strings as JSON.stringify writes them. */
-function referenceLine(row: readonly (string | null)[]): string {
+/**
+ * The line by definition: members in order (JSON last), strings as JSON.stringify writes them; a
+ * NULL left out, unless its column is REQUIRED or has a default of BigQuery's.
+ */
+function referenceLine(
+  row: readonly (string | null)[],
+  table: readonly MigrationColumn[] = columns,
+): string {
   const members: string[] = [];
   const json: string[] = [];
-  columns.forEach((c, i) => {
+  table.forEach((c, i) => {
     const v = row[i];
     const key = JSON.stringify(c.name);
+    if (v === null && !c.notNull && c.targetDefault !== true) return;
     if (v === null) (c.value.kind === "json" ? json : members).push(`${key}:null`);
     else if (c.value.kind === "json") json.push(`${key}:${v}`);
     else if (c.value.kind === "boolean") members.push(`${key}:${v === "1"}`);
@@ -114,10 +121,20 @@ describe("NDJSON lines written as bytes", () => {
         '"ts":"2024-02-29T23:59:59.999999Z","day":"2024-02-29","ok":true,' +
         '"j":{"a":[1,2.5,"\\u0000"],"b":"é"}}\n',
     );
+    // A NULL is left out (BigQuery reads a missing NULLABLE field as NULL), the first member too;
+    // written where the column has a default of its own (which a missing field would get).
     const nulls = columns.map(() => null);
-    expect(encodeNdjsonLine(columns, nulls)).toBe(
+    expect(encodeNdjsonLine(columns, nulls)).toBe("{}\n");
+    expect(encodeNdjsonLine(columns, [null, "x", null, null, null, null, null, "0"])).toBe(
+      '{"s":"x","ok":false}\n',
+    );
+    const defaulted = columns.map((c) => ({ ...c, targetDefault: true }));
+    expect(encodeNdjsonLine(defaulted, nulls)).toBe(
       '{"id":null,"s":null,"e":null,"d":null,"ts":null,"day":null,"ok":null,"j":null}\n',
     );
+    const mixed = columns.map((c, i) => (i % 2 === 0 ? { ...c, targetDefault: true } : c));
+    expect(encodeNdjsonLine(mixed, nulls)).toBe('{"id":null,"d":null,"day":null,"j":null}\n');
+    expect(encodeNdjsonLine(mixed, nulls)).toBe(referenceLine(nulls, mixed));
     const empty = ["0", "", "[]", "a", "0.00", "0001-01-01 00:00:00.000000", "9999-12-31", "0"];
     expect(encodeNdjsonLine(columns, empty)).toBe(
       '{"id":"0","s":"","e":"a","d":"0.00","ts":"0001-01-01T00:00:00.000000Z",' +
@@ -217,15 +234,11 @@ describe("NDJSON lines written as bytes", () => {
       for (const lone of ["\ud83d", "\ude00", "\ud83d\ud83d", "\ude00\ud83d"]) {
         const s = `${"a".repeat(at)}${lone}${"b".repeat(9 - at)}`;
         const line = encodeNdjsonLine(columns, ["1", s, null, null, null, null, null, null]);
-        expect(line).toBe(
-          `{"id":"1","s":"${s.replace(/[\ud800-\udfff]/g, "\ufffd")}","e":null,"d":null,` +
-            `"ts":null,"day":null,"ok":null,"j":null}\n`,
-        );
+        expect(line).toBe(`{"id":"1","s":"${s.replace(/[\ud800-\udfff]/g, "\ufffd")}"}\n`);
         // Long enough for the native encoder, which writes them the same.
         const long = `${s}${"c".repeat(100)}`;
         expect(encodeNdjsonLine(columns, ["1", long, null, null, null, null, null, null])).toBe(
-          `{"id":"1","s":"${long.replace(/[\ud800-\udfff]/g, "\ufffd")}","e":null,"d":null,` +
-            `"ts":null,"day":null,"ok":null,"j":null}\n`,
+          `{"id":"1","s":"${long.replace(/[\ud800-\udfff]/g, "\ufffd")}"}\n`,
         );
       }
     }
@@ -242,7 +255,7 @@ describe("NDJSON lines written as bytes", () => {
       expect(encodeNdjsonLine(columns, row)).toBe(referenceLine(row));
     }
     expect(encodeNdjsonLine(columns, ["1", null, null, null, null, null, null, "2"])).toBe(
-      '{"id":"1","s":null,"e":null,"d":null,"ts":null,"day":null,"ok":false,"j":null}\n',
+      '{"id":"1","ok":false}\n',
     );
     // The conversion lets only digits, '-', '.' and ':' through: anything else is written as UTF-8
     // as it stands (unescaped).
@@ -250,8 +263,8 @@ describe("NDJSON lines written as bytes", () => {
       const text = Buffer.from(odd, "utf8").toString("utf8"); // a lone surrogate as U+FFFD
       const row = [odd, null, null, null, odd, `2024-01-01 ${odd.padEnd(15, "0")}`, odd, null];
       expect(encodeNdjsonLine(columns, row)).toBe(
-        `{"id":"${text}","s":null,"e":null,"d":"${text}","ts":"2024-01-01T${text.padEnd(15, "0")}Z",` +
-          `"day":"${text}","ok":null,"j":null}\n`,
+        `{"id":"${text}","d":"${text}","ts":"2024-01-01T${text.padEnd(15, "0")}Z",` +
+          `"day":"${text}"}\n`,
       );
     }
   });
@@ -275,7 +288,12 @@ describe("NDJSON lines written as bytes", () => {
                     ? JSON.stringify(`${v.slice(0, 10)}T${v.slice(11)}Z`)
                     : JSON.stringify(v);
           if (kind === "datetime" && v !== null && v.length < 26) continue;
-          expect(encodeNdjsonLine(table, [v])).toBe(`{${JSON.stringify(name)}:${expected}}\n`);
+          // A NULL is written only where the column's default would otherwise fill it.
+          const written = [{ ...table[0], targetDefault: true }];
+          expect(encodeNdjsonLine(written, [v])).toBe(`{${JSON.stringify(name)}:${expected}}\n`);
+          expect(encodeNdjsonLine(table, [v])).toBe(
+            v === null ? "{}\n" : `{${JSON.stringify(name)}:${expected}}\n`,
+          );
         }
       }
     }

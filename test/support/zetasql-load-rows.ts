@@ -2,8 +2,11 @@
  * Load-file rows (NDJSON lines as BigQuery loads them) as ZetaSQL table cells, exactly: INTEGER as
  * digits, NUMERIC as scaled bytes, TIMESTAMP as seconds + nanos, JSON as the member's own text (a
  * JSON.parse would round its numbers through a double). ZetaSQL then evaluates BigQuery SQL — the
- * checksum query — over the rows a load put in a table.
+ * checksum query — over the rows a load put in a table. A field the line leaves out is what BigQuery's
+ * loader makes of it: the column's default value where it has one, else NULL (which a REQUIRED
+ * column refuses when the query runs).
  */
+import { analyticsTables, type BigQueryTable } from "../../schema";
 import { analyticsTableCatalog } from "../../src/zetasql/catalog";
 import type { ValueProto } from "../../src/zetasql/proto-types";
 import { encodeNumeric, parseDate, parseTimestamp } from "../../src/zetasql/values";
@@ -17,15 +20,29 @@ export function zetaSqlCellsOfLines(
   const catalogColumns = analyticsTableCatalog(target).tables.find(
     (t) => t.name === `${target.project}.${target.dataset}.${table.name}`,
   )!.columns;
+  const schemaTable: BigQueryTable = Object.values(analyticsTables).find(
+    (t) => t.name === table.name,
+  )!;
+  const schemaColumns = schemaTable.columns;
+  const loadedAt = new Date();
   return lines.map((line) => {
     const object = JSON.parse(line) as Record<string, unknown>;
     const rawJson = new Map<string, string>();
     for (const c of table.columns.filter((x) => x.value.kind === "json")) {
-      rawJson.set(c.name, jsonMemberText(line, c.name));
+      const text = jsonMemberText(line, c.name);
+      if (text !== undefined) rawJson.set(c.name, text);
     }
     return catalogColumns.map((col) => {
       const v = object[col.name];
-      if (v === null || v === undefined) return {};
+      if (v === undefined) {
+        const expression = schemaColumns[col.name].spec.defaultValueExpression;
+        if (expression === undefined) return {};
+        if (expression !== "CURRENT_TIMESTAMP()") {
+          throw new Error(`the stand-in has no value for the default ${expression} of ${col.name}`);
+        }
+        return { timestampValue: parseTimestamp(loadedAt) };
+      }
+      if (v === null) return {};
       switch (col.type) {
         case "INTEGER":
           return { int64Value: v as string };
@@ -46,10 +63,12 @@ export function zetaSqlCellsOfLines(
   });
 }
 
-/** The text of a top-level member's value in one NDJSON line. */
-export function jsonMemberText(line: string, name: string): string {
+/** The text of a top-level member's value in one NDJSON line; undefined where it has none. */
+export function jsonMemberText(line: string, name: string): string | undefined {
   const marker = `${JSON.stringify(name)}:`;
-  let i = line.indexOf(marker) + marker.length;
+  const at = line.indexOf(marker);
+  if (at < 0) return undefined;
+  let i = at + marker.length;
   const start = i;
   let depth = 0;
   for (; i < line.length; i++) {
