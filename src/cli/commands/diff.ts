@@ -5,7 +5,7 @@
  * an applied migration edited or deleted, or a failing program, is `config` (exit-codes.ts).
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { diffFailure, runDiff } from "../../diff/infra-diff";
+import type * as InfraDiff from "../../diff/infra-diff";
 import { renderMarkdown } from "../../diff/render-markdown";
 import { stableStringify, type JsonValue } from "../../plan/stable-json";
 import { EXIT_CODES, EXIT_OK } from "../exit-codes";
@@ -34,6 +34,7 @@ export function registerDiffCommands(program: Command): void {
     .option("--allow-data-loss", "exit 0 even when the change deletes data")
     .option("-f, --format <format>", "markdown (a PR comment) or json", parseFormat, "markdown")
     .action(async (options: DiffOptions) => {
+      const { diffFailure, runDiff } = infraDiff();
       const report = await runDiff({
         cwd: process.cwd(),
         baseRef: options.base,
@@ -49,4 +50,10 @@ export function registerDiffCommands(program: Command): void {
       );
       if (failure) throw failure;
     });
+}
+
+/** Loaded by the command itself: it brings the Pulumi SDK (the plans it compares), which `--help` should not. */
+function infraDiff(): typeof InfraDiff {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+  return require("../../diff/infra-diff") as typeof InfraDiff;
 }

@@ -3,7 +3,7 @@
  * Pulumi's mock runtime (no cloud, no credentials — works for pull requests from forks).
  */
 import type { Command } from "commander";
-import { buildPlan } from "../../plan/mock-program";
+import type * as MockProgram from "../../plan/mock-program";
 import { renderPlanJson, renderPlanTree } from "../../plan/resource-graph";
 
 interface PlanOptions {
@@ -22,7 +22,19 @@ export function registerPlanCommands(program: Command): void {
     .option("--json", "deterministic JSON (sorted keys and resources) instead of a tree")
     .option("--project-dir <dir>", "directory holding Pulumi.yaml and the program", process.cwd())
     .action(async (options: PlanOptions) => {
-      const plan = await buildPlan({ projectDir: options.projectDir, stack: options.stack });
+      const plan = await mockProgram().buildPlan({
+        projectDir: options.projectDir,
+        stack: options.stack,
+      });
       process.stdout.write(options.json ? renderPlanJson(plan) : renderPlanTree(plan));
     });
+}
+
+/**
+ * Loaded when a plan is built: it brings the Pulumi SDK and the program, about a second to import,
+ * which the top-level `--help` (it registers every command) should not pay.
+ */
+export function mockProgram(): typeof MockProgram {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+  return require("../../plan/mock-program") as typeof MockProgram;
 }

@@ -6,7 +6,7 @@
  * phase and the resource, and the exit code of `mismatch`.
  */
 import type { Command } from "commander";
-import { rehearseStack, summaryLine, type StackReport } from "../../rehearse/rehearsal";
+import type * as Rehearsal from "../../rehearse/rehearsal";
 import { UsageError } from "../errors";
 
 interface RehearseOptions {
@@ -39,7 +39,8 @@ export function registerRehearseCommands(program: Command): void {
           `cannot rehearse ${invalid.join(", ")}: a stack is dev, staging, prod or pr-<n> (n ≥ 1)`,
         );
       }
-      const reports: StackReport[] = [];
+      const { rehearseStack, summaryLine } = rehearsal();
+      const reports: Rehearsal.StackReport[] = [];
       // A RehearsalFailure is a ToolError (the deploy would fail: `mismatch`; Ctrl-C:
       // `interrupted`): main() prints its one line and exits by its kind.
       for (const stack of options.stack) {
@@ -54,4 +55,10 @@ export function registerRehearseCommands(program: Command): void {
       for (const report of reports) process.stdout.write(`${summaryLine(report)}\n`);
       if (options.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
     });
+}
+
+/** Loaded by the command itself: it brings the Pulumi SDK and the stand-ins, which `--help` should not. */
+function rehearsal(): typeof Rehearsal {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- require() defers the loading
+  return require("../../rehearse/rehearsal") as typeof Rehearsal;
 }

@@ -7,7 +7,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { buildPlan } from "../../plan/mock-program";
 import {
   TeardownRefusedError,
   buildTeardownPlan,
@@ -17,6 +16,7 @@ import {
 } from "../../teardown/teardown-plan";
 import { TeardownStepError, processExecutor, runTeardown } from "../../teardown/teardown-runner";
 import { UsageError } from "../errors";
+import { mockProgram } from "./plan";
 
 interface TeardownCommandOptions {
   stack: string;
@@ -77,7 +77,10 @@ export function registerTeardownCommands(program: Command): void {
       if (options.bucket && !options.bucket.startsWith("gs://")) {
         throw new UsageError(`--bucket must be a gs:// URL, got ${options.bucket}`);
       }
-      const plan = await buildPlan({ projectDir: options.projectDir, stack: options.stack });
+      const plan = await mockProgram().buildPlan({
+        projectDir: options.projectDir,
+        stack: options.stack,
+      });
       const problems = protectionProblems(plan, options.unprotect === true);
       const dumpDir = path.resolve(options.projectDir, options.dumpDir);
       const steps = buildTeardownPlan(plan, {
