@@ -533,8 +533,14 @@ const pgId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 function pgNormalExpression(c: MigrationColumn): string {
   const col = pgId(c.name);
   switch (c.value.kind) {
-    case "datetime":
-      return `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`;
+    case "datetime": {
+      // `YYYY-MM-DD HH:MM:SS.ffffff` in UTC. The timestamp's own text (DateStyle ISO, which
+      // `connectPostgres` sets) is that with the fraction's trailing zeros left off, and without
+      // the dot when it is all zeros: padded back here, it cost Postgres a third of what to_char's
+      // format engine did (0.57 against 1.4 µs a value), and to_char was half the checksum's time.
+      const text = `(${col} AT TIME ZONE 'UTC')::text`;
+      return `CASE octet_length(${text}) WHEN 26 THEN ${text} WHEN 19 THEN ${text} || '.000000' ELSE rpad(${text}, 26, '0') END`;
+    }
     case "boolean":
       return `${col}::int::text`;
     default:
@@ -544,9 +550,9 @@ function pgNormalExpression(c: MigrationColumn): string {
 
 /**
  * The length prefix of a column's normal form when every value has the same length: a datetime's
- * `YYYY-MM-DD HH24:MI:SS.US` (years 1000-9999, all a DATETIME holds; a target value outside them
+ * `YYYY-MM-DD HH:MM:SS.ffffff` (years 1000-9999, all a DATETIME holds; a target value outside them
  * differs from its source anyway) and a boolean's digit. Written as a constant, the expression is
- * evaluated once per value instead of twice: to_char was a third of Postgres's checksum time.
+ * evaluated once per value instead of twice.
  */
 const PG_FIXED_LENGTHS: Partial<Record<MigrationColumn["value"]["kind"], number>> = {
   datetime: 26,

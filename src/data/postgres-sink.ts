@@ -171,8 +171,10 @@ export async function connectPostgres(url: string): Promise<Client> {
       application_name: "synter-data-migrate",
       connectionTimeoutMillis: 10_000,
     });
-    // Migrated values carry explicit offsets; UTC keeps any text we print unambiguous too.
-    await client.query("SET TIME ZONE 'UTC'");
+    // Migrated values carry explicit offsets; UTC keeps any text we print unambiguous too, and
+    // ISO output is what the checksum's datetime normal form pads (`checksum.ts`), whatever
+    // DateStyle the server or the role sets.
+    await client.query("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
   } catch (error) {
     throw postgresTargetError(error, url);
   }
