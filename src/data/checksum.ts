@@ -536,8 +536,8 @@ function pgNormalExpression(c: MigrationColumn): string {
     case "datetime": {
       // `YYYY-MM-DD HH:MM:SS.ffffff` in UTC. The timestamp's own text (DateStyle ISO, which
       // `connectPostgres` sets) is that with the fraction's trailing zeros left off, and without
-      // the dot when it is all zeros: padded back here, it cost Postgres a third of what to_char's
-      // format engine did (0.57 against 1.4 µs a value), and to_char was half the checksum's time.
+      // the dot when it is all zeros; padded back here it costs Postgres 0.57 µs a value, against
+      // 1.4 µs for to_char's format engine, which was half the checksum's time.
       const text = `(${col} AT TIME ZONE 'UTC')::text`;
       return `CASE octet_length(${text}) WHEN 26 THEN ${text} WHEN 19 THEN ${text} || '.000000' ELSE rpad(${text}, 26, '0') END`;
     }
