@@ -9,7 +9,9 @@
  *    Node 20.12);
  * 3. `md5PrefixOf(scratch, length)` (src/data/md5.ts), reading `md5Prefix.high` / `.low`, each input
  *    first copied into one scratch buffer, as the row's text is written into one in checksum.ts
- *    (the copy is counted in this way's time).
+ *    (the copy is counted in this way's time);
+ * 4. the four-lane WebAssembly SIMD MD5 (src/data/md5-lanes.ts), as checksum.ts queues row texts:
+ *    each input copied into the next slot and padded there, the four slots run together.
  *
  * Inputs are ASCII rows of `<n>:<value>` parts like the checksum text, of each size, 1024
  * different ones cycled through (each its own Buffer for node:crypto, as a cached scratch view is), hashed
@@ -19,7 +21,8 @@
  * than wall time; the wall-clock medians are printed too.
  */
 import { createHash, hash as oneShotHash } from "node:crypto";
-import { md5Prefix, md5PrefixOf } from "../../src/data/md5";
+import { md5Prefix, md5PrefixOf, setPrefixOfWords } from "../../src/data/md5";
+import { md5Lanes, padSlot } from "../../src/data/md5-lanes";
 import { mulberry32 } from "../../test/support/random";
 
 function argument(name: string, fallback: string): string {
@@ -106,10 +109,32 @@ function viaMd5PrefixOf(inputs: readonly Buffer[], calls: number): number {
   return sum;
 }
 
+const lanes = md5Lanes();
+
+function viaLanes(inputs: readonly Buffer[], calls: number): number {
+  if (!lanes) throw new Error("this Node has no WebAssembly SIMD");
+  let sum = 0;
+  const blocks = [0, 0, 0, 0];
+  for (let k = 0; k < calls; k += 4) {
+    for (let i = 0; i < 4; i++) {
+      const input = inputs[(k + i) & (POOL - 1)];
+      input.copy(lanes.slots[i]);
+      blocks[i] = padSlot(lanes.slots[i], input.length);
+    }
+    lanes.run(blocks[0], blocks[1], blocks[2], blocks[3]);
+    for (let i = 0; i < 4; i++) {
+      setPrefixOfWords(lanes.words[i], lanes.words[4 + i]);
+      sum = (sum + md5Prefix.high + md5Prefix.low) % 0x100000000;
+    }
+  }
+  return sum;
+}
+
 const WAYS = [
   { name: "crypto.hash+parse", run: viaCryptoHash },
   { name: "createHash+parse", run: viaCreateHash },
   { name: "md5PrefixOf", run: viaMd5PrefixOf },
+  { name: "md5Lanes", run: viaLanes },
 ] as const;
 
 function median(values: readonly number[]): number {
@@ -149,14 +174,27 @@ function main(): void {
   );
   const table = (title: string, ns: number[][][]) => {
     console.log(`\n${title}, ns/call`);
-    const header = ["bytes", ...WAYS.map((w) => w.name), "hash/ours", "createHash/ours"];
+    const header = [
+      "bytes",
+      ...WAYS.map((w) => w.name),
+      "hash/ours",
+      "createHash/ours",
+      "ours/lanes",
+    ];
     console.log(header.map((h) => h.padStart(19)).join(""));
     return SIZES.map((size, s) => {
-      const [hash, create, ours] = ns[s].map(median);
-      const cells = [String(size), hash.toFixed(0), create.toFixed(0), ours.toFixed(0)];
+      const [hash, create, ours, four] = ns[s].map(median);
+      const cells = [size, hash, create, ours, four].map((n) => n.toFixed(0));
       cells.push(`${(hash / ours).toFixed(2)}x`, `${(create / ours).toFixed(2)}x`);
+      cells.push(`${(ours / four).toFixed(2)}x`);
       console.log(cells.map((c) => c.padStart(19)).join(""));
-      return { bytes: size, cryptoHashNs: hash, createHashNs: create, md5PrefixOfNs: ours };
+      return {
+        bytes: size,
+        cryptoHashNs: hash,
+        createHashNs: create,
+        md5PrefixOfNs: ours,
+        md5LanesNs: four,
+      };
     });
   };
   const cpu = table("CPU time", cpuNs);

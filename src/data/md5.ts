@@ -254,10 +254,17 @@ export function md5PrefixOf(bytes: Uint8Array, length: number): void {
     h3 = (h3 + d) | 0;
   }
 
-  // The digest is A, B, C, D each little-endian, so its first 8 bytes, read as hex, are A and B
-  // with their bytes reversed: 64 bits, of which the first 28 are `high` and the next 32 `low`.
-  const first = byteSwap(h0);
-  const second = byteSwap(h1);
+  setPrefixOfWords(h0, h1);
+}
+
+/**
+ * Sets `md5Prefix` from a digest's first two state words A and B. The digest is A, B, C, D each
+ * little-endian, so its first 8 bytes, read as hex, are A and B with their bytes reversed: 64
+ * bits, of which the first 28 are `high` and the next 32 `low`.
+ */
+export function setPrefixOfWords(a: number, b: number): void {
+  const first = byteSwap(a);
+  const second = byteSwap(b);
   prefix.high = first >>> 4;
   prefix.low = (((first & 0xf) << 28) | (second >>> 4)) >>> 0;
 }

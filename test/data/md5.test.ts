@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
-import { HashSum } from "../../src/data/checksum";
+import { addRowTextHash, HashSum } from "../../src/data/checksum";
 import { md5Prefix, md5PrefixOf } from "../../src/data/md5";
+import { md5Lanes, padSlot, SLOT_MESSAGE_BYTES } from "../../src/data/md5-lanes";
+import type { MigrationColumn } from "../../src/data/table-plan";
 import { mulberry32 } from "../support/random";
 
 const prng = mulberry32;
@@ -131,5 +133,91 @@ describe("md5PrefixOf: the 60-bit MD5 prefix of a row hash without node:crypto",
     expect(() => md5PrefixOf(bytes, -1)).toThrow(RangeError);
     expect(() => md5PrefixOf(bytes, 1.5)).toThrow(RangeError);
     expect(() => md5PrefixOf(bytes, NaN)).toThrow(RangeError);
+  });
+});
+
+describe("md5Lanes: four MD5s at once in WebAssembly SIMD", () => {
+  const lanes = md5Lanes();
+
+  test("this Node runs WebAssembly SIMD (else the row hashes fall back to md5PrefixOf)", () => {
+    expect(lanes).toBeDefined();
+  });
+
+  /** Runs up to four messages through the lanes; each lane's A and B words against node:crypto. */
+  function expectLanesMatchNode(messages: readonly Buffer[]): void {
+    const blocks = [0, 0, 0, 0];
+    messages.forEach((m, i) => {
+      m.copy(lanes!.slots[i]);
+      blocks[i] = padSlot(lanes!.slots[i], m.length);
+    });
+    lanes!.run(blocks[0], blocks[1], blocks[2], blocks[3]);
+    messages.forEach((m, i) => {
+      const digest = createHash("md5").update(m).digest();
+      expect({ length: m.length, a: lanes!.words[i], b: lanes!.words[4 + i] }).toEqual({
+        length: m.length,
+        a: digest.readInt32LE(0),
+        b: digest.readInt32LE(4),
+      });
+    });
+  }
+
+  test("lanes of different lengths (so of different block counts) side by side", () => {
+    const random = prng(404);
+    for (let round = 0; round < 400; round++) {
+      const longest = round % 4 === 0 ? SLOT_MESSAGE_BYTES + 1 : 200;
+      expectLanesMatchNode(
+        [0, 1, 2, 3].map(() => randomBytes(Math.floor(random() * longest), random)),
+      );
+    }
+  });
+
+  test("the padding boundaries, the slot's largest message, and fewer than four lanes", () => {
+    const random = prng(55);
+    const boundaries = [0, 55, 56, 57, 63, 64, 65, 119, 120, 121, 2047, SLOT_MESSAGE_BYTES];
+    for (let i = 0; i < boundaries.length; i += 4) {
+      expectLanesMatchNode(boundaries.slice(i, i + 4).map((n) => randomBytes(n, random)));
+    }
+    // A lane that is not run keeps nothing of an earlier run in the others' results.
+    expectLanesMatchNode([randomBytes(3, random)]);
+    expectLanesMatchNode([randomBytes(700, random), randomBytes(1, random)]);
+  });
+
+  test("a slot reused for a shorter message after a longer one is padded clean", () => {
+    const random = prng(8);
+    expectLanesMatchNode([1500, 1500, 1500, 1500].map((n) => randomBytes(n, random)));
+    expectLanesMatchNode([10, 70, 130, 0].map((n) => randomBytes(n, random)));
+  });
+});
+
+describe("row hashes through the four lanes: queued, then added before any sum is read", () => {
+  const columns = [
+    { name: "id", value: { kind: "integer" } },
+    { name: "text", value: { kind: "string" } },
+  ] as unknown as MigrationColumn[];
+
+  /** The sum of the 60-bit prefixes of each row's checksum text, by node:crypto. */
+  function expectedSum(rows: readonly (readonly (string | null)[])[]): bigint {
+    let sum = 0n;
+    for (const row of rows) {
+      const text = row.map((v) => (v === null ? "N" : `${[...v].length}:${v}`)).join("");
+      sum += BigInt(`0x${createHash("md5").update(text, "utf8").digest("hex").slice(0, 15)}`);
+    }
+    return sum;
+  }
+
+  test("hashes queued for two sums land in each, whichever sum is read first", () => {
+    const random = prng(31);
+    const odd = new HashSum();
+    const even = new HashSum();
+    const rows: [string, string | null][] = [];
+    for (let i = 0; i < 103; i++) {
+      // Some texts too long for a slot (hashed at once) between the queued ones.
+      const length = i % 17 === 0 ? 3000 : Math.floor(random() * 300);
+      rows.push([String(i), i % 11 === 0 ? null : "é😀x".repeat(length / 3)]);
+    }
+    rows.forEach((row, i) => addRowTextHash(i % 2 === 1 ? odd : even, columns, row));
+    // 103 rows: three left queued until a total() runs them, for both sums.
+    expect(odd.total()).toBe(expectedSum(rows.filter((_, i) => i % 2 === 1)));
+    expect(even.total()).toBe(expectedSum(rows.filter((_, i) => i % 2 === 0)));
   });
 });
