@@ -129,19 +129,75 @@ function postgresSink(): typeof PostgresSink {
   return require("./postgres-sink") as typeof PostgresSink;
 }
 
+/**
+ * The connections the last lane on this thread left for the next one. A worker runs lanes one
+ * after another, and each new connection costs: a Postgres one 14 ms of CPU between the two sides
+ * (SCRAM's key derivation, a backend's start), a source one 3 ms and its CRC query; the benchmark's
+ * auth tables are seven lanes on two workers. A lane that fails closes its connections instead.
+ */
+interface LaneConnections {
+  readonly sourceUrl: string;
+  readonly source: Connection;
+  postgresUrl?: string;
+  pg?: Client;
+  polynomial?: CrcPolynomial;
+}
+
+let kept: LaneConnections | undefined;
+
+async function laneConnections(
+  settings: LaneSettings,
+  sink: typeof PostgresSink | undefined,
+): Promise<LaneConnections> {
+  let connections = kept;
+  kept = undefined;
+  if (connections && connections.sourceUrl !== settings.sourceUrl) {
+    await closeConnections(connections);
+    connections = undefined;
+  }
+  connections ??= {
+    sourceUrl: settings.sourceUrl,
+    source: await connectSource(settings.sourceUrl),
+  };
+  try {
+    if (sink && connections.postgresUrl !== settings.postgresUrl) {
+      await connections.pg?.end().catch(() => undefined);
+      connections.pg = undefined;
+      connections.pg = await sink.connectPostgres(settings.postgresUrl!);
+      connections.postgresUrl = settings.postgresUrl;
+    }
+    if (settings.verify) connections.polynomial ??= await sourceCrcPolynomial(connections.source);
+  } catch (error) {
+    await closeConnections(connections);
+    throw error;
+  }
+  return connections;
+}
+
+async function closeConnections(connections: LaneConnections): Promise<void> {
+  await connections.source.end().catch(() => undefined);
+  await connections.pg?.end().catch(() => undefined);
+}
+
+/** Ends the connections a lane left (the worker is about to stop). */
+export async function closeKeptConnections(): Promise<void> {
+  const connections = kept;
+  kept = undefined;
+  if (connections) await closeConnections(connections);
+}
+
 export async function runLane(
   settings: LaneSettings,
   task: LaneTask,
   post: (message: LaneMessage) => void,
 ): Promise<void> {
   const tables = selectTables(task.tables);
-  const source = await connectSource(settings.sourceUrl);
   const sink = tables.some((t) => t.target === "postgres") ? postgresSink() : undefined;
-  const pg = sink ? await sink.connectPostgres(settings.postgresUrl!) : undefined;
+  const connections = await laneConnections(settings, sink);
+  const { source, pg, polynomial } = connections;
   const known = new Set(task.knownRejects);
   const counter = new Int32Array(task.rejectCounter);
   try {
-    const polynomial = settings.verify ? await sourceCrcPolynomial(source) : undefined;
     for (const table of tables) {
       const state = structuredClone(task.states[table.name]);
       await migrateTable(
@@ -150,7 +206,7 @@ export async function runLane(
         state,
         source,
         sink,
-        pg,
+        sink ? pg : undefined,
         known,
         counter,
         post,
@@ -158,10 +214,11 @@ export async function runLane(
         task.segment,
       );
     }
-  } finally {
-    await source.end().catch(() => undefined);
-    await pg?.end().catch(() => undefined);
+  } catch (error) {
+    await closeConnections(connections);
+    throw error;
   }
+  kept = connections;
 }
 
 async function migrateTable(

@@ -4,7 +4,7 @@
  * it: a worker that only copies never does.
  */
 import { parentPort } from "node:worker_threads";
-import { runLane, type LaneMessage } from "./lane";
+import { closeKeptConnections, runLane, type LaneMessage } from "./lane";
 import type { WorkerJob, WorkerReply } from "./worker-pool";
 import type * as TableChecksums from "./table-checksums";
 import { selectTables } from "./table-plan";
@@ -23,23 +23,25 @@ port.on("message", (job: WorkerJob) => {
   const work =
     job.kind === "lane"
       ? runLane(job.settings, job.task, (message: LaneMessage) => reply({ id: job.id, message }))
-      : job.kind === "verify"
-        ? Promise.resolve()
-            .then(() =>
-              tableChecksums().verifyOne(job.options, selectTables([job.table])[0], job.excluded),
-            )
-            .then((result) => reply({ id: job.id, verified: result }))
-        : Promise.resolve()
-            .then(() =>
-              tableChecksums().sideChecksum(
-                job.options,
-                selectTables([job.table])[0],
-                job.excluded,
-                job.range,
-                job.side,
-              ),
-            )
-            .then((checksum) => reply({ id: job.id, checksum }));
+      : job.kind === "release"
+        ? closeKeptConnections()
+        : job.kind === "verify"
+          ? Promise.resolve()
+              .then(() =>
+                tableChecksums().verifyOne(job.options, selectTables([job.table])[0], job.excluded),
+              )
+              .then((result) => reply({ id: job.id, verified: result }))
+          : Promise.resolve()
+              .then(() =>
+                tableChecksums().sideChecksum(
+                  job.options,
+                  selectTables([job.table])[0],
+                  job.excluded,
+                  job.range,
+                  job.side,
+                ),
+              )
+              .then((checksum) => reply({ id: job.id, checksum }));
   work.then(
     () => reply({ id: job.id, finished: true }),
     (error: unknown) => {

@@ -21,6 +21,11 @@ export type WorkerJob =
     }
   | {
       readonly id: number;
+      /** Ends the connections the worker's last lane kept (`lane.ts`): the pool is closing. */
+      readonly kind: "release";
+    }
+  | {
+      readonly id: number;
       readonly kind: "verify";
       readonly options: VerifyTaskOptions;
       readonly table: string;
@@ -48,6 +53,9 @@ export type WorkerReply =
  * generation was 40% slower) and raised the peak RSS by 10–40 MB, so the young generation stays small.
  */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+
+/** How long a closing pool waits for its workers to end their connections. */
+const RELEASE_TIMEOUT_MS = 2000;
 
 /** The default stays small: every worker holds a connection to the source and to the target. */
 export const DEFAULT_MAX_WORKERS = 4;
@@ -92,6 +100,9 @@ export class WorkerPool {
 
   /** Runs a job on the next free worker; `onMessage` sees every reply until it finishes. */
   run(job: JobInput, onMessage: (reply: WorkerReply) => void): Promise<void> {
+    if (this.closing && job.kind !== "release") {
+      return Promise.reject(new Error("worker pool closed"));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({
         job: { ...job, id: this.nextId++ } as WorkerJob,
@@ -137,13 +148,32 @@ export class WorkerPool {
     pending?.reject(error);
   }
 
-  /** Stops every worker (a running lane is cut at any point: its open transaction rolls back). */
-  async close(): Promise<void> {
+  /**
+   * Stops every worker (a running lane is cut at any point: its open transaction rolls back). An
+   * idle worker first ends the connections it kept, each with the protocol's goodbye: a socket
+   * that just closes is an "aborted connection" in the server's log.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async closeNow(): Promise<void> {
     for (const pending of this.queue.splice(0)) pending.reject(new Error("worker pool closed"));
     for (const [worker, pending] of this.running) {
       this.running.delete(worker);
       pending.reject(new Error("worker pool closed"));
     }
+    const released = this.idle.map(() => this.run({ kind: "release" }, () => undefined));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(released),
+      new Promise((resolve) => (timer = setTimeout(resolve, RELEASE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const pending of this.queue.splice(0)) pending.reject(new Error("worker pool closed"));
     await Promise.all(this.all.map((w) => w.terminate()));
   }
 }

@@ -740,6 +740,51 @@ describeWithBinaries(["mariadbd"])(
       }
     });
 
+    test("lanes on one worker share its connections, and every connection ends with the protocol's goodbye", async () => {
+      const target = await pgServer.createDatabase("synter_sessions");
+      await createAuthSchema(target);
+      const source = await connectSource(legacyUrl);
+      const pg = new Client({ connectionString: target });
+      await pg.connect();
+      try {
+        const mariaStatus = async () => {
+          const [rows] = await source.query({
+            sql: "SHOW GLOBAL STATUS WHERE Variable_name IN ('Connections', 'Aborted_clients')",
+            rowsAsArray: true,
+          });
+          return Object.fromEntries((rows as [string, string][]).map(([k, v]) => [k, Number(v)]));
+        };
+        // The target's sessions so far and those that ended without a Terminate message.
+        const pgSessions = async () =>
+          (
+            await pg.query<{ sessions: string; abandoned: string }>(
+              "SELECT sessions::text, sessions_abandoned::text AS abandoned FROM pg_stat_database WHERE datname = current_database()",
+            )
+          ).rows[0];
+        const mariaBefore = await mariaStatus();
+        const pgBefore = await pgSessions();
+        const run = await runCli(
+          migrateArgs(target, join(work, "sessions"), [
+            ...["--tables", "users,sessions,magic_links,oauth_accounts", "--workers", "1"],
+          ]),
+        );
+        expect(statusOf(run)).toEqual({ status: 0 });
+        const mariaAfter = await mariaStatus();
+        const pgAfter = await pgSessions();
+        // The source: the schema check's and the plan's connections on the main thread, and one
+        // for the worker's four lanes (a connection each before).
+        expect(mariaAfter.Connections - mariaBefore.Connections).toBe(3);
+        expect(mariaAfter.Aborted_clients - mariaBefore.Aborted_clients).toBe(0);
+        expect(Number(pgAfter.abandoned) - Number(pgBefore.abandoned)).toBe(0);
+        // The target: one session for the worker's four lanes, and the main thread's eight: the
+        // schema check, the deferred indexes and two more for their builds, a checksum per table.
+        expect(Number(pgAfter.sessions) - Number(pgBefore.sessions)).toBe(9);
+      } finally {
+        await source.end();
+        await pg.end();
+      }
+    });
+
     test("a run refuses a state directory another live run holds, naming the holder", async () => {
       const out = join(work, "locked");
       mkdirSync(out, { recursive: true });
