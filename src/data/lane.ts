@@ -37,6 +37,7 @@ import {
 } from "./row-crc";
 import {
   appendNdjsonLine as appendNdjsonLineExport,
+  appendBinaryRow as appendBinaryRowExport,
   encodeCopyLine as encodeCopyLineExport,
 } from "./row-encoding";
 import { connectSource, countSourceRows, streamPage, streamWirePage } from "./source";
@@ -51,6 +52,7 @@ const addRowHashes = addRowHashesExport;
 const convertRow = convertRowExport;
 const appendNdjsonLine = appendNdjsonLineExport;
 const encodeCopyLine = encodeCopyLineExport;
+const appendBinaryRow = appendBinaryRowExport;
 
 /** Plain, serialisable settings a lane needs (they cross into a worker thread). */
 export interface LaneSettings {
@@ -269,6 +271,8 @@ async function migrateTable(
   const crc = inline ? new RowCrcCheck(table, polynomial!, crcIndex) : undefined;
   const parents = parentChecks(table, knownRejects, crc ? crcIndex + 1 : crcIndex);
   const extras = [...(crc ? [mysqlRowCrcSql(table)] : []), ...parents.map((p) => p.existsSql)];
+  // A Postgres table's rows in COPY's binary format where its column types allow it.
+  const binary = table.target === "postgres" ? await sink!.binaryCopyKinds(pg!, table) : undefined;
   // Rows straight from the protocol's bytes where they allow it (`wire-rows.ts`).
   const wire = WireRowCopier.supports(table)
     ? new WireRowCopier(
@@ -276,6 +280,7 @@ async function migrateTable(
         crc,
         inline !== undefined,
         parents.map((p) => p.wire),
+        binary,
       )
     : undefined;
   /** One page: its rows converted, encoded and hashed as they stream in. */
@@ -298,7 +303,8 @@ async function migrateTable(
       try {
         const row = convertRow(table.columns, raw);
         for (const parent of parents) parent.check(row, raw);
-        if (table.target === "postgres") page.out.append(encodeCopyLine(table.columns, row));
+        if (binary) appendBinaryRow(table.columns, binary, row, page.out);
+        else if (table.target === "postgres") page.out.append(encodeCopyLine(table.columns, row));
         else appendNdjsonLine(table.columns, row, page.out);
         if (inline) {
           // The source's side from the raw values, checked against the source's CRC of them;
@@ -388,7 +394,7 @@ async function migrateTable(
       }
     }
     if (table.target === "postgres") {
-      await sink!.writeRange(pg!, table, page.range, out.chunks());
+      await sink!.writeRange(pg!, table, page.range, out.chunks(), binary !== undefined);
     } else {
       const name = loadFileName(
         table.name,

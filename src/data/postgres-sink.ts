@@ -17,7 +17,15 @@ import { ToolError, type ErrorKind } from "../errors/tool-error";
 import { unreachableMessage } from "../errors/network-errors";
 import { connectPostgresClient, PostgresUrlError } from "../migrate/postgres-tls";
 import type { KeyRange } from "./checksum";
-import type { MigrationTable } from "./table-plan";
+import {
+  BINARY_INT2,
+  BINARY_INT4,
+  BINARY_INT8,
+  binaryKindOf,
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+} from "./row-encoding";
+import type { MigrationColumn, MigrationTable } from "./table-plan";
 
 /** A failure of the Postgres target (`--postgres`): unreachable, credentials, refused data. */
 export class PostgresTargetError extends ToolError {}
@@ -207,34 +215,84 @@ function writeFailure(
   return failureOf(client, error);
 }
 
-/** Streams COPY text (UTF-8 chunks) into `COPY <target> (<columns>) FROM STDIN`, with backpressure. */
+/**
+ * The binary COPY kind of each of the table's columns, from the target's own column types
+ * (`binaryKindOf`); undefined when some column has a type not written in binary here, or is an
+ * integer type narrower than the range schema/ gives the column (text COPY then lets Postgres
+ * refuse a value that does not fit, as it always did).
+ */
+export async function binaryCopyKinds(
+  client: Client,
+  table: MigrationTable,
+): Promise<Uint8Array | undefined> {
+  const result = await queryPostgres<{ name: string; type: string; typtype: string }>(client, {
+    text:
+      "SELECT a.attname AS name, t.typname AS type, t.typtype::text AS typtype FROM pg_attribute a " +
+      "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+    values: [q(table.name)],
+  });
+  const types = new Map(result.rows.map((r) => [r.name, r]));
+  const kinds = new Uint8Array(table.columns.length);
+  for (let i = 0; i < table.columns.length; i++) {
+    const column = table.columns[i];
+    const type = types.get(column.name);
+    const kind = type && binaryKindOf(column.value.kind, type.type, type.typtype);
+    if (kind === undefined || !holdsSchemaRange(kind, column)) return undefined;
+    kinds[i] = kind;
+  }
+  return kinds;
+}
+
+const BINARY_INTEGER_RANGES: Record<number, readonly [bigint, bigint]> = {
+  [BINARY_INT2]: [-(2n ** 15n), 2n ** 15n - 1n],
+  [BINARY_INT4]: [-(2n ** 31n), 2n ** 31n - 1n],
+  [BINARY_INT8]: [-(2n ** 63n), 2n ** 63n - 1n],
+};
+
+/** Whether an integer column's binary type holds every value its schema/ limits let through. */
+function holdsSchemaRange(kind: number, column: MigrationColumn): boolean {
+  const range = BINARY_INTEGER_RANGES[kind];
+  if (range === undefined) return true;
+  const { min, max } = column.limits ?? {};
+  return min !== undefined && max !== undefined && min >= range[0] && max <= range[1];
+}
+
+/**
+ * Streams the page's rows (UTF-8 COPY text, or binary rows between the format's header and
+ * trailer) into `COPY <target> (<columns>) FROM STDIN`, with backpressure.
+ */
 async function copyChunks(
   client: Client,
   target: string,
   table: MigrationTable,
   chunks: readonly Buffer[],
+  binary: boolean,
 ): Promise<void> {
   const columns = table.columns.map((c) => q(c.name)).join(", ");
-  const stream = client.query(copyFrom(`COPY ${target} (${columns}) FROM STDIN`));
+  const format = binary ? " (FORMAT binary)" : "";
+  const stream = client.query(copyFrom(`COPY ${target} (${columns}) FROM STDIN${format}`));
   const done = new Promise<void>((resolve, reject) => {
     stream.on("finish", resolve);
     stream.on("error", reject);
   });
-  for (const chunk of chunks) {
+  const all = binary ? [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER] : chunks;
+  for (const chunk of all) {
     if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
   }
   stream.end();
   await done;
 }
 
+/** `rows`: the range's rows as COPY text, or in COPY's binary format when `binary`. */
 export async function writeRange(
   client: Client,
   table: MigrationTable,
   range: KeyRange,
-  copyText: readonly Buffer[],
+  rows: readonly Buffer[],
+  binary = false,
 ): Promise<void> {
   try {
-    await writeRangeOnce(client, table, range, copyText);
+    await writeRangeOnce(client, table, range, rows, binary);
   } catch (error) {
     throw writeFailure(client, table, range, error);
   }
@@ -244,7 +302,8 @@ async function writeRangeOnce(
   client: Client,
   table: MigrationTable,
   range: KeyRange,
-  copyText: readonly Buffer[],
+  rows: readonly Buffer[],
+  binary: boolean,
 ): Promise<void> {
   const key = table.key.name;
   await client.query("BEGIN");
@@ -253,13 +312,13 @@ async function writeRangeOnce(
       `SELECT EXISTS (SELECT 1 FROM ${q(table.name)} WHERE ${rangeCondition(key, range)}) AS present`,
     );
     if (!existing.rows[0].present) {
-      await copyChunks(client, q(table.name), table, copyText);
+      await copyChunks(client, q(table.name), table, rows, binary);
     } else {
       const stage = q(`synter_stage_${table.name}`);
       await client.query(
         `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${q(table.name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
       );
-      await copyChunks(client, stage, table, copyText);
+      await copyChunks(client, stage, table, rows, binary);
       const cols = table.columns.map((c) => q(c.name));
       const updatable = cols.filter((c) => c !== q(key));
       await client.query(`ALTER TABLE ${q(table.name)} DISABLE TRIGGER USER`);

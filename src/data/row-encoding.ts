@@ -149,7 +149,7 @@ export function writeWireNdjsonLine(
     switch (kinds[p]) {
       case STRING:
         d[at++] = QUOTE;
-        at = writeStringBytes(b, s, e, d, view, at, false);
+        at = writeStringBytes(b, s, e, d, view, at, JSON_BODY);
         if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
         nuls[i] = stringNuls;
@@ -223,7 +223,7 @@ export function writeWireCopyLine(
     const e = end[i];
     switch (kinds[i]) {
       case STRING:
-        at = writeStringBytes(b, s, e, d, view, at, true);
+        at = writeStringBytes(b, s, e, d, view, at, COPY_TEXT);
         if (at < 0) return -1;
         codePoints[i] = stringCodePoints;
         nuls[i] = stringNuls;
@@ -309,7 +309,7 @@ function writeStringBytes(
   d: Buffer,
   dv: DataView,
   at: number,
-  copy: boolean,
+  mode: StringMode,
 ): number {
   const sv = sourceViews.of(b);
   let points = 0;
@@ -332,14 +332,14 @@ function writeStringBytes(
     points++;
     if (c < 0x80) {
       if (c === 0) nuls++;
-      if (copy) {
+      if (mode === COPY_TEXT) {
         const letter = COPY_ESCAPE_LETTERS[c];
         if (letter === 0) d[at++] = c;
         else {
           d[at++] = 0x5c; // backslash
           d[at++] = letter;
         }
-      } else if (ESCAPED_ASCII[c] === 0) d[at++] = c;
+      } else if (mode === RAW || ESCAPED_ASCII[c] === 0) d[at++] = c;
       else at = writeEscape(c, d, at);
       i++;
       continue;
@@ -353,6 +353,12 @@ function writeStringBytes(
   stringNuls = nuls;
   return at;
 }
+
+/** How `writeStringBytes` writes a string: inside a JSON string, as COPY text, or as it is. */
+type StringMode = 0 | 1 | 2;
+const JSON_BODY = 0;
+const COPY_TEXT = 1;
+const RAW = 2;
 
 /** What follows the backslash in COPY's escape of a byte (`COPY_ESCAPES`), 0 for none. */
 const COPY_ESCAPE_LETTERS = new Uint8Array(0x80);
@@ -796,4 +802,349 @@ function endOfString(text: string, start: number): number {
   let i = start + 1;
   while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
   return i + 1;
+}
+
+// ---------------------------------------------------------------- COPY binary format
+
+/**
+ * How a column's values are sent in COPY's binary format (postgresql.org/docs/15/sql-copy.html,
+ * "Binary Format"), by the target column's own type: each type's receive function takes its
+ * internal form, where text COPY has Postgres parse every timestamp, integer and numeric from
+ * digits. Loading the benchmark's sessions took 223 ms of Postgres's time as binary against 330 ms
+ * as text (users: 95 against 140).
+ */
+export const BINARY_TEXT = 1;
+export const BINARY_JSONB = 2;
+export const BINARY_INT2 = 3;
+export const BINARY_INT4 = 4;
+export const BINARY_INT8 = 5;
+export const BINARY_BOOL = 6;
+export const BINARY_TIMESTAMP = 7;
+export const BINARY_DATE = 8;
+export const BINARY_NUMERIC = 9;
+
+/** The signature, no flags and no header extension; then rows; then the trailer's -1. */
+export const COPY_BINARY_HEADER = Buffer.from([
+  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
+/**
+ * The binary kind of a column of `kind` in a target column of Postgres type `typeName` (`typtype`
+ * 'e' for an enum); undefined for a pair not written here (the table is then copied as text).
+ */
+export function binaryKindOf(
+  kind: MigrationColumn["value"]["kind"],
+  typeName: string,
+  typtype: string,
+): number | undefined {
+  switch (kind) {
+    case "integer":
+      return ({ int2: BINARY_INT2, int4: BINARY_INT4, int8: BINARY_INT8 } as const)[
+        typeName as "int2"
+      ];
+    case "decimal":
+      return typeName === "numeric" ? BINARY_NUMERIC : undefined;
+    case "string":
+    case "enum":
+    case "json":
+      if (typeName === "jsonb") return BINARY_JSONB;
+      return ["text", "varchar", "bpchar", "citext", "json"].includes(typeName) || typtype === "e"
+        ? BINARY_TEXT
+        : undefined;
+    case "datetime":
+      return typeName === "timestamptz" || typeName === "timestamp" ? BINARY_TIMESTAMP : undefined;
+    case "date":
+      return typeName === "date" ? BINARY_DATE : undefined;
+    case "boolean":
+      return typeName === "bool" ? BINARY_BOOL : undefined;
+  }
+}
+
+/** A value no binary form of its target column holds: the target's type differs from schema/. */
+export class BinaryValueError extends Error {}
+
+/** Per value at most: its length word and the largest fixed form (a numeric's header is 8). */
+const BINARY_FIXED_BYTES = 16;
+
+/**
+ * One row in COPY's binary format, written from the wire bytes of its values (`writeWireCopyLine`'s
+ * counterpart, and the same checks of its strings): the field count, then per value its length
+ * (-1 for NULL) and its bytes. -1 when a string is not UTF-8.
+ */
+export function writeWireBinaryRow(
+  columns: readonly MigrationColumn[],
+  kinds: Uint8Array,
+  b: Buffer,
+  start: Int32Array,
+  end: Int32Array,
+  codePoints: Int32Array,
+  nuls: Uint8Array,
+  out: PageBuffer,
+): number {
+  let worst = 2 + columns.length * BINARY_FIXED_BYTES;
+  for (let i = 0; i < columns.length; i++) {
+    // A numeric's digits take 2 bytes per 4 decimal digits, padding to a group on each side.
+    if (start[i] >= 0) worst += end[i] - start[i] + 8;
+  }
+  const d = out.reserve(worst);
+  const view = lineViews.of(d);
+  let at = out.offset;
+  view.setInt16(at, columns.length);
+  at += 2;
+  for (let i = 0; i < columns.length; i++) {
+    const s = start[i];
+    if (s < 0) {
+      view.setInt32(at, -1);
+      at += 4;
+      continue;
+    }
+    const e = end[i];
+    const lengthAt = at;
+    at += 4;
+    const kind = kinds[i];
+    if (kind === BINARY_TEXT || kind === BINARY_JSONB) {
+      if (kind === BINARY_JSONB) d[at++] = 1; // jsonb's format version
+      at = writeStringBytes(b, s, e, d, view, at, RAW);
+      if (at < 0) return -1;
+      codePoints[i] = stringCodePoints;
+      nuls[i] = stringNuls;
+    } else {
+      at = writeBinaryScalar(kind, b, s, e, view, at);
+    }
+    view.setInt32(lengthAt, at - lengthAt - 4);
+  }
+  return at;
+}
+
+/**
+ * `writeWireBinaryRow` of a converted row (`convert.ts`: digits, a datetime's 26 characters, a
+ * boolean's 0 or 1, strings as they are), for the rows the wire path leaves to the decoded one.
+ */
+export function appendBinaryRow(
+  columns: readonly MigrationColumn[],
+  kinds: Uint8Array,
+  row: readonly (string | null)[],
+  out: PageBuffer,
+): void {
+  let worst = 2 + columns.length * BINARY_FIXED_BYTES;
+  for (let i = 0; i < columns.length; i++) worst += (row[i]?.length ?? 0) * 3 + 8;
+  const d = out.reserve(worst);
+  const view = lineViews.of(d);
+  let at = out.offset;
+  view.setInt16(at, columns.length);
+  at += 2;
+  for (let i = 0; i < columns.length; i++) {
+    const v = row[i];
+    if (v === null) {
+      view.setInt32(at, -1);
+      at += 4;
+      continue;
+    }
+    const lengthAt = at;
+    at += 4;
+    const kind = kinds[i];
+    if (kind === BINARY_TEXT || kind === BINARY_JSONB) {
+      if (kind === BINARY_JSONB) d[at++] = 1;
+      at = writeUtf8(v, d, at);
+    } else {
+      // The other kinds' texts are ASCII: their bytes, then the same writer as the wire's.
+      const ascii = asciiScratch(v);
+      at = writeBinaryScalar(kind, ascii, 0, v.length, view, at);
+    }
+    view.setInt32(lengthAt, at - lengthAt - 4);
+  }
+  out.commit(at);
+}
+
+let asciiBytes = Buffer.allocUnsafe(64);
+
+function asciiScratch(v: string): Buffer {
+  if (asciiBytes.length < v.length) asciiBytes = Buffer.allocUnsafe(v.length * 2);
+  asciiBytes.write(v, 0, "latin1");
+  return asciiBytes;
+}
+
+/** The binary form of a non-string value from its text `b[s, e)` (checked by the conversion). */
+function writeBinaryScalar(
+  kind: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  view: DataView,
+  at: number,
+): number {
+  switch (kind) {
+    case BINARY_INT2:
+    case BINARY_INT4:
+    case BINARY_INT8:
+      return writeBinaryInteger(kind, b, s, e, view, at);
+    case BINARY_BOOL:
+      view.setUint8(at, b[s] === 0x31 ? 1 : 0); // '1'
+      return at + 1;
+    case BINARY_TIMESTAMP:
+      return writeBinaryTimestamp(b, s, e, view, at);
+    case BINARY_DATE:
+      view.setInt32(at, daysSince2000(b, s));
+      return at + 4;
+    default:
+      return writeBinaryNumeric(b, s, e, view, at);
+  }
+}
+
+const INTEGER_RANGES: Record<number, readonly [number, number]> = {
+  [BINARY_INT2]: [-0x8000, 0x7fff],
+  [BINARY_INT4]: [-0x80000000, 0x7fffffff],
+};
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** `-?digits` as a big-endian two's-complement integer of the kind's width. */
+function writeBinaryInteger(
+  kind: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  view: DataView,
+  at: number,
+): number {
+  const negative = b[s] === 0x2d;
+  let from = negative ? s + 1 : s;
+  while (from < e - 1 && b[from] === 0x30) from++;
+  if (e - from > 15) {
+    // Beyond a double's exact integers: rare, and only an int8 can hold it.
+    const value = BigInt(latin1Of(b, s, e));
+    if (kind !== BINARY_INT8 || value < INT8_MIN || value > INT8_MAX)
+      throw outOfRange(b, s, e, kind);
+    view.setBigInt64(at, value);
+    return at + 8;
+  }
+  let n = 0;
+  for (let k = from; k < e; k++) n = n * 10 + (b[k] - 0x30);
+  if (negative) n = -n;
+  if (kind === BINARY_INT8) {
+    const high = Math.floor(n / 0x100000000);
+    view.setInt32(at, high);
+    view.setUint32(at + 4, n - high * 0x100000000);
+    return at + 8;
+  }
+  const [min, max] = INTEGER_RANGES[kind];
+  if (n < min || n > max) throw outOfRange(b, s, e, kind);
+  if (kind === BINARY_INT4) {
+    view.setInt32(at, n);
+    return at + 4;
+  }
+  view.setInt16(at, n);
+  return at + 2;
+}
+
+function latin1Of(b: Uint8Array, s: number, e: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("latin1");
+}
+
+function outOfRange(b: Uint8Array, s: number, e: number, kind: number): BinaryValueError {
+  const type = { [BINARY_INT2]: "smallint", [BINARY_INT4]: "integer" }[kind] ?? "bigint";
+  return new BinaryValueError(`${latin1Of(b, s, e)} is out of range for the target's ${type}`);
+}
+
+/** Days from 1970-01-01 to the civil date (proleptic Gregorian; H. Hinnant, "days_from_civil"). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+/** 2000-01-01, Postgres's epoch for dates and timestamps, in days from 1970-01-01. */
+const POSTGRES_EPOCH_DAYS = 10957;
+
+const digits = (b: Uint8Array, s: number, n: number) => {
+  let v = 0;
+  for (let k = s; k < s + n; k++) v = v * 10 + (b[k] - 0x30);
+  return v;
+};
+
+/** `YYYY-MM-DD` at `b[s]` in days from 2000-01-01. */
+function daysSince2000(b: Uint8Array, s: number): number {
+  return (
+    daysFromCivil(digits(b, s, 4), digits(b, s + 5, 2), digits(b, s + 8, 2)) - POSTGRES_EPOCH_DAYS
+  );
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS[.f…]` (UTC) as microseconds from 2000-01-01 00:00 in a big-endian int64.
+ * Those exceed a double's exact integers (2^53 µs is 285 years), so the value is put together in
+ * two halves: seconds × 15625 is exact in a double, and × 64 more is a shift across the halves.
+ */
+function writeBinaryTimestamp(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  view: DataView,
+  at: number,
+): number {
+  const seconds =
+    daysSince2000(b, s) * 86400 +
+    digits(b, s + 11, 2) * 3600 +
+    digits(b, s + 14, 2) * 60 +
+    digits(b, s + 17, 2);
+  let micros = 0;
+  for (let k = 0; k < 6; k++) micros = micros * 10 + (s + 20 + k < e ? b[s + 20 + k] - 0x30 : 0);
+  // value = (seconds × 15625) × 64 + micros, as high × 2^32 + low.
+  const m = seconds * 15625;
+  let high = Math.floor(m / 0x4000000); // 2^26
+  let low = (m - high * 0x4000000) * 64 + micros;
+  if (low >= 0x100000000) {
+    low -= 0x100000000;
+    high += 1;
+  }
+  view.setInt32(at, high);
+  view.setUint32(at + 4, low);
+  return at + 8;
+}
+
+/**
+ * `-?digits[.digits]` as a numeric: its digits in base 10000 grouped from the point, the weight of
+ * the first group, the sign and the scale (numeric_recv strips zero groups at either end).
+ */
+function writeBinaryNumeric(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  view: DataView,
+  at: number,
+): number {
+  const negative = b[s] === 0x2d;
+  const from = negative ? s + 1 : s;
+  let point = from;
+  while (point < e && b[point] !== 0x2e) point++;
+  const scale = point < e ? e - point - 1 : 0;
+  const integerGroups = Math.ceil((point - from) / 4);
+  const fractionGroups = Math.ceil(scale / 4);
+  const groups = integerGroups + fractionGroups;
+  view.setInt16(at, groups);
+  view.setInt16(at + 2, integerGroups - 1);
+  view.setUint16(at + 4, negative ? 0x4000 : 0);
+  view.setInt16(at + 6, scale);
+  at += 8;
+  // Integer part: the first group takes what is left over from groups of four.
+  let k = from;
+  for (let g = 0; g < integerGroups; g++) {
+    const width = g === 0 ? point - from - (integerGroups - 1) * 4 : 4;
+    view.setInt16(at, digits(b, k, width));
+    at += 2;
+    k += width;
+  }
+  // Fraction: groups of four from the point, the last one padded with zeros.
+  k = point + 1;
+  for (let g = 0; g < fractionGroups; g++) {
+    let group = 0;
+    for (let n = 0; n < 4; n++, k++) group = group * 10 + (k < e ? b[k] - 0x30 : 0);
+    view.setInt16(at, group);
+    at += 2;
+  }
+  return at;
 }

@@ -35,6 +35,7 @@ import {
 import { utf8Text as utf8TextExport, type PageBuffer } from "./page-buffer";
 import type { RowCrcCheck } from "./row-crc";
 import {
+  writeWireBinaryRow as writeWireBinaryRowExport,
   writeWireCopyLine as writeWireCopyLineExport,
   writeWireNdjsonLine as writeWireNdjsonLineExport,
 } from "./row-encoding";
@@ -46,6 +47,7 @@ import type { MigrationColumn, MigrationTable } from "./table-plan";
 const addWireJsonPartHashes = addWireJsonPartHashesExport;
 const addWireRowHashes = addWireRowHashesExport;
 const writeWireCopyLine = writeWireCopyLineExport;
+const writeWireBinaryRow = writeWireBinaryRowExport;
 const writeWireNdjsonLine = writeWireNdjsonLineExport;
 const wireDateAccepted = wireDateAcceptedExport;
 const wireDatetimeAccepted = wireDatetimeAcceptedExport;
@@ -122,13 +124,15 @@ export class WireRowCopier {
 
   /**
    * `crc`: the source's row CRC check (verification on); `hashed`: add each row to the page's
-   * sums; `parents`: the table's foreign keys to check.
+   * sums; `parents`: the table's foreign keys to check; `binary`: a Postgres table's rows in COPY's
+   * binary format, these kinds per column (`binaryCopyKinds`), else as COPY text.
    */
   constructor(
     table: MigrationTable,
     private readonly crc: RowCrcCheck | undefined,
     private readonly hashed: boolean,
     private readonly parents: readonly WireParentCheck[] = [],
+    private readonly binary?: Uint8Array,
   ) {
     const columns = table.columns;
     this.columns = columns;
@@ -203,9 +207,11 @@ export class WireRowCopier {
       }
     }
     for (const parent of this.parents) if (!parentPasses(parent, b, start, end)) return false;
-    const lineEnd = this.copyLines
-      ? writeWireCopyLine(columns, b, start, end, this.codePoints, this.nuls, out)
-      : writeWireNdjsonLine(columns, b, start, end, json, this.codePoints, this.nuls, out);
+    const lineEnd = this.binary
+      ? writeWireBinaryRow(columns, this.binary, b, start, end, this.codePoints, this.nuls, out)
+      : this.copyLines
+        ? writeWireCopyLine(columns, b, start, end, this.codePoints, this.nuls, out)
+        : writeWireNdjsonLine(columns, b, start, end, json, this.codePoints, this.nuls, out);
     if (lineEnd < 0 || (this.hasStringLimits && !this.withinLimits(start))) return false;
     out.commit(lineEnd);
     if (!this.hashed) return true;
