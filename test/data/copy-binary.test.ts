@@ -127,46 +127,14 @@ const rows: (string | null)[][] = [
   ],
   ["3", null, null, null, null, null, null, null, null, null, null],
   // Negative int64s whose halves carry, and times whose low word passes 2^32 as it is put together.
-  ["-5", null, null, null, null, null, null, null, null, null, "2000-01-01 01:11:34.967296"],
-  [
-    "-4294967296",
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    "2000-01-01 01:11:34.967295",
-  ],
-  [
-    "-4294967297",
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    "1999-12-31 22:48:25.032704",
-  ],
-  [
-    "4294967296",
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    "2000-01-01 00:00:00.999999",
-  ],
+  ...(
+    [
+      ["-5", "2000-01-01 01:11:34.967296"],
+      ["-4294967296", "2000-01-01 01:11:34.967295"],
+      ["-4294967297", "1999-12-31 22:48:25.032704"],
+      ["4294967296", "2000-01-01 00:00:00.999999"],
+    ] as const
+  ).map(([id, at]) => [id, ...Array<null>(9).fill(null), at]),
 ].map((r) => {
   const [id, ...rest] = r;
   const at = rest[9] ?? null;
