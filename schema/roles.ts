@@ -1,3 +1,5 @@
+import { SchemaError } from "./errors";
+
 /**
  * Roles and grants of the auth database (DESIGN §4 "Roles"), declared once as data. Two renderers
  * read this one declaration: `infra/postgres/` turns it into `@pulumi/postgresql` resources (cloud)
@@ -12,7 +14,8 @@
 export const AUTH_DATABASE = "synter";
 /** The auth database of stack `pr-<n>`, on dev's server beside dev's own `synter`. */
 export function prAuthDatabaseName(prNumber: number): string {
-  if (!Number.isInteger(prNumber) || prNumber < 1) throw new Error(`invalid PR number ${prNumber}`);
+  if (!Number.isInteger(prNumber) || prNumber < 1)
+    throw new SchemaError(`invalid PR number ${prNumber}: a PR number is a whole number from 1`);
   return `${AUTH_DATABASE}_pr_${prNumber}`;
 }
 
@@ -143,7 +146,7 @@ export function authDatabaseNameProblems(database: string): string[] {
 
 export function assertAuthDatabaseName(database: string): void {
   const problems = authDatabaseNameProblems(database);
-  if (problems.length > 0) throw new Error(problems.join("; "));
+  if (problems.length > 0) throw new SchemaError(problems.join("; "));
 }
 
 /** `synter_migrator`, `synter_app`, `synter_readonly` for the default database. */

@@ -5,6 +5,7 @@
  */
 import { legacyColumnOf, legacyColumnProblems, nameLegacyColumns } from "./legacy";
 import type { LegacyColumn, LegacyTable, MySqlColumn } from "./legacy";
+import { invalidTable } from "../errors";
 
 /** BigQuery's canonical (API) type names; the legacy SQL aliases (INT64, BOOL) never appear. */
 export type BigQueryType =
@@ -113,7 +114,7 @@ export function bigQueryTable<C extends BigQueryColumns>(
     options as BigQueryTableOptions<BigQueryColumns>,
   );
   if (problems.length > 0) {
-    throw new Error(`invalid table ${name}:\n  - ${problems.join("\n  - ")}`);
+    throw invalidTable(name, problems);
   }
   return { kind: "bigquery", name, columns: named, options } as BigQueryTable<C>;
 }

@@ -6,6 +6,7 @@
  */
 import { legacyColumnOf, legacyColumnProblems, nameLegacyColumns } from "./legacy";
 import type { LegacyColumn, LegacyTable, MySqlColumn } from "./legacy";
+import { invalidTable } from "../errors";
 
 interface PgJsValueOf {
   bigint: string;
@@ -230,8 +231,7 @@ export function pgTable<C extends PgColumns>(
     previousNames.set(previous, columnName);
   }
   problems.push(...legacyColumnProblems(columns));
-  if (problems.length > 0)
-    throw new Error(`invalid table ${name}:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0) throw invalidTable(name, problems);
 
   const uniques: PgUnique[] = [
     ...entries
@@ -261,8 +261,7 @@ export function pgTable<C extends PgColumns>(
   const tooLong = [...uniques, ...foreignKeys, ...checks, ...indexes, ...triggers]
     .map((n) => n.name)
     .filter((n) => Buffer.byteLength(n) > 63);
-  if (tooLong.length > 0)
-    throw new Error(`invalid table ${name}: names over 63 bytes: ${tooLong.join(", ")}`);
+  if (tooLong.length > 0) throw invalidTable(name, [`names over 63 bytes: ${tooLong.join(", ")}`]);
   return {
     kind: "postgres",
     name,

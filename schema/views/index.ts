@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyticsTables } from "../analytics";
+import { SchemaError } from "../errors";
 
 export interface AnalyticsView {
   readonly name: string;
@@ -128,7 +129,7 @@ export function templateReferences(template: string, file: string): TemplateRefe
       references.push({ name: ref[1], line, column });
     }
   }
-  if (problems.length > 0) throw new Error(problems.join("\n"));
+  if (problems.length > 0) throw new SchemaError(problems.join("; "));
   return references;
 }
 
@@ -167,7 +168,7 @@ export interface RenderedSql {
  */
 export function renderSqlTemplate(template: string, file: string, target: ViewTarget): RenderedSql {
   const problems = validateViewTarget(target);
-  if (problems.length > 0) throw new Error(`${file}: ${problems.join("; ")}`);
+  if (problems.length > 0) throw new SchemaError(`${file}: ${problems.join("; ")}`);
   templateReferences(template, file); // throws, naming the file, on any unknown placeholder
   // Per line: [renderedStart, renderedEnd, templateStart, templateEnd] of each replacement (0-based).
   const shifts = new Map<number, [number, number, number, number][]>();
@@ -223,7 +224,9 @@ export function analyticsViewOrder(): readonly AnalyticsViewName[] {
   const visit = (name: AnalyticsViewName, path: readonly string[]): void => {
     if (state.get(name) === "done") return;
     if (state.get(name) === "visiting")
-      throw new Error(`view reference cycle: ${[...path, name].join(" -> ")}`);
+      throw new SchemaError(
+        `view reference cycle: ${[...path, name].join(" -> ")}; a view cannot read itself, even through others`,
+      );
     state.set(name, "visiting");
     for (const dependency of analyticsViews[name].dependsOn) {
       if (isAnalyticsViewName(dependency)) visit(dependency, [...path, name]);

@@ -67,7 +67,7 @@ export function sqlTemplateSource(
   try {
     rendered = renderSqlTemplate(template, file, target);
   } catch (error) {
-    // schema/ is pure and throws plain errors; its message already names file:line:column.
+    // schema/ raises its own config error; its message already names file:line:column.
     throw new SqlSourceError((error as Error).message, { cause: error });
   }
   return {

@@ -10,6 +10,7 @@ import { reportError } from "../../src/cli/main";
 import { UserError } from "../../src/cli/errors";
 import { EXIT_CODE_MEANINGS, EXIT_CODES, exitCodeRows } from "../../src/cli/exit-codes";
 import { ERROR_KINDS, ToolError } from "../../src/errors/tool-error";
+import { pg, pgTable } from "../../schema/dsl/postgres";
 
 /** The rows between the README's exit-codes markers, cells trimmed, backticks dropped. */
 function readmeRows(): { code: number; kind: string; meaning: string }[] {
@@ -82,6 +83,19 @@ describe("the error handler", () => {
       expect(stderr).toBe("error: the thing failed; do this\n");
     },
   );
+
+  it("a table schema/ cannot define is a config error: one line, exit 3", () => {
+    let thrown: unknown;
+    try {
+      pgTable("t", { a: pg.text() }, { description: "t" });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(reportError(thrown, context)).toBe(EXIT_CODES.config);
+    expect(stderr).toBe(
+      "error: invalid table t: needs exactly one primary key column, has 0; column a has no description; fix its definition in schema/\n",
+    );
+  });
 
   it("any other error is internal: exit 70 and its stack", () => {
     const bug = new TypeError("x is undefined");

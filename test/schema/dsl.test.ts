@@ -18,14 +18,14 @@ describe("BigQuery table DSL", () => {
       ),
     ).toThrow(
       [
-        "invalid table BadName:",
-        '  - table name "BadName" must be snake_case',
-        '  - column "Col" must be snake_case',
-        "  - column Col has no description",
-        "  - column n: allowed values need a STRING column",
-        "  - partition column n must be DATE or TIMESTAMP",
-        "  - BigQuery allows at most four clustering columns",
-      ].join("\n"),
+        'invalid table BadName: table name "BadName" must be snake_case',
+        'column "Col" must be snake_case',
+        "column Col has no description",
+        "column n: allowed values need a STRING column",
+        "partition column n must be DATE or TIMESTAMP",
+        "BigQuery allows at most four clustering columns",
+        "fix its definition in schema/",
+      ].join("; "),
     );
   });
 
@@ -97,7 +97,7 @@ describe("Postgres table DSL", () => {
 
   it("rejects a table without exactly one primary key, naming every problem", () => {
     expect(() => pgTable("t", { a: pg.text() }, { description: "t", touchOnUpdate: "a" })).toThrow(
-      "invalid table t:\n  - needs exactly one primary key column, has 0\n  - column a has no description",
+      "invalid table t: needs exactly one primary key column, has 0; column a has no description; fix its definition in schema/",
     );
   });
 });

@@ -148,18 +148,18 @@ describe("impossible legacy definitions", () => {
       ),
     ).toThrow(
       [
-        "invalid table t:",
-        "  - column ratio: legacy DECIMAL(6,18): DECIMAL scale 18 exceeds its precision 6",
-        "  - column wide: legacy DECIMAL(70,2): DECIMAL precision 70 must be a whole number from 1 to 65",
-        "  - column empty: legacy VARCHAR(0): VARCHAR length 0 must be a whole number from 1 to 16383",
-        "  - column code: legacy CHAR(256): CHAR length 256 must be a whole number from 1 to 255",
-        "  - column kind: legacy ENUM('x','X','y'): ENUM repeats 'X'",
-        "  - column big: legacy INT DEFAULT 2147483648: default 2147483648 is not an INT",
-        "  - column cost: legacy DECIMAL(4,2) DEFAULT 123.4: default 123.4 does not fit DECIMAL(4,2)",
-        "  - column odd: legacy DECIMAL(4,2) DEFAULT 1.234: default 1.234 does not fit DECIMAL(4,2)",
-        "  - columns empty and twin both read legacy column empty",
-        '  - column spaced: legacy name "old name" is not a plain identifier',
-      ].join("\n"),
+        "invalid table t: column ratio: legacy DECIMAL(6,18): DECIMAL scale 18 exceeds its precision 6",
+        "column wide: legacy DECIMAL(70,2): DECIMAL precision 70 must be a whole number from 1 to 65",
+        "column empty: legacy VARCHAR(0): VARCHAR length 0 must be a whole number from 1 to 16383",
+        "column code: legacy CHAR(256): CHAR length 256 must be a whole number from 1 to 255",
+        "column kind: legacy ENUM('x','X','y'): ENUM repeats 'X'",
+        "column big: legacy INT DEFAULT 2147483648: default 2147483648 is not an INT",
+        "column cost: legacy DECIMAL(4,2) DEFAULT 123.4: default 123.4 does not fit DECIMAL(4,2)",
+        "column odd: legacy DECIMAL(4,2) DEFAULT 1.234: default 1.234 does not fit DECIMAL(4,2)",
+        "columns empty and twin both read legacy column empty",
+        'column spaced: legacy name "old name" is not a plain identifier',
+        "fix its definition in schema/",
+      ].join("; "),
     );
   });
 
@@ -193,17 +193,17 @@ describe("impossible legacy definitions", () => {
       );
     expect(load).toThrow(
       [
-        "invalid table t:",
-        "  - column a: legacy VARCHAR(undefined): VARCHAR length undefined must be a whole number from 1 to 16383",
-        "  - column b: legacy TEXT AUTO_INCREMENT: AUTO_INCREMENT needs BIGINT or INT",
-        "  - column c: legacy DATE DEFAULT CURRENT_TIMESTAMP: CURRENT_TIMESTAMP needs DATETIME",
-        "  - column d: legacy BIGINT ON UPDATE CURRENT_TIMESTAMP: CURRENT_TIMESTAMP needs DATETIME",
-        `  - column e: legacy BIGINT DEFAULT '0': default "0" is not an exact integer`,
-        `  - column f: legacy ENUM('a','b') DEFAULT 'c': default "c" is not one of its values`,
-        "  - column g: legacy TEXT DEFAULT 'x': TEXT takes no literal default here",
-        "  - column h: legacy DATETIME(7): DATETIME fractional digits 7 must be a whole number from 0 to 6",
-        "  - column i: legacy ENUM(): ENUM needs at least one value",
-      ].join("\n"),
+        "invalid table t: column a: legacy VARCHAR(undefined): VARCHAR length undefined must be a whole number from 1 to 16383",
+        "column b: legacy TEXT AUTO_INCREMENT: AUTO_INCREMENT needs BIGINT or INT",
+        "column c: legacy DATE DEFAULT CURRENT_TIMESTAMP: CURRENT_TIMESTAMP needs DATETIME",
+        "column d: legacy BIGINT ON UPDATE CURRENT_TIMESTAMP: CURRENT_TIMESTAMP needs DATETIME",
+        `column e: legacy BIGINT DEFAULT '0': default "0" is not an exact integer`,
+        `column f: legacy ENUM('a','b') DEFAULT 'c': default "c" is not one of its values`,
+        "column g: legacy TEXT DEFAULT 'x': TEXT takes no literal default here",
+        "column h: legacy DATETIME(7): DATETIME fractional digits 7 must be a whole number from 0 to 6",
+        "column i: legacy ENUM(): ENUM needs at least one value",
+        "fix its definition in schema/",
+      ].join("; "),
     );
     // @ts-expect-error a misspelt type is no builder at all
     expect(() => my.varchr(128)).toThrow(TypeError);
