@@ -305,6 +305,20 @@ describeWithBinaries(["mariadbd"])(
           { id: "4", password_hash: "" },
           { id: "7", password_hash: "\\N" },
         ]);
+        // One COPY transaction per key range (page size 7), a lane's first a fifth of that, so
+        // that its COPY starts while the rest streams: the rows of each in key order, by xmin.
+        const pages: Record<string, number[]> = {};
+        for (const t of ["users", "sessions", "campaign_policies"]) {
+          const result = await pg.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${t} GROUP BY xmin ORDER BY min(id)`,
+          );
+          pages[t] = result.rows.map((r) => r.n);
+        }
+        expect(pages).toEqual({
+          users: [2, 7, 1],
+          sessions: [2, 7, 7, 4],
+          campaign_policies: [2, 7, 1],
+        });
         // Sequences moved: the app's next insert without an id works and gets max(id) + 1.
         const maxUser = await pg.query("SELECT max(id)::text AS m FROM users");
         const inserted = await pg.query(
