@@ -29,7 +29,7 @@ import {
   md5PrefixOf as md5PrefixOfExport,
   setPrefixOfWords as setPrefixOfWordsExport,
 } from "./md5";
-import { md5Lanes, padSlot, SLOT_MESSAGE_BYTES } from "./md5-lanes";
+import { md5Lanes, padSlot as padSlotExport, SLOT_MESSAGE_BYTES } from "./md5-lanes";
 import {
   isLowSurrogate as isLowSurrogateExport,
   LastDataView,
@@ -50,6 +50,8 @@ const md5PrefixOf = md5PrefixOfExport;
 const setPrefixOfWords = setPrefixOfWordsExport;
 const writeWireDatetime = writeWireDatetimeExport;
 const copyWireBytes = copyWireBytesExport;
+const padSlot = padSlotExport;
+const SLOT_MESSAGE = SLOT_MESSAGE_BYTES;
 
 export interface Checksum {
   readonly rows: number;
@@ -94,7 +96,7 @@ const queuedSums: (HashSum | undefined)[] = [];
 let inSlot = false;
 
 function scratchOf(maxBytes: number): Buffer {
-  if (lanes !== undefined && maxBytes <= SLOT_MESSAGE_BYTES) {
+  if (lanes !== undefined && maxBytes <= SLOT_MESSAGE) {
     inSlot = true;
     return lanes.slots[queued];
   }

@@ -19,7 +19,7 @@
  * line holds the canonical text, escaped for COPY.
  */
 import { isUtf8 } from "node:buffer";
-import { canonicalJson, JsonConversionError } from "./canonical-json";
+import { canonicalJson as canonicalJsonExport, JsonConversionError } from "./canonical-json";
 import type { HashSum } from "./checksum";
 import {
   addWireJsonPartHashes as addWireJsonPartHashesExport,
@@ -45,6 +45,7 @@ import type { MigrationColumn, MigrationTable } from "./table-plan";
 // Module-local bindings of per-row functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module.
 const addWireJsonPartHashes = addWireJsonPartHashesExport;
+const canonicalJson = canonicalJsonExport;
 const addWireRowHashes = addWireRowHashesExport;
 const writeWireCopyLine = writeWireCopyLineExport;
 const writeWireBinaryRow = writeWireBinaryRowExport;

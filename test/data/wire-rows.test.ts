@@ -229,25 +229,35 @@ describeWithBinaries(["mariadbd"])("the wire path on MariaDB", () => {
 });
 
 /**
- * A wire row made from values (bytes as given; strings as UTF-8), decoded as mysql2 decodes UTF-8;
- * the columns in `numeric` as mysql2 reads a small integer type, through a number.
+ * A wire row made from values (bytes as given; strings as UTF-8) as the text protocol lays out a
+ * row packet: each value after its length-encoded length (one byte below 251, else 0xfc and two
+ * bytes), a NULL as the one byte 0xfb. Decoded as mysql2 decodes UTF-8; the columns in `numeric`
+ * as mysql2 reads a small integer type, through a number.
  */
 function madeRow(
   values: readonly (string | Buffer | null)[],
   numeric: readonly number[] = [],
 ): WireRow {
   const parts = values.map((v) => (v === null ? null : typeof v === "string" ? Buffer.from(v) : v));
-  const buffer = Buffer.concat([
-    Buffer.from("pad"),
-    ...parts.filter((p): p is Buffer => p !== null),
-  ]);
+  const lengthOf = (n: number) =>
+    n < 251 ? Buffer.of(n) : Buffer.of(0xfc, n & 0xff, (n >>> 8) & 0xff);
+  const encoded = parts.map((p) =>
+    p === null ? Buffer.of(0xfb) : Buffer.concat([lengthOf(p.length), p]),
+  );
+  const buffer = Buffer.concat([Buffer.from("pad"), ...encoded]);
   const start = new Int32Array(values.length);
   const end = new Int32Array(values.length);
   let at = 3;
   parts.forEach((p, i) => {
-    start[i] = p === null ? -1 : at;
-    end[i] = p === null ? -1 : at + p.length;
-    if (p !== null) at += p.length;
+    if (p === null) {
+      start[i] = end[i] = -1;
+      at += 1;
+      return;
+    }
+    at += lengthOf(p.length).length;
+    start[i] = at;
+    end[i] = at + p.length;
+    at += p.length;
   });
   return {
     buffer,
@@ -338,11 +348,15 @@ describe("the wire path on rows made byte by byte", () => {
     }
     const wire = new Page();
     let wireError: unknown;
+    const packet = Buffer.from(row.buffer);
     try {
       wireRow(table, new WireRowCopier(table, check, true), check, row, wire);
     } catch (error) {
       wireError = error;
     }
+    // The CRC borrows the length bytes as separators (`matchesWire`): the packet is as it came,
+    // for mysql2 to decode the row again on the decoded path.
+    expect(row.buffer.equals(packet)).toBe(true);
     expect(String(wireError)).toBe(String(decodedError));
     const [d, w] = [decoded.result(), wire.result()];
     expect(w.lines).toBe(d.lines);
