@@ -4,7 +4,8 @@ export class TableProgress {
   private lastPrinted = 0;
   constructor(
     private readonly table: string,
-    private readonly expectedRows: number,
+    /** The rows to expect; settable, for a count that arrives after the start. */
+    public expectedRows: number,
     private readonly write: (line: string) => void,
     private readonly intervalMs = 1000,
   ) {}

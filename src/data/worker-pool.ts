@@ -57,7 +57,7 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 
 /** How long a closing pool waits for its workers to end their connections. */
 const RELEASE_TIMEOUT_MS = 2000;
 
-/** The default stays small: every worker holds a connection to the source and to the target. */
+/** The default stays small: every worker holds two connections to the source, one to the target. */
 export const DEFAULT_MAX_WORKERS = 4;
 /** `--workers` may go higher, up to this. */
 export const MAX_WORKERS = 32;
