@@ -1,15 +1,17 @@
-import { ToolError } from "../src/errors/tool-error";
-
 /**
  * A definition in schema/ that cannot be right: a table without its primary key, a name Postgres
- * would truncate, a view placeholder that names nothing. It is the error model's "config" kind
- * (DESIGN §5), so the CLI prints its one line and exits with the config code instead of a stack:
- * the person who meets it is the one who just edited schema/. The error model's base class is
- * pure (no CLI, no client), which is why schema/ may import it.
+ * would truncate, a view placeholder that names nothing. The person who meets it is the one who
+ * just edited schema/, so the CLI prints its one line and exits with the config code instead of a
+ * stack: the error model (src/errors/tool-error.ts) takes it as a ToolError of kind "config". It
+ * is not a subclass of ToolError because schema/ imports nothing outside itself (`diff` loads it
+ * alone from another checkout; DESIGN §2).
  */
-export class SchemaError extends ToolError {
+export class SchemaError extends Error {
+  readonly kind = "config";
+
   constructor(message: string) {
-    super("config", message);
+    super(message);
+    this.name = new.target.name;
   }
 }
 

@@ -7,6 +7,8 @@
  * Nothing here knows about the CLI, so library code and the deploy-time providers can use it.
  */
 
+import { SchemaError } from "../../schema/errors";
+
 export const ERROR_KINDS = [
   /** Bad arguments or options: the command line itself is wrong. */
   "usage",
@@ -41,6 +43,7 @@ export class ToolError extends Error {
   }
 }
 
-export function isToolError(error: unknown): error is ToolError {
-  return error instanceof ToolError;
+/** A ToolError, or schema/'s own error of a definition, which is one of kind "config". */
+export function isToolError(error: unknown): error is ToolError | SchemaError {
+  return error instanceof ToolError || error instanceof SchemaError;
 }
