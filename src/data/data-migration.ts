@@ -25,7 +25,7 @@ import { LaneScheduler, planLanes } from "./lane-scheduler";
 import { clearLoadFiles, listLoadFiles } from "./load-files";
 import { assertTargets, loadFilesDir, type MigrationTargets } from "./migration-targets";
 import { PostgresBulkLoad } from "./postgres-bulk-load";
-import { assertTargetTables, connectPostgres } from "./postgres-sink";
+import { assertTargetTables, connectPostgres, LentTargetClients } from "./postgres-sink";
 import { readRejects, rejectPath, repairRejects, replaceRejects } from "./rejects";
 import { connectSource } from "./source";
 import { checkSourceSchema } from "./source-schema";
@@ -254,6 +254,7 @@ async function copyAndVerify(
       })
     : undefined;
   const targetChecksums = new Map<string, Promise<Checksum>>();
+  const targetClients = bulk ? new LentTargetClients(options.postgresUrl!) : undefined;
   const onAbort = () => void pool.close();
   options.signal?.addEventListener("abort", onAbort);
   try {
@@ -263,11 +264,12 @@ async function copyAndVerify(
       state,
       {
         ...options,
+        targetClients,
         onTableCopied: (table) => {
           if (table.target !== "postgres") return;
           void bulk?.restore(table.name);
           if (options.verify)
-            targetChecksums.set(table.name, startPostgresChecksum(options, table));
+            targetChecksums.set(table.name, startPostgresChecksum(targetClients!, table));
         },
       },
       existingRejects,
@@ -301,6 +303,7 @@ async function copyAndVerify(
     options.signal?.removeEventListener("abort", onAbort);
     await pool.close();
     await bulk?.close();
+    await targetClients?.close();
   }
 }
 

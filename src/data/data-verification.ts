@@ -18,7 +18,12 @@ import { readRejects, rejectedKeys } from "./rejects";
 import { connectSource, countSourceRows, keyBounds } from "./source";
 import { checkSourceSchema } from "./source-schema";
 import type { MigrationTable } from "./table-plan";
-import { sideChecksum, type TableVerification, type VerifyTaskOptions } from "./table-checksums";
+import type { LentTargetClients } from "./postgres-sink";
+import {
+  postgresChecksum,
+  type TableVerification,
+  type VerifyTaskOptions,
+} from "./table-checksums";
 import { WorkerPool } from "./worker-pool";
 
 export interface VerifyOptions extends MigrationTargets {
@@ -83,10 +88,10 @@ function verifyTaskOptions(options: MigrationTargets): VerifyTaskOptions {
  * `verifyAfterCopy` takes the result instead of queueing a scan behind them.
  */
 export function startPostgresChecksum(
-  options: MigrationTargets,
+  clients: LentTargetClients,
   table: MigrationTable,
 ): Promise<Checksum> {
-  const checksum = sideChecksum(verifyTaskOptions(options), table, [], {}, "target");
+  const checksum = clients.use((client) => postgresChecksum(client, table)({}));
   checksum.catch(() => undefined);
   return checksum;
 }

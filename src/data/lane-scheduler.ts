@@ -11,7 +11,7 @@
  */
 import type { Connection } from "mysql2/promise";
 import { bigQueryWarehouse } from "./bigquery-warehouse";
-import { connectPostgres, finishTable } from "./postgres-sink";
+import { finishTable, type LentTargetClients } from "./postgres-sink";
 import { writeState, type MigrationState, type SegmentState, type TableState } from "./checkpoint";
 import { splitKeyRange } from "./key-ranges";
 import type { LaneMessage, LaneSegment, LaneSettings, LaneTask, TableReport } from "./lane";
@@ -52,6 +52,8 @@ export interface LaneRunOptions {
   readonly onRange?: (point: "committed" | "checkpointed", table: string) => void;
   /** A table's last range is in and checkpointed (a segmented table: all its segments). */
   readonly onTableCopied?: (table: MigrationTable) => void;
+  /** The main thread's target connections, for a segmented Postgres table's finish. */
+  readonly targetClients?: LentTargetClients;
 }
 
 export interface PlannedLane {
@@ -449,17 +451,16 @@ export class LaneScheduler {
    * one those past its last key).
    */
   private async finishTarget(table: MigrationTable, tableState: TableState): Promise<void> {
-    const { bigquery, filesDir, postgresUrl } = this.settings;
+    const { bigquery, filesDir } = this.settings;
     if (table.target === "postgres") {
-      const client = await connectPostgres(postgresUrl!);
-      try {
-        // The last segment read on past its planned bound (`lane.ts`): its last key is the end.
-        const last = tableState.segments!.at(-1)!;
-        const lastKey = last.lastKey ?? last.after;
-        await finishTable(client, table, lastKey === undefined ? undefined : BigInt(lastKey));
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      // The last segment read on past its planned bound (`lane.ts`): its last key is the end.
+      const last = tableState.segments!.at(-1)!;
+      const lastKey = last.lastKey ?? last.after;
+      const clients = this.options.targetClients;
+      if (!clients) throw new Error("a Postgres table's finish needs the run's target clients");
+      await clients.use((client) =>
+        finishTable(client, table, lastKey === undefined ? undefined : BigInt(lastKey)),
+      );
     } else if (bigquery) {
       tableState.loadJobId = await bigQueryWarehouse(bigquery).loadTable(
         table,

@@ -791,9 +791,14 @@ describeWithBinaries(["mariadbd"])(
         expect(mariaAfter.Connections - mariaBefore.Connections).toBe(4);
         expect(mariaAfter.Aborted_clients - mariaBefore.Aborted_clients).toBe(0);
         expect(Number(pgAfter.abandoned) - Number(pgBefore.abandoned)).toBe(0);
-        // The target: one session for the worker's four lanes, and the main thread's eight: the
-        // schema check, the deferred indexes and two more for their builds, a checksum per table.
-        expect(Number(pgAfter.sessions) - Number(pgBefore.sessions)).toBe(9);
+        // The target: one session for the worker's four lanes, and the main thread's: the schema
+        // check, the deferred indexes and two more for their builds, and those the four tables'
+        // checksums take turns on: one, or more where a table is copied while the checksum of the
+        // one before still runs, fewer than one each (nine sessions in all before), which the
+        // exact reuse rules of lent-target-clients.test.ts hold.
+        const sessions = Number(pgAfter.sessions) - Number(pgBefore.sessions);
+        expect(sessions).toBeGreaterThanOrEqual(6);
+        expect(sessions).toBeLessThanOrEqual(8);
       } finally {
         await source.end();
         await pg.end();
