@@ -141,7 +141,7 @@ interface LaneConnections {
   readonly sourceUrl: string;
   readonly source: Connection;
   /** A second one to the source, for a range's COUNT(*) while its first page streams. */
-  countingSource?: Connection;
+  readonly countingSource: Connection;
   postgresUrl?: string;
   pg?: Client;
   polynomial?: CrcPolynomial;
@@ -159,10 +159,16 @@ async function laneConnections(
     await closeConnections(connections);
     connections = undefined;
   }
-  connections ??= {
-    sourceUrl: settings.sourceUrl,
-    source: await connectSource(settings.sourceUrl),
-  };
+  if (!connections) {
+    const source = await connectSource(settings.sourceUrl);
+    try {
+      const countingSource = await connectSource(settings.sourceUrl);
+      connections = { sourceUrl: settings.sourceUrl, source, countingSource };
+    } catch (error) {
+      await source.end().catch(() => undefined);
+      throw error;
+    }
+  }
   try {
     if (sink && connections.postgresUrl !== settings.postgresUrl) {
       await connections.pg?.end().catch(() => undefined);
@@ -170,7 +176,6 @@ async function laneConnections(
       connections.pg = await sink.connectPostgres(settings.postgresUrl!);
       connections.postgresUrl = settings.postgresUrl;
     }
-    connections.countingSource ??= await connectSource(settings.sourceUrl);
     if (settings.verify) connections.polynomial ??= await sourceCrcPolynomial(connections.source);
   } catch (error) {
     await closeConnections(connections);
@@ -181,7 +186,7 @@ async function laneConnections(
 
 async function closeConnections(connections: LaneConnections): Promise<void> {
   await connections.source.end().catch(() => undefined);
-  await connections.countingSource?.end().catch(() => undefined);
+  await connections.countingSource.end().catch(() => undefined);
   await connections.pg?.end().catch(() => undefined);
 }
 
@@ -211,7 +216,7 @@ export async function runLane(
         table,
         state,
         source,
-        countingSource!,
+        countingSource,
         sink,
         sink ? pg : undefined,
         known,

@@ -19,6 +19,16 @@ describe("connections the main thread lends to its short jobs", () => {
     await pg?.stop();
   });
 
+  /** `test` with a fresh set of lent connections, closed after it. */
+  async function withClients<T>(test: (clients: LentTargetClients) => Promise<T>): Promise<T> {
+    const clients = new LentTargetClients(url);
+    try {
+      return await test(clients);
+    } finally {
+      await clients.close();
+    }
+  }
+
   const pidOf = (clients: LentTargetClients) =>
     clients.use(
       async (client) =>
@@ -30,9 +40,8 @@ describe("connections the main thread lends to its short jobs", () => {
    * 5 s, whatever they number then: a backend leaves pg_stat_activity a moment after its client
    * has closed the socket.
    */
-  async function sessionsSettleAt(expected: number): Promise<number> {
-    const clients = new LentTargetClients(url);
-    try {
+  function sessionsSettleAt(expected: number): Promise<number> {
+    return withClients(async (clients) => {
       const deadline = Date.now() + 5000;
       for (;;) {
         const n = await clients.use(
@@ -46,14 +55,11 @@ describe("connections the main thread lends to its short jobs", () => {
         if (n === expected || Date.now() > deadline) return n;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-    } finally {
-      await clients.close();
-    }
+    });
   }
 
-  test("jobs one after another share one connection; jobs at once get one each", async () => {
-    const clients = new LentTargetClients(url);
-    try {
+  test("jobs one after another share one connection; jobs at once get one each", () =>
+    withClients(async (clients) => {
       const first = await pidOf(clients);
       expect(await pidOf(clients)).toBe(first);
       const [a, b] = await Promise.all([pidOf(clients), pidOf(clients)]);
@@ -62,23 +68,16 @@ describe("connections the main thread lends to its short jobs", () => {
       // Both are idle again: the next two jobs at once reuse them.
       const [c, d] = await Promise.all([pidOf(clients), pidOf(clients)]);
       expect(new Set([c, d])).toEqual(new Set([a, b]));
-    } finally {
-      await clients.close();
-    }
-  });
+    }));
 
-  test("a failed job's connection is ended and the next job gets a new one", async () => {
-    const clients = new LentTargetClients(url);
-    try {
+  test("a failed job's connection is ended and the next job gets a new one", () =>
+    withClients(async (clients) => {
       const first = await pidOf(clients);
       await expect(
         clients.use((client) => client.query("SELECT * FROM no_such_table")),
       ).rejects.toThrow('relation "no_such_table" does not exist');
       expect(await pidOf(clients)).not.toBe(first);
-    } finally {
-      await clients.close();
-    }
-  });
+    }));
 
   test("close ends the idle connections, and a job lent out ends its own when done", async () => {
     const clients = new LentTargetClients(url);
