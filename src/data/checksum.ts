@@ -38,6 +38,7 @@ import {
   writeUtf8 as writeUtf8Export,
 } from "./page-buffer";
 import type { MigrationColumn, MigrationTable } from "./table-plan";
+import type { CanonicalJsonSpans } from "./canonical-json-bytes";
 
 // Module-local bindings of per-value functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
@@ -397,7 +398,7 @@ export function addJsonPartHashes(
 
 /**
  * `addJsonPartHashes` of a row the wire fast path took: the key's bytes `b[keyStart, keyEnd)`
- * (ASCII digits), each JSON column's canonical text in `json[i]`.
+ * (ASCII digits), each JSON column's canonical form as UTF-8 in `json`.
  */
 export function addWireJsonPartHashes(
   sum: HashSum,
@@ -405,15 +406,30 @@ export function addWireJsonPartHashes(
   b: Buffer,
   keyStart: number,
   keyEnd: number,
-  json: readonly (string | null)[],
+  json: CanonicalJsonSpans,
 ): void {
   for (let i = 0; i < columns.length; i++) {
     if (columns[i].value.kind !== "json") continue;
-    const canonical = json[i];
-    const d = scratchOf(keyEnd - keyStart + 24 + partBytes(canonical?.length ?? 0));
+    const from = json.start[i];
+    const to = json.end[i];
+    const d = scratchOf(keyEnd - keyStart + 36 + (from < 0 ? 0 : to - from));
     let at = 0;
     for (let k = keyStart; k < keyEnd; k++) d[at++] = b[k];
-    hashJsonPart(sum, d, at, i, canonical);
+    d[at++] = 0x23; // #
+    at = writeDecimal(i, decimalWidth(i), d, at);
+    d[at++] = 0x23;
+    if (from < 0)
+      d[at++] = 0x4e; // N
+    else {
+      // `<code points>:<UTF-8>`, as `writeNormalPart` writes the canonical text.
+      const bytes = json.bytes;
+      let points = 0;
+      for (let k = from; k < to; k++) if ((bytes[k] & 0xc0) !== 0x80) points++;
+      at = writeDecimal(points, decimalWidth(points), d, at);
+      d[at++] = 0x3a; // :
+      for (let k = from; k < to; k++) d[at++] = bytes[k];
+    }
+    addScratchHash(at, sum, undefined);
   }
 }
 

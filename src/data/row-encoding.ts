@@ -12,6 +12,7 @@ import {
   type PageBuffer,
 } from "./page-buffer";
 import type { MigrationColumn } from "./table-plan";
+import type { CanonicalJsonSpans } from "./canonical-json-bytes";
 
 // Module-local bindings of per-value functions: compiled to CommonJS, every use of an imported
 // binding is a call of a getter on the exporting module, which cost a worker ~0.3 CPU-s.
@@ -102,7 +103,7 @@ export function appendNdjsonLine(
 /**
  * `appendNdjsonLine` of a row read as bytes (`wire-rows.ts`), its values already accepted as they
  * are (`convert.ts`, `wire…Accepted`): each value `b[start[i], end[i])` (NULL where `start[i]` is
- * -1), each JSON column's canonical text in `json[i]`. A string's bytes are copied as they come,
+ * -1), each JSON column's canonical form in `json`. A string's bytes are copied as they come,
  * escaped where JSON needs it, and checked to be UTF-8. Returns where the line ends in `out`'s
  * chunk, for `out.commit` (the caller's, once it accepts the row), or -1 where a string is not
  * UTF-8 (the decoded path then reads the row as mysql2 decodes it). Each string's length in code
@@ -114,7 +115,7 @@ export function writeWireNdjsonLine(
   b: Buffer,
   start: Int32Array,
   end: Int32Array,
-  json: readonly (string | null)[],
+  json: CanonicalJsonSpans,
   codePoints: Int32Array,
   nuls: Uint8Array,
   out: PageBuffer,
@@ -122,8 +123,7 @@ export function writeWireNdjsonLine(
   const plan = ndjsonPlan(columns);
   let worst = plan.fixedBytes;
   for (let i = 0; i < columns.length; i++) {
-    const text = json[i];
-    if (text !== null) worst += text.length * 3;
+    if (json.start[i] >= 0) worst += json.end[i] - json.start[i];
     else if (start[i] >= 0) worst += (end[i] - start[i]) * MAX_BYTES_PER_VALUE_UNIT;
   }
   const d = out.reserve(worst);
@@ -155,9 +155,12 @@ export function writeWireNdjsonLine(
         nuls[i] = stringNuls;
         d[at++] = QUOTE;
         break;
-      case JSON_TEXT:
-        at = writeUtf8(json[i]!, d, at);
+      case JSON_TEXT: {
+        // A byte at a time: the four-byte copy's cached view is of the row's packet.
+        const from = json.bytes;
+        for (let k = json.start[i], to = json.end[i]; k < to; k++) d[at++] = from[k];
         break;
+      }
       case BOOLEAN:
         at = writeBoolean(b[s] === 0x31, d, view, at);
         break;

@@ -20,6 +20,11 @@
  */
 import { isUtf8 } from "node:buffer";
 import { canonicalJson as canonicalJsonExport, JsonConversionError } from "./canonical-json";
+import {
+  canonicalJsonBytes as canonicalJsonBytesExport,
+  DECLINED,
+  type CanonicalJsonSpans,
+} from "./canonical-json-bytes";
 import type { HashSum } from "./checksum";
 import {
   addWireJsonPartHashes as addWireJsonPartHashesExport,
@@ -32,7 +37,11 @@ import {
   wireIntegerAccepted as wireIntegerAcceptedExport,
   wireIntegerDigits,
 } from "./convert";
-import { utf8Text as utf8TextExport, type PageBuffer } from "./page-buffer";
+import {
+  utf8Text as utf8TextExport,
+  writeUtf8 as writeUtf8Export,
+  type PageBuffer,
+} from "./page-buffer";
 import type { RowCrcCheck } from "./row-crc";
 import {
   writeWireBinaryRow as writeWireBinaryRowExport,
@@ -46,6 +55,7 @@ import type { MigrationColumn, MigrationTable } from "./table-plan";
 // binding is a call of a getter on the exporting module.
 const addWireJsonPartHashes = addWireJsonPartHashesExport;
 const canonicalJson = canonicalJsonExport;
+const canonicalJsonBytes = canonicalJsonBytesExport;
 const addWireRowHashes = addWireRowHashesExport;
 const writeWireCopyLine = writeWireCopyLineExport;
 const writeWireBinaryRow = writeWireBinaryRowExport;
@@ -55,6 +65,7 @@ const wireDatetimeAccepted = wireDatetimeAcceptedExport;
 const wireDecimalAccepted = wireDecimalAcceptedExport;
 const wireIntegerAccepted = wireIntegerAcceptedExport;
 const utf8Text = utf8TextExport;
+const writeUtf8 = writeUtf8Export;
 
 /** How a column's value is checked; small integers, so that the switch is a jump table. */
 const STRING = 0;
@@ -118,8 +129,8 @@ export class WireRowCopier {
   private readonly enumValues: (readonly Buffer[] | undefined)[];
   private readonly keyIndex: number;
   private readonly hasJson: boolean;
-  /** Per row, reused: each JSON column's canonical text, each string's code points and NULs. */
-  private readonly json: (string | null)[];
+  /** Per row, reused: each JSON column's canonical form, each string's code points and NULs. */
+  private readonly json: CanonicalJsonSpans;
   private readonly codePoints: Int32Array;
   private readonly nuls: Uint8Array;
 
@@ -153,7 +164,11 @@ export class WireRowCopier {
     );
     this.keyIndex = columns.indexOf(table.key);
     this.hasJson = columns.some((c) => c.value.kind === "json");
-    this.json = columns.map(() => null);
+    this.json = {
+      bytes: Buffer.allocUnsafe(1024),
+      start: new Int32Array(columns.length).fill(-1),
+      end: new Int32Array(columns.length),
+    };
     this.codePoints = new Int32Array(columns.length);
     this.nuls = new Uint8Array(columns.length);
   }
@@ -167,8 +182,9 @@ export class WireRowCopier {
     const { buffer: b, start, end } = row;
     if (this.crc && !this.crc.matchesWire(b, start, end)) return false;
     const { columns, kinds, json } = this;
+    let jsonAt = 0;
     for (let i = 0; i < columns.length; i++) {
-      json[i] = null;
+      json.start[i] = -1;
       const s = start[i];
       if (s < 0) {
         if (this.notNull[i] === 1) return false;
@@ -200,11 +216,9 @@ export class WireRowCopier {
         case ENUM:
           if (!isOneOf(this.enumValues[i]!, b, s, e)) return false;
           break;
-        default: {
-          const canonical = canonicalOf(b, s, e);
-          if (canonical === undefined) return false;
-          json[i] = canonical;
-        }
+        default:
+          jsonAt = canonicalOf(b, s, e, json, i, jsonAt);
+          if (jsonAt < 0) return false;
       }
     }
     for (const parent of this.parents) if (!parentPasses(parent, b, start, end)) return false;
@@ -265,20 +279,47 @@ function isOneOf(values: readonly Buffer[], b: Buffer, s: number, e: number): bo
 }
 
 /**
- * The canonical JSON of the bytes, as `convertValue` makes it from their text; undefined where it
- * would reject it (no JSON, a top-level null) or where the bytes are not UTF-8: a decoder turns
- * those into U+FFFD, which is in the text only then or when the value holds it itself.
+ * Puts the canonical JSON of `b[s, e)`, as `convertValue` makes it from their text, in `json` as
+ * column `i`'s, at `at` of its bytes; returns where it ends there, or -1 where the conversion would
+ * reject it (no JSON, a top-level null) or the bytes are not UTF-8 (a decoder turns those into
+ * U+FFFD, which is in the text only then or when the value holds it itself). Printed from the
+ * bytes (`canonicalJsonBytes`) where that path takes the value, else from its text.
  */
-function canonicalOf(b: Buffer, s: number, e: number): string | undefined {
-  const text = utf8Text(b, s, e);
-  let canonical: string;
-  try {
-    canonical = canonicalJson(text);
-  } catch (error) {
-    if (error instanceof JsonConversionError) return undefined;
-    throw error;
+function canonicalOf(
+  b: Buffer,
+  s: number,
+  e: number,
+  json: CanonicalJsonSpans,
+  i: number,
+  at: number,
+): number {
+  if (json.bytes.length < at + e - s) json.bytes = grown(json.bytes, at + e - s);
+  let end = canonicalJsonBytes(b, s, e, json.bytes, at);
+  if (end === DECLINED) {
+    const text = utf8Text(b, s, e);
+    let canonical: string;
+    try {
+      canonical = canonicalJson(text);
+    } catch (error) {
+      if (error instanceof JsonConversionError) return -1;
+      throw error;
+    }
+    if (canonical === "null") return -1;
+    if (text.includes("\ufffd") && !isUtf8(b.subarray(s, e))) return -1;
+    // A number's canonical form can be longer than its text.
+    if (json.bytes.length < at + 3 * canonical.length) {
+      json.bytes = grown(json.bytes, at + 3 * canonical.length);
+    }
+    end = writeUtf8(canonical, json.bytes, at);
   }
-  if (canonical === "null") return undefined;
-  if (text.includes("\ufffd") && !isUtf8(b.subarray(s, e))) return undefined;
-  return canonical;
+  json.start[i] = at;
+  json.end[i] = end;
+  return end;
+}
+
+/** `bytes` in a buffer of at least `size` bytes. */
+function grown(bytes: Buffer, size: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(size, 2 * bytes.length));
+  bytes.copy(bigger);
+  return bigger;
 }
