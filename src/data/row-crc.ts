@@ -22,7 +22,7 @@
 import type { Connection } from "mysql2/promise";
 import { ToolError } from "../errors/tool-error";
 import { mysqlId } from "./checksum";
-import { writeUtf8 } from "./page-buffer";
+import { LastDataView, writeUtf8 } from "./page-buffer";
 import { querySource } from "./source";
 import type { MigrationColumn, MigrationTable } from "./table-plan";
 
@@ -39,6 +39,8 @@ const GENERATORS: Readonly<Record<CrcPolynomial, number>> = {
   "iso-3309": 0xedb88320,
   castagnoli: 0x82f63b78,
 };
+
+const crcViews = new LastDataView();
 
 /** Slicing-by-8 tables (Intel's method): eight bytes per step instead of one, in plain JS. */
 const tables = new Map<CrcPolynomial, readonly Int32Array[]>();
@@ -92,17 +94,19 @@ export class Crc32 {
     let i = start;
     if (end - i >= 8) {
       const { t1, t2, t3, t4, t5, t6, t7 } = this;
+      const view = crcViews.of(b);
       for (; i + 8 <= end; i += 8) {
-        const a = crc ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+        const a = crc ^ view.getInt32(i, true);
+        const c = view.getInt32(i + 4, true);
         crc =
           t7[a & 0xff] ^
           t6[(a >>> 8) & 0xff] ^
           t5[(a >>> 16) & 0xff] ^
           t4[a >>> 24] ^
-          t3[b[i + 4]] ^
-          t2[b[i + 5]] ^
-          t1[b[i + 6]] ^
-          t0[b[i + 7]];
+          t3[c & 0xff] ^
+          t2[(c >>> 8) & 0xff] ^
+          t1[(c >>> 16) & 0xff] ^
+          t0[c >>> 24];
       }
     }
     for (; i < end; i++) crc = t0[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
