@@ -4,8 +4,8 @@ export class TableProgress {
   private lastPrinted = 0;
   constructor(
     private readonly table: string,
-    /** The rows to expect; settable, for a count that arrives after the start. */
-    public expectedRows: number,
+    /** The rows to expect, once known: settable, for a count that arrives after the start. */
+    public expectedRows: number | undefined,
     private readonly write: (line: string) => void,
     private readonly intervalMs = 1000,
   ) {}
@@ -16,10 +16,13 @@ export class TableProgress {
     this.lastPrinted = now;
     const seconds = Math.max((now - this.started) / 1000, 0.001);
     const rate = rows / seconds;
-    const remaining = Math.max(this.expectedRows - rows, 0);
-    const eta = rate > 0 ? `${Math.ceil(remaining / rate)}s` : "?";
+    const expected = this.expectedRows;
+    const eta =
+      rate > 0 && expected !== undefined
+        ? `${Math.ceil(Math.max(expected - rows, 0) / rate)}s`
+        : "?";
     this.write(
-      `${this.table}: ${rows}/${this.expectedRows} rows, ${Math.round(rate)} rows/s, ETA ${eta}`,
+      `${this.table}: ${rows}/${expected ?? "?"} rows, ${Math.round(rate)} rows/s, ETA ${eta}`,
     );
   }
 
