@@ -29,7 +29,7 @@ import {
   md5PrefixOf as md5PrefixOfExport,
   setPrefixOfWords as setPrefixOfWordsExport,
 } from "./md5";
-import { md5Lanes, padSlot as padSlotExport, SLOT_MESSAGE_BYTES } from "./md5-lanes";
+import { md5Lanes, padSlot as padSlotExport, SLOT_MESSAGE_BYTES, type Md5Lanes } from "./md5-lanes";
 import {
   isLowSurrogate as isLowSurrogateExport,
   LastDataView,
@@ -84,24 +84,74 @@ const MAX_CACHED_VIEW = 1 << 14;
 /**
  * MD5 four texts at a time (WebAssembly SIMD; 2.1× the hashes per CPU-second of `md5.ts` on
  * 250-byte texts, bench/data-migration/md5.ts), where the engine runs it. A text is written into
- * the next free slot and queued with the sums its hash goes to; the four run together once the
- * last slot is queued, and whatever is queued runs before any sum is read (`HashSum.total`).
+ * the next free slot of a queue and queued with the sums its hash goes to; the four run together
+ * once the last slot is queued, and whatever is queued runs before any sum is read
+ * (`HashSum.total`). The four run as many blocks as the longest of them, so a row's JSON parts
+ * (a block or two) have a queue of their own: queued between the rows' texts (four or five blocks
+ * of an events row) they each cost as much as a row.
  */
-const lanes = md5Lanes();
-const slotViews = lanes?.slots.map((s) => new DataView(s.buffer, s.byteOffset, s.byteLength));
-let queued = 0;
-const queuedBlocks = new Int32Array(4);
-/** Per queued text, the sum its hash is added to and a second one (or undefined). */
-const queuedSums: (HashSum | undefined)[] = [];
-/** Whether the buffer the last `scratchOf` gave is slot `queued` (else `scratch`). */
-let inSlot = false;
+class HashQueue {
+  private readonly views: readonly DataView[];
+  queued = 0;
+  private readonly blocks = new Int32Array(4);
+  /** Per queued text, the sum its hash is added to and a second one (or undefined). */
+  private readonly sums: (HashSum | undefined)[] = [];
 
-function scratchOf(maxBytes: number): Buffer {
-  if (lanes !== undefined && maxBytes <= SLOT_MESSAGE) {
-    inSlot = true;
-    return lanes.slots[queued];
+  constructor(private readonly lanes: Md5Lanes) {
+    this.views = lanes.slots.map((s) => new DataView(s.buffer, s.byteOffset, s.byteLength));
   }
-  inSlot = false;
+
+  /** The next free slot, and a DataView of it. */
+  slot(): Buffer {
+    return this.lanes.slots[this.queued];
+  }
+  view(): DataView {
+    return this.views[this.queued];
+  }
+
+  /** Queues the text of `length` bytes in the next free slot; runs the four once it is the last. */
+  add(length: number, first: HashSum, second: HashSum | undefined): void {
+    const q = this.queued;
+    this.blocks[q] = padSlot(this.lanes.slots[q], length);
+    this.sums[2 * q] = first;
+    this.sums[2 * q + 1] = second;
+    this.queued = q + 1;
+    if (q === 3) this.run();
+  }
+
+  /** Hashes the queued texts and adds each hash to its sums. */
+  run(): void {
+    const { blocks, sums } = this;
+    for (let i = this.queued; i < 4; i++) blocks[i] = 0;
+    this.lanes.run(blocks[0], blocks[1], blocks[2], blocks[3]);
+    const words = this.lanes.words;
+    for (let i = 0; i < this.queued; i++) {
+      setPrefixOfWords(words[i], words[4 + i]);
+      sums[2 * i]!.add(md5Prefix.high, md5Prefix.low);
+      sums[2 * i + 1]?.add(md5Prefix.high, md5Prefix.low);
+      sums[2 * i] = sums[2 * i + 1] = undefined;
+    }
+    this.queued = 0;
+  }
+}
+
+function hashQueue(): HashQueue | undefined {
+  const lanes = md5Lanes();
+  return lanes && new HashQueue(lanes);
+}
+
+const rowTexts = hashQueue();
+const jsonParts = hashQueue();
+/** The queue whose slot the last `scratchOf` gave, or undefined (`scratch`). */
+let inSlot: HashQueue | undefined;
+
+/** A buffer for a text of at most `maxBytes`: the next slot of `queue`, else `scratch`. */
+function scratchOf(maxBytes: number, queue = rowTexts): Buffer {
+  if (queue !== undefined && maxBytes <= SLOT_MESSAGE) {
+    inSlot = queue;
+    return queue.slot();
+  }
+  inSlot = undefined;
   if (scratch.length < maxBytes) {
     scratch = Buffer.allocUnsafe(Math.max(maxBytes, scratch.length * 2));
     scratchViews = [];
@@ -113,7 +163,7 @@ const scratchDataViews = new LastDataView();
 
 /** A DataView of the buffer the last `scratchOf` gave, for stores of four bytes. */
 function scratchView(): DataView {
-  return inSlot ? slotViews![queued] : scratchDataViews.of(scratch);
+  return inSlot !== undefined ? inSlot.view() : scratchDataViews.of(scratch);
 }
 
 /**
@@ -121,31 +171,21 @@ function scratchView(): DataView {
  * and to `second`: at once, or once its slot's four texts run.
  */
 function addScratchHash(length: number, first: HashSum, second: HashSum | undefined): void {
-  if (!inSlot) {
+  const queue = inSlot;
+  if (queue === undefined) {
     hashScratch(length);
     first.add(md5Prefix.high, md5Prefix.low);
     second?.add(md5Prefix.high, md5Prefix.low);
     return;
   }
-  inSlot = false;
-  queuedBlocks[queued] = padSlot(lanes!.slots[queued], length);
-  queuedSums[2 * queued] = first;
-  queuedSums[2 * queued + 1] = second;
-  if (++queued === 4) runQueuedHashes();
+  inSlot = undefined;
+  queue.add(length, first, second);
 }
 
-/** Hashes the queued texts and adds each hash to its sums. */
+/** Runs whatever either queue holds. */
 function runQueuedHashes(): void {
-  for (let i = queued; i < 4; i++) queuedBlocks[i] = 0;
-  lanes!.run(queuedBlocks[0], queuedBlocks[1], queuedBlocks[2], queuedBlocks[3]);
-  const words = lanes!.words;
-  for (let i = 0; i < queued; i++) {
-    setPrefixOfWords(words[i], words[4 + i]);
-    queuedSums[2 * i]!.add(md5Prefix.high, md5Prefix.low);
-    queuedSums[2 * i + 1]?.add(md5Prefix.high, md5Prefix.low);
-    queuedSums[2 * i] = queuedSums[2 * i + 1] = undefined;
-  }
-  queued = 0;
+  if (rowTexts !== undefined && rowTexts.queued > 0) rowTexts.run();
+  if (jsonParts !== undefined && jsonParts.queued > 0) jsonParts.run();
 }
 
 /**
@@ -366,7 +406,7 @@ function addJsonPartHash(
   columnIndex: number,
   canonical: string | null,
 ): void {
-  const b = scratchOf(key.length * 3 + 24 + partBytes(canonical?.length ?? 0));
+  const b = scratchOf(key.length * 3 + 24 + partBytes(canonical?.length ?? 0), jsonParts);
   hashJsonPart(sum, b, writeUtf8(key, b, 0), columnIndex, canonical);
 }
 
@@ -412,7 +452,7 @@ export function addWireJsonPartHashes(
     if (columns[i].value.kind !== "json") continue;
     const from = json.start[i];
     const to = json.end[i];
-    const d = scratchOf(keyEnd - keyStart + 36 + (from < 0 ? 0 : to - from));
+    const d = scratchOf(keyEnd - keyStart + 36 + (from < 0 ? 0 : to - from), jsonParts);
     let at = 0;
     for (let k = keyStart; k < keyEnd; k++) d[at++] = b[k];
     d[at++] = 0x23; // #
@@ -421,13 +461,27 @@ export function addWireJsonPartHashes(
     if (from < 0)
       d[at++] = 0x4e; // N
     else {
-      // `<code points>:<UTF-8>`, as `writeNormalPart` writes the canonical text.
+      // `<code points>:<UTF-8>`, as `writeNormalPart` writes the canonical text: the bytes are
+      // copied (and their code points counted) after room for their count in bytes, and move
+      // left where the count of code points is shorter.
       const bytes = json.bytes;
-      let points = 0;
-      for (let k = from; k < to; k++) if ((bytes[k] & 0xc0) !== 0x80) points++;
-      at = writeDecimal(points, decimalWidth(points), d, at);
-      d[at++] = 0x3a; // :
-      for (let k = from; k < to; k++) d[at++] = bytes[k];
+      const width = decimalWidth(to - from);
+      const valueAt = at + width + 1;
+      let w = valueAt;
+      let continuations = 0;
+      for (let k = from; k < to; k++) {
+        const c = bytes[k];
+        d[w++] = c;
+        if ((c & 0xc0) === 0x80) continuations++;
+      }
+      const points = to - from - continuations;
+      const pointsWidth = continuations === 0 ? width : decimalWidth(points);
+      if (pointsWidth !== width) {
+        d.copyWithin(at + pointsWidth + 1, valueAt, w);
+        w -= width - pointsWidth;
+      }
+      d[writeDecimal(points, pointsWidth, d, at)] = 0x3a; // :
+      at = w;
     }
     addScratchHash(at, sum, undefined);
   }
@@ -461,7 +515,7 @@ export class HashSum {
     this.pending = 0;
   }
   total(): bigint {
-    if (queued > 0) runQueuedHashes();
+    runQueuedHashes();
     this.fold();
     return this.folded;
   }
