@@ -160,6 +160,8 @@ function scratchOf(maxBytes: number, queue = rowTexts): Buffer {
 }
 
 const scratchDataViews = new LastDataView();
+/** Of the canonical JSON bytes the wire path hashes its JSON parts from. */
+const jsonPartViews = new LastDataView();
 
 /** A DataView of the buffer the last `scratchOf` gave, for stores of four bytes. */
 function scratchView(): DataView {
@@ -487,7 +489,18 @@ export function addWireJsonPartHashes(
       const valueAt = at + width + 1;
       let w = valueAt;
       let continuations = 0;
-      for (let k = from; k < to; k++) {
+      // Four bytes a load and a store; a word with a non-ASCII byte has its continuations counted.
+      const dv = scratchView();
+      const sv = jsonPartViews.of(bytes);
+      let k = from;
+      for (; k + 4 <= to; k += 4, w += 4) {
+        const word = sv.getInt32(k, true);
+        dv.setInt32(w, word, true);
+        if ((word & 0x80808080) !== 0) {
+          for (let n = 0; n < 32; n += 8) if (((word >>> n) & 0xc0) === 0x80) continuations++;
+        }
+      }
+      for (; k < to; k++) {
         const c = bytes[k];
         d[w++] = c;
         if ((c & 0xc0) === 0x80) continuations++;
