@@ -17,9 +17,11 @@
  * key's UTF-8. What it prints is never longer than what it reads (whitespace goes, `\/` becomes
  * `/`, `-0` becomes `0`, everything else is copied), so `e - s` bytes of room are enough.
  */
+import { LastDataView } from "./page-buffer";
 import { utf8SequenceLength as utf8SequenceLengthExport } from "./row-encoding";
 
 const utf8SequenceLength = utf8SequenceLengthExport;
+const outViews = new LastDataView();
 
 /** The byte path declined the value: the text path decides. */
 export const DECLINED = -1;
@@ -89,6 +91,7 @@ class BytePrinter {
   order = new Int32Array(MAX_MEMBERS);
   /** An unsorted object's text while its members are written back in order. */
   moved: Uint8Array = Buffer.alloc(256);
+  movedView = new DataView(this.moved.buffer, this.moved.byteOffset, this.moved.length);
 
   peek(): number {
     return this.pos < this.end ? this.src[this.pos] : -1;
@@ -308,18 +311,26 @@ class BytePrinter {
     for (let m = base; m < this.top; m += MEMBER_FIELDS, count++) order[members[m + RANK]] = m;
     const out = this.out;
     const length = this.len - from;
-    if (this.moved.length < length) this.moved = Buffer.alloc(2 * length);
+    if (this.moved.length < length + 4) {
+      this.moved = Buffer.alloc(2 * length + 4);
+      this.movedView = new DataView(this.moved.buffer, this.moved.byteOffset, this.moved.length);
+    }
     const moved = this.moved;
-    // A loop: `set` of a subarray makes a Buffer per object, a third of the time it took.
-    for (let k = 0; k < length; k++) moved[k] = out[from + k];
+    const movedView = this.movedView;
+    const outView = outViews.of(out);
+    // Four bytes a load and a store (`set` of a subarray made a Buffer per object).
+    let k = 0;
+    for (; k + 4 <= length; k += 4) movedView.setInt32(k, outView.getInt32(from + k, true), true);
+    for (; k < length; k++) moved[k] = out[from + k];
     let w = from + 1;
-    for (let k = 0; k < count; k++) {
-      if (k > 0) out[w++] = COMMA;
-      const m = order[k];
+    for (let n = 0; n < count; n++) {
+      if (n > 0) out[w++] = COMMA;
+      const m = order[n];
       // A member's text runs from its key's opening quote to its end.
-      const start = members[m + KEY_START] - 1 - from;
+      let i = members[m + KEY_START] - 1 - from;
       const stop = members[m + END] - from;
-      for (let i = start; i < stop; i++) out[w++] = moved[i];
+      for (; i + 4 <= stop; i += 4, w += 4) outView.setInt32(w, movedView.getInt32(i, true), true);
+      for (; i < stop; i++) out[w++] = moved[i];
     }
     this.len = w;
   }
