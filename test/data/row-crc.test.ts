@@ -43,7 +43,7 @@ describe("CRC32 under both polynomials", () => {
     expect(crc32Of("iso-3309", Buffer.alloc(0), 0)).toBe(0);
   });
 
-  test("every length 0..300 (the 8-byte steps and the tail) equals the bitwise definition", () => {
+  test("every length 0..300 (the 16- and 8-byte steps and the tail) equals the bitwise definition", () => {
     let seed = 7;
     const bytes = Buffer.alloc(301);
     for (let i = 0; i < bytes.length; i++) {
