@@ -93,6 +93,11 @@ class BytePrinter {
   moved: Uint8Array = Buffer.alloc(256);
   movedView = new DataView(this.moved.buffer, this.moved.byteOffset, this.moved.length);
 
+  setMoved(bytes: number): void {
+    this.moved = Buffer.alloc(bytes);
+    this.movedView = new DataView(this.moved.buffer, this.moved.byteOffset, this.moved.length);
+  }
+
   peek(): number {
     return this.pos < this.end ? this.src[this.pos] : -1;
   }
@@ -311,10 +316,7 @@ class BytePrinter {
     for (let m = base; m < this.top; m += MEMBER_FIELDS, count++) order[members[m + RANK]] = m;
     const out = this.out;
     const length = this.len - from;
-    if (this.moved.length < length + 4) {
-      this.moved = Buffer.alloc(2 * length + 4);
-      this.movedView = new DataView(this.moved.buffer, this.moved.byteOffset, this.moved.length);
-    }
+    if (this.moved.length < length + 4) this.setMoved(2 * length + 4);
     const moved = this.moved;
     const movedView = this.movedView;
     const outView = outViews.of(out);
@@ -351,6 +353,8 @@ function isPlainDecimal(t: Uint8Array, intStart: number, intEnd: number, fracEnd
 }
 
 const printer = new BytePrinter();
+/** Room for moving an unsorted object kept between calls. */
+const KEPT_MOVED_BYTES = 1 << 16;
 
 const NULL_WORD = LITERALS[0x6e];
 
@@ -380,8 +384,9 @@ export function canonicalJsonBytes(
     return DECLINED;
   }
   const len = p.len;
-  // Not kept past the call: the row's packet and the page's chunk.
+  // Not kept past the call: the row's packet and the page's chunk, a large object's room.
   p.src = p.out = EMPTY;
+  if (p.moved.length > KEPT_MOVED_BYTES) p.setMoved(256);
   if (len - at === 4 && out[at] === NULL_WORD[0] && out[at + 1] === NULL_WORD[1]) {
     return DECLINED; // a top-level null, which the column's conversion refuses
   }

@@ -88,6 +88,9 @@ const KINDS: Record<MigrationColumn["value"]["kind"], number> = {
   json: JSON_VALUE,
 };
 
+/** Room for a row's canonical JSON kept from row to row; past it, only for the row that needs it. */
+const KEPT_JSON_BYTES = 1 << 16;
+
 /** The sums a page of the inline verification adds its rows to (`lane.ts`). */
 export interface PageSums {
   readonly sourceSum: HashSum;
@@ -182,6 +185,8 @@ export class WireRowCopier {
     const { buffer: b, start, end } = row;
     if (this.crc && !this.crc.matchesWire(b, start, end)) return false;
     const { columns, kinds, json } = this;
+    // The last row's canonical forms are written: a large one's room is not kept for the rest.
+    if (json.bytes.length > KEPT_JSON_BYTES) json.bytes = Buffer.allocUnsafe(1024);
     let jsonAt = 0;
     for (let i = 0; i < columns.length; i++) {
       json.start[i] = -1;
