@@ -609,7 +609,12 @@ function mysqlNormalExpression(c: MigrationColumn): string {
 
 function mysqlPart(c: MigrationColumn): string {
   const e = mysqlNormalExpression(c);
-  return `IFNULL(CONCAT(CHAR_LENGTH(${e}), ':', ${e}), 'N')`;
+  const part = `CONCAT(CHAR_LENGTH(${e}), ':', ${e})`;
+  // MariaDB's string functions return NULL for a result longer than max_allowed_packet, so a
+  // string that long must not pass as the NULL marker: its part stays NULL, and so does the row's
+  // hash, which the checksum counts (`mysqlChecksumSql`). The other kinds' texts are a few dozen
+  // bytes, far below the smallest max_allowed_packet (1 KiB); their CAST is not computed twice.
+  return c.value.kind === "string" ? `IF(${e} IS NULL, 'N', ${part})` : `IFNULL(${part}, 'N')`;
 }
 
 export function mysqlRangeCondition(
@@ -642,7 +647,25 @@ export function mysqlRowHashHex(table: MigrationTable): string {
   return `SUBSTRING(MD5(${rowText}), 1, 15)`;
 }
 
-/** Whole checksum in one MariaDB query (tables without JSON columns). */
+/**
+ * What `mysqlChecksumSql` adds for each row MariaDB cannot hash (its hash is NULL: the row's text
+ * is longer than the server's max_allowed_packet). It lies above any sum of real hashes (each is
+ * below 2^60: 8.7e21 rows would reach it), so one column carries the sum and the count of such
+ * rows at once, and the hash is computed once per row. A second aggregate over the hash would have
+ * MariaDB compute it twice; summing NULL as nothing would leave the row out of the sum unseen.
+ */
+const UNHASHED_ROW = 10n ** 40n;
+
+/** `mysqlChecksumSql`'s hash_sum apart: the hashes' sum and how many rows had no hash. */
+export function splitSourceSum(hashSum: string): { sum: bigint; unhashed: bigint } {
+  const total = BigInt(hashSum);
+  return { sum: total % UNHASHED_ROW, unhashed: total / UNHASHED_ROW };
+}
+
+/**
+ * Whole checksum in one MariaDB query of the non-JSON columns (the JSON ones are hashed by the
+ * tool); its hash_sum is to be read through `splitSourceSum`.
+ */
 export function mysqlChecksumSql(
   table: MigrationTable,
   range: KeyRange,
@@ -650,7 +673,7 @@ export function mysqlChecksumSql(
 ): string {
   return (
     `SELECT COUNT(*) AS row_count, ` +
-    `CAST(IFNULL(SUM(CAST(CONV(${mysqlRowHashHex(table)}, 16, 10) AS UNSIGNED)), 0) AS CHAR) AS hash_sum ` +
+    `CAST(IFNULL(SUM(IFNULL(CAST(CONV(${mysqlRowHashHex(table)}, 16, 10) AS UNSIGNED), ${UNHASHED_ROW})), 0) AS CHAR) AS hash_sum ` +
     `FROM ${mysqlId(table.legacyTable)} WHERE ${mysqlRangeCondition(table, range, excluded)}`
   );
 }

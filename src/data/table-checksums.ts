@@ -14,6 +14,7 @@ import {
   mysqlJsonPartsSql,
   pgChecksumSql,
   addJsonHashesFromMysqlParts,
+  splitSourceSum,
   HashSum,
   sameChecksum,
   type Checksum,
@@ -25,6 +26,7 @@ import { connectPostgres, queryPostgres } from "./postgres-sink";
 import { checkPageKeys } from "./key-ranges";
 import { connectSource, keyBounds, querySource } from "./source";
 import type { MigrationTable } from "./table-plan";
+import { ToolError } from "../errors/tool-error";
 
 export type ChecksumOf = (range: KeyRange) => Promise<Checksum>;
 
@@ -54,10 +56,13 @@ export function sourceChecksum(
       sql: mysqlChecksumSql(table, range, excluded),
       rowsAsArray: true,
     });
-    if (!hasJsonColumn(table)) {
-      const [count, sum] = ((await aggregate) as string[][])[0];
-      return { rows: Number(count), sum: String(sum) };
-    }
+    const total = async (toolSum: bigint): Promise<Checksum> => {
+      const [count, hashSum] = ((await aggregate) as string[][])[0];
+      const { sum, unhashed } = splitSourceSum(String(hashSum));
+      if (unhashed > 0n) throw await rowsTooLong(connection, table, range, unhashed);
+      return { rows: Number(count), sum: (sum + toolSum).toString() };
+    };
+    if (!hasJsonColumn(table)) return total(0n);
     // JSON cannot be canonicalised in MariaDB SQL: page through (key, JSON) and hash it here.
     aggregate.catch(() => undefined);
     const key = mysqlId(table.key.legacy.column);
@@ -80,9 +85,37 @@ export function sourceChecksum(
       for (const parts of page) addJsonHashesFromMysqlParts(jsonSum, table, parts);
       if (!more) break;
     }
-    const [count, sum] = ((await aggregate) as string[][])[0];
-    return { rows: Number(count), sum: (BigInt(String(sum)) + jsonSum.total()).toString() };
+    return total(jsonSum.total());
   };
+}
+
+/** The source holds rows its SQL cannot hash: their text is longer than its max_allowed_packet. */
+export class SourceRowsTooLongError extends ToolError {
+  constructor(message: string) {
+    super("config", message);
+  }
+}
+
+async function rowsTooLong(
+  connection: Connection,
+  table: MigrationTable,
+  range: KeyRange,
+  rows: bigint,
+): Promise<SourceRowsTooLongError> {
+  const result = await querySource(connection, {
+    sql: "SELECT @@max_allowed_packet",
+    rowsAsArray: true,
+  });
+  const limit = String((result as unknown[][])[0][0]);
+  const where =
+    range.after === undefined && range.upTo === undefined
+      ? ""
+      : ` in key range (${range.after ?? "start"}, ${range.upTo ?? "end"}]`;
+  return new SourceRowsTooLongError(
+    `${table.legacyTable}: ${rows} row(s)${where} are longer than the source's max_allowed_packet ` +
+      `(${limit} bytes), so its SQL cannot hash them for the verification; raise it on the source ` +
+      `above the longest row (SET GLOBAL max_allowed_packet = 1073741824) and verify again`,
+  );
 }
 
 const JSON_PAGE_ROWS = 20000;

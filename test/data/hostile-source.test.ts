@@ -11,7 +11,7 @@ import { Client } from "pg";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../support/embedded-postgres";
 import { startMariaDb, type MariaDb } from "../support/mariadb";
 import { describeWithBinaries } from "../support/servers";
-import { cli, dumpFiles, expectFailure, modeOf, statusOf } from "./cli-process";
+import { cli, dumpFiles, expectFailure, modeOf, nextCommand, statusOf } from "./cli-process";
 import { insertBadRows, loadLegacyFixture, openLegacy } from "./legacy-fixture";
 import { createAuthSchema } from "./target-schema";
 
@@ -166,6 +166,87 @@ describeWithBinaries(["mariadbd"])("hostile legacy rows through the CLI", () => 
       pg,
       "--out",
       out,
+    ]);
+    expect(statusOf(verified)).toEqual({ status: 0 });
+  });
+
+  test("a row longer than the source's max_allowed_packet is copied exactly; its verification stops on one line until the limit is raised", async () => {
+    await loadLegacyFixture(maria.url("mysql"), "long_rows", 16);
+    // 6,000 characters: the row's text is past 4 KiB, while each value and the queries fit.
+    const token = "t".repeat(6000);
+    await onSource("long_rows", [
+      `UPDATE oauth_accounts SET access_token = '${token}' ORDER BY id LIMIT 1`,
+    ]);
+    const db = await openLegacy(maria.url("mysql"), "long_rows");
+    let id: string;
+    try {
+      const [rows] = await db.query("SELECT CAST(MIN(id) AS CHAR) AS id FROM oauth_accounts");
+      id = (rows as { id: string }[])[0].id;
+    } finally {
+      await db.end();
+    }
+    const pg = await target("synter_long_rows");
+    const out = join(work, "long-rows");
+    const tables = ["--tables", "users,oauth_accounts"];
+    const setPacket = async (value: string) => {
+      const admin = await openLegacy(maria.url("mysql"), "mysql");
+      try {
+        await admin.query(`SET GLOBAL max_allowed_packet = ${value}`);
+      } finally {
+        await admin.end();
+      }
+    };
+    // MariaDB's smallest setting but three: its string functions (CONCAT, MD5, CRC32's input)
+    // give NULL past it, while rows of any length still travel. Connections opened after this
+    // see it, and every run below opens its own.
+    await setPacket("4096");
+    let refused;
+    try {
+      refused = await cli(migrateArgs("long_rows", pg, out, tables));
+    } finally {
+      await setPacket("DEFAULT");
+    }
+    expect(refused.stderr).toContain(
+      `oauth_accounts: row id=${id} is too long for the source to CRC (max_allowed_packet); oauth_accounts is verified by a full scan after the copy`,
+    );
+    expectFailure(
+      refused,
+      "config",
+      new RegExp(
+        "^error: oauth_accounts: 1 row\\(s\\) are longer than the source's max_allowed_packet \\(4096 bytes\\), " +
+          "so its SQL cannot hash them for the verification; raise it on the source above the longest row " +
+          "\\(SET GLOBAL max_allowed_packet = 1073741824\\) and verify again; what was copied is checkpointed in .*; " +
+          "to continue, run: synter-infra data migrate .* --resume$",
+      ),
+    );
+    // The copy itself is whole: the row is in Postgres, its value exact.
+    const client = new Client({ connectionString: pg });
+    await client.connect();
+    try {
+      const row = await client.query<{ token: string }>(
+        "SELECT access_token AS token FROM oauth_accounts WHERE id = $1",
+        [id],
+      );
+      expect(row.rows).toEqual([{ token }]);
+    } finally {
+      await client.end();
+    }
+    // With the default limit (16 MiB) the same rows verify: by the resume the error names (the
+    // copy is done, so it only verifies), and by data verify.
+    // The password is masked in the command (`***`): the user types it again.
+    const resumed = await cli(
+      nextCommand(refused).map((a) => a.replace(":***@", `:${pgServer.password}@`)),
+    );
+    expect(statusOf(resumed)).toEqual({ status: 0 });
+    expect(resumed.stderr).toContain("verify oauth_accounts (postgres): ok");
+    const verified = await cli([
+      "data",
+      "verify",
+      "--source",
+      maria.url("long_rows"),
+      "--postgres",
+      pg,
+      ...tables,
     ]);
     expect(statusOf(verified)).toEqual({ status: 0 });
   });
