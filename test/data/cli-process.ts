@@ -290,7 +290,13 @@ export class TcpProxy {
     const onCut = this.cut!.onCut;
     this.server?.close();
     await onCut();
-    for (const s of this.sockets) s.resetAndDestroy();
+    // A socket whose graceful shutdown has begun (`end()` on the other side's FIN) is destroyed,
+    // not reset: a reset racing that pending shutdown leaves the native handle referenced, and
+    // Node then spins at exit in its handle cleanup (libp2p/js-libp2p#3597 isolated the same hang).
+    for (const s of this.sockets) {
+      if (s.writableEnded) s.destroy();
+      else s.resetAndDestroy();
+    }
     this.sockets.clear();
   }
 }
