@@ -5,6 +5,14 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
+/** Cuts a socket as a dropped connection would: a reset, unless its shutdown has begun. A reset
+ * while a shutdown (end()) is pending leaves the native handle referenced and node spins at exit
+ * (libp2p/js-libp2p#3597), so such a socket is destroyed instead. */
+export function cutSocket(socket: Socket): void {
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 export interface ProxyTarget {
   readonly host: string;
   readonly port: number;
@@ -64,10 +72,7 @@ export class TcpProxyListener {
     });
     upstream.on("error", () => {
       if (client.destroyed) return;
-      // A reset while a shutdown (end()) is pending leaves the native handle referenced and node
-      // spins at exit (libp2p/js-libp2p#3597): reset only a socket that has not begun to end.
-      if (client.writableEnded) client.destroy();
-      else client.resetAndDestroy();
+      cutSocket(client);
     });
     upstream.once("close", () => {
       if (!client.destroyed) client.end();

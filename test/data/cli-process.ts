@@ -12,6 +12,7 @@ import { Client } from "pg";
 import type { ErrorKind } from "../../src/errors/tool-error";
 import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { migrationTables } from "../../src/data/table-plan";
+import { cutSocket } from "../../src/rehearse/tcp-proxy-listener";
 
 export const ROOT = join(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "synter-infra.js");
@@ -290,13 +291,7 @@ export class TcpProxy {
     const onCut = this.cut!.onCut;
     this.server?.close();
     await onCut();
-    // A socket whose graceful shutdown has begun (`end()` on the other side's FIN) is destroyed,
-    // not reset: a reset racing that pending shutdown leaves the native handle referenced, and
-    // Node then spins at exit in its handle cleanup (libp2p/js-libp2p#3597 isolated the same hang).
-    for (const s of this.sockets) {
-      if (s.writableEnded) s.destroy();
-      else s.resetAndDestroy();
-    }
+    for (const s of this.sockets) cutSocket(s);
     this.sockets.clear();
   }
 }
